@@ -1,0 +1,28 @@
+# Thin entry points over scripts/ and the CMake presets. PRESET=release|debug|asan (default release).
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+EIE := $(BUILD_DIR)/tools/eie/eie
+
+.PHONY: deps configure build test demo bench clean
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@mkdir -p build && cmake --preset $(PRESET) > build/$(PRESET).configure.log 2>&1 \
+	  || (cat build/$(PRESET).configure.log; exit 1)
+
+build: configure
+	@cmake --build --preset $(PRESET)
+
+test: build
+	@ctest --preset $(PRESET)
+
+demo: build
+	@$(EIE) demo
+
+bench: build
+	@$(EIE) bench --suite eie-paper
+
+clean:
+	rm -rf build

@@ -1,0 +1,26 @@
+# eie_add_module(NAME [DEPS lib...] [TEST_DEPS lib...])
+#
+# Builds src/NAME/*.cpp into the static library eie_NAME (alias eie::NAME), public headers from include/, and
+# records tests/NAME/*.cpp as that module's tests (built by tests/CMakeLists.txt into eie_NAME_tests).
+# Files named *_avx2.cpp / *_avx512.cpp get their instruction-set flags and nothing else does (STYLE.md 13).
+set(EIE_MODULES "" CACHE INTERNAL "")
+function(eie_add_module name)
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp
+                                      ${PROJECT_SOURCE_DIR}/src/${name}/*/*.cpp)
+  add_library(eie_${name} STATIC ${sources})
+  add_library(eie::${name} ALIAS eie_${name})
+  target_include_directories(eie_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+                                          PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(eie_${name} PUBLIC ${ARG_DEPS} PRIVATE eie_warnings)
+  foreach(src IN LISTS sources)
+    if(src MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2")
+    elseif(src MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES
+        COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vbmi;-mavx2;-mfma;-mf16c;-mbmi2")
+    endif()
+  endforeach()
+  set(EIE_MODULES ${EIE_MODULES} ${name} CACHE INTERNAL "")
+  set(EIE_${name}_TEST_DEPS ${ARG_TEST_DEPS} CACHE INTERNAL "")
+endfunction()

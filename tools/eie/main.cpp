@@ -1,0 +1,39 @@
+// eie <command> [options]. Exit status: 0 success, 1 user error (bad file, bad option: one line on stderr),
+// 2 internal error.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "command.h"
+#include "eie/core.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"eie: Deep Compression and the Efficient Inference Engine.\n"
+               "Makes trained networks small and runs them in their compressed form.",
+               "eie"};
+  app.set_version_flag("--version", std::string("eie ") + EIE_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  eie::cli::add_registered_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "eie: {}\n", e.what());
+    return 1;
+  } catch (const eie::Error& e) {
+    fmt::print(stderr, "eie: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "eie: internal error: {}\n", e.what());
+    return 2;
+  }
+  return 0;
+}
