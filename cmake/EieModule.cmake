@@ -7,7 +7,11 @@ set(EIE_MODULES "" CACHE INTERNAL "")
 function(eie_add_module name)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp
-                                      ${PROJECT_SOURCE_DIR}/src/${name}/*/*.cpp)
+                                      ${PROJECT_SOURCE_DIR}/src/${name}/*/*.cpp
+                                      ${PROJECT_SOURCE_DIR}/src/${name}/*.cu)
+  if(NOT sources)
+    return()
+  endif()
   add_library(eie_${name} STATIC ${sources})
   add_library(eie::${name} ALIAS eie_${name})
   target_include_directories(eie_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
