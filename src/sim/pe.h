@@ -1,0 +1,60 @@
+// One processing element: the blocks of the paper's Figure 4 wired in one place. propagate() runs the blocks
+// downstream first, because each block's "I take your output this cycle" is a combinational signal the block
+// upstream needs (the arithmetic unit always accepts; the sparse-matrix read tells the pointer read; the
+// pointer read pops the queue). Everything they read is registered state, so update() order is free.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "eie/core.h"
+#include "sim/activation_queue.h"
+#include "sim/activation_rw.h"
+#include "sim/arithmetic_unit.h"
+#include "sim/ccu.h"
+#include "sim/pointer_read.h"
+#include "sim/spmat_read.h"
+
+namespace eie::sim {
+
+class Pe {
+ public:
+  Pe(const PeSlice& slice, const Config& config, const std::vector<std::int32_t>* codebook, FixedFormat format)
+      : queue(config.fifo_depth),
+        pointer_read(slice.col_ptr.data()),
+        spmat_read(slice.entries.data(), config.entries_per_line(), config.reuse_line),
+        arithmetic(codebook, format) {}
+
+  // True when nothing is in flight: a cycle without a broadcast changes nothing but the idle counters.
+  bool idle() const {
+    return queue.empty() && !pointer_read.holding() && !spmat_read.active() && !spmat_read.out().valid &&
+           arithmetic.empty();
+  }
+
+  // Returns whether an entry was issued to the arithmetic unit (a busy cycle).
+  bool propagate(const Broadcast& broadcast) {
+    arithmetic.propagate(spmat_read.out(), activations);
+    const std::int64_t issued_before = spmat_read.real_entries() + spmat_read.padding_entries();
+    const bool taken = spmat_read.propagate(pointer_read.out());
+    pointer_read.propagate(queue, taken);
+    if (broadcast.valid) queue.push({broadcast.a, broadcast.j});
+    return spmat_read.real_entries() + spmat_read.padding_entries() != issued_before;
+  }
+
+  void update() {
+    queue.update();
+    pointer_read.update();
+    spmat_read.update();
+    arithmetic.update();
+    activations.update();
+  }
+
+  ActivationQueue queue;
+  PointerRead pointer_read;
+  SpmatRead spmat_read;
+  ArithmeticUnit arithmetic;
+  ActivationReadWrite activations;
+  PeCounters counters;
+};
+
+}  // namespace eie::sim
