@@ -182,20 +182,31 @@ struct LayerReport {
 
 nlohmann::json to_json(const LayerReport& report);
 
-// Runs the named paper layers (all nine when empty) with `threads` workers (layers in parallel). Every
-// output is compared with fixed_reference(); a mismatch throws (it is a simulator bug, not a user error).
-std::vector<LayerReport> run_suite(const Config& config, const std::vector<std::string>& layers,
-                                   std::uint64_t seed, int threads);
-// The layers to run: the nine in Table III order when `names` is empty; unknown names throw Error.
-std::vector<const PaperLayer*> suite_layers(const std::vector<std::string>& names);
-// AlexNet FC6 -> FC7 -> FC8 with ReLU between, fixed-point activations flowing layer to layer.
+// AlexNet FC6 -> FC7 -> FC8 with ReLU between, fixed-point activations flowing layer to layer (the destination
+// registers of one layer become the source registers of the next).
 struct ChainReport {
   std::vector<LayerReport> layers;
   std::int64_t cycles = 0;
   double frames_per_s = 0;
   double energy_uj = 0;
 };
-ChainReport run_alexnet_chain(const Config& config, std::uint64_t seed);
+
+struct SuiteReport {
+  std::vector<LayerReport> layers;
+  bool has_chain = false;
+  ChainReport chain;
+};
+
+// Runs the named paper layers (all nine when empty) and, with `chain`, the AlexNet FC6-FC8 chain, on
+// `threads` workers (one layer per task, biggest first; the chain reuses the suite's layers). Every output is
+// compared with fixed_reference(); a mismatch throws (a simulator bug, not a user error).
+SuiteReport run_paper_suite(const Config& config, const std::vector<std::string>& layers, std::uint64_t seed,
+                            int threads, bool chain);
+std::vector<LayerReport> run_suite(const Config& config, const std::vector<std::string>& layers,
+                                   std::uint64_t seed, int threads);
+ChainReport run_alexnet_chain(const Config& config, std::uint64_t seed, int threads = 1);
+// The layers to run: the nine in Table III order when `names` is empty; unknown names throw Error.
+std::vector<const PaperLayer*> suite_layers(const std::vector<std::string>& names);
 
 // A sweep over one parameter ("pes", "fifo", "sram-width"); every point runs the given layers. In a "pes"
 // sweep each point's sparse-matrix SRAM is sized up (to a power of two KB) where a PE's slice would not fit,

@@ -42,14 +42,19 @@ struct SuiteLayer {
   const PaperLayer* spec = nullptr;
   CompressedLayer weights;
   std::vector<float> input;
+  EieEncoding encoding;  // for the suite's config; empty in sweeps (each point encodes)
 };
 
-std::vector<SuiteLayer> build_layers(const std::vector<const PaperLayer*>& specs, std::uint64_t seed, int threads) {
+std::vector<SuiteLayer> build_layers(const std::vector<const PaperLayer*>& specs, std::uint64_t seed, int threads,
+                                     const Config* encode_for) {
   std::vector<SuiteLayer> layers(specs.size());
   parallel_for(specs.size(), threads, [&](std::size_t i) {
     layers[i].spec = specs[i];
     layers[i].weights = paper_layer_weights(*specs[i], seed);
     layers[i].input = paper_layer_input(*specs[i], seed);
+    if (encode_for != nullptr) {
+      layers[i].encoding = encode_eie(layers[i].weights, encode_for->num_pes, encode_for->index_bits);
+    }
   });
   return layers;
 }
@@ -63,9 +68,8 @@ int fitting_sram_kb(const EieEncoding& enc, const Config& config) {
   return size;
 }
 
-LayerReport run_layer(const CompressedLayer& weights, std::span<const std::int32_t> x, Config config, bool fit_sram,
-                      std::vector<std::int32_t>* output = nullptr) {
-  const EieEncoding enc = encode_eie(weights, config.num_pes, config.index_bits);
+LayerReport run_encoded(const CompressedLayer& weights, const EieEncoding& enc, std::span<const std::int32_t> x,
+                        Config config, bool fit_sram, std::vector<std::int32_t>* output = nullptr) {
   if (fit_sram) config.spmat_sram_kb = fitting_sram_kb(enc, config);
   RunResult run = simulate_encoded(enc, x, config);
   const std::vector<std::int32_t> expected = fixed_reference(weights, x, fixed_format(config));
@@ -84,13 +88,38 @@ LayerReport run_layer(const CompressedLayer& weights, std::span<const std::int32
   return report;
 }
 
+LayerReport run_layer(const CompressedLayer& weights, std::span<const std::int32_t> x, const Config& config,
+                      bool fit_sram) {
+  return run_encoded(weights, encode_eie(weights, config.num_pes, config.index_bits), x, config, fit_sram);
+}
+
+double work(const SuiteLayer& layer) {
+  return static_cast<double>(layer.weights.nnz()) * layer.spec->activation_density;
+}
+
 // Indices of `layers` ordered by decreasing work (entries times activation density), for load balance.
 std::vector<std::size_t> biggest_first(const std::vector<SuiteLayer>& layers) {
   std::vector<std::size_t> order(layers.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto work = [&](std::size_t i) { return static_cast<double>(layers[i].weights.nnz()) * layers[i].spec->activation_density; };
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return work(a) > work(b); });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return work(layers[a]) > work(layers[b]); });
   return order;
+}
+
+ChainReport run_chain(const std::vector<const SuiteLayer*>& layers, const Config& config) {
+  const FixedFormat format = fixed_format(config);
+  std::vector<std::int32_t> x = quantize(layers.front()->input, format);
+  ChainReport chain;
+  for (const SuiteLayer* layer : layers) {
+    std::vector<std::int32_t> y;
+    LayerReport report = run_encoded(layer->weights, layer->encoding, x, config, false, &y);
+    x = std::move(y);
+    for (std::int32_t& v : x) v = std::max(v, 0);  // ReLU on the way from destination to source registers
+    chain.cycles += report.stats.cycles;
+    chain.energy_uj += report.energy.energy_uj;
+    chain.layers.push_back(std::move(report));
+  }
+  chain.frames_per_s = chain.cycles == 0 ? 0.0 : config.clock_mhz * 1e6 / static_cast<double>(chain.cycles);
+  return chain;
 }
 
 }  // namespace
@@ -105,40 +134,59 @@ std::vector<const PaperLayer*> suite_layers(const std::vector<std::string>& name
   return specs;
 }
 
-std::vector<LayerReport> run_suite(const Config& config, const std::vector<std::string>& names, std::uint64_t seed,
-                                   int threads) {
+namespace {
+SuiteReport run_specs(const Config& config, std::vector<const PaperLayer*> specs, std::uint64_t seed, int threads,
+                      bool with_chain) {
   config.validate();
-  const std::vector<SuiteLayer> layers = build_layers(suite_layers(names), seed, threads);
+  const std::size_t reported = specs.size();
+  const char* chain_names[] = {"Alex-6", "Alex-7", "Alex-8"};
+  if (with_chain) {
+    for (const char* name : chain_names) {
+      const PaperLayer* spec = &paper_benchmark_layer(name);
+      if (std::find(specs.begin(), specs.end(), spec) == specs.end()) specs.push_back(spec);
+    }
+  }
+  const std::vector<SuiteLayer> layers = build_layers(specs, seed, threads, &config);
   const FixedFormat format = fixed_format(config);
-  std::vector<LayerReport> reports(layers.size());
-  const std::vector<std::size_t> order = biggest_first(layers);
-  parallel_for(order.size(), threads, [&](std::size_t t) {
-    const std::size_t i = order[t];
+  SuiteReport suite;
+  suite.layers.resize(reported);
+  suite.has_chain = with_chain;
+  std::vector<std::size_t> order = biggest_first(layers);
+  std::erase_if(order, [&](std::size_t i) { return i >= reported; });
+  // Task 0 is the chain (the most work) when asked for; the others are the layers, biggest first.
+  const std::size_t offset = with_chain ? 1 : 0;
+  parallel_for(order.size() + offset, threads, [&](std::size_t t) {
+    if (t < offset) {
+      std::vector<const SuiteLayer*> chain_layers;
+      for (const char* name : chain_names) {
+        const PaperLayer* spec = &paper_benchmark_layer(name);
+        chain_layers.push_back(&layers[static_cast<std::size_t>(
+            std::find(specs.begin(), specs.end(), spec) - specs.begin())]);
+      }
+      suite.chain = run_chain(chain_layers, config);
+      return;
+    }
+    const std::size_t i = order[t - offset];
     const std::vector<std::int32_t> x = quantize(layers[i].input, format);
-    reports[i] = run_layer(layers[i].weights, x, config, false);
+    suite.layers[i] = run_encoded(layers[i].weights, layers[i].encoding, x, config, false);
   });
-  return reports;
+  return suite;
 }
 
-ChainReport run_alexnet_chain(const Config& config, std::uint64_t seed) {
-  config.validate();
-  const FixedFormat format = fixed_format(config);
-  const PaperLayer& fc6 = paper_benchmark_layer("Alex-6");
-  std::vector<std::int32_t> x = quantize(paper_layer_input(fc6, seed), format);
-  ChainReport chain;
-  for (const char* name : {"Alex-6", "Alex-7", "Alex-8"}) {
-    const CompressedLayer weights = paper_layer_weights(paper_benchmark_layer(name), seed);
-    std::vector<std::int32_t> y;
-    LayerReport report = run_layer(weights, x, config, false, &y);
-    // The destination registers become the next layer's source registers, through ReLU.
-    x = std::move(y);
-    for (std::int32_t& v : x) v = std::max(v, 0);
-    chain.cycles += report.stats.cycles;
-    chain.energy_uj += report.energy.energy_uj;
-    chain.layers.push_back(std::move(report));
-  }
-  chain.frames_per_s = chain.cycles == 0 ? 0.0 : config.clock_mhz * 1e6 / static_cast<double>(chain.cycles);
-  return chain;
+}  // namespace
+
+SuiteReport run_paper_suite(const Config& config, const std::vector<std::string>& names, std::uint64_t seed,
+                            int threads, bool with_chain) {
+  return run_specs(config, suite_layers(names), seed, threads, with_chain);
+}
+
+std::vector<LayerReport> run_suite(const Config& config, const std::vector<std::string>& names, std::uint64_t seed,
+                                   int threads) {
+  return run_paper_suite(config, names, seed, threads, false).layers;
+}
+
+ChainReport run_alexnet_chain(const Config& config, std::uint64_t seed, int threads) {
+  return run_specs(config, {}, seed, threads, true).chain;
 }
 
 std::vector<SweepPoint> run_sweep(const Config& base, const std::string& parameter, const std::vector<int>& values,
@@ -161,7 +209,7 @@ std::vector<SweepPoint> run_sweep(const Config& base, const std::string& paramet
     points[p].value = values[p];
     points[p].config = c;
   }
-  const std::vector<SuiteLayer> layers = build_layers(suite_layers(names), seed, threads);
+  const std::vector<SuiteLayer> layers = build_layers(suite_layers(names), seed, threads, nullptr);
   const FixedFormat format = fixed_format(base);
   std::vector<std::vector<std::int32_t>> inputs(layers.size());
   for (std::size_t i = 0; i < layers.size(); ++i) inputs[i] = quantize(layers[i].input, format);

@@ -1,6 +1,6 @@
 // Sweep output: one CSV row per (point, layer), the same as JSON, and the paper's figures drawn by gnuplot
 // (Debian's gnuplot-nox) as PNG and SVG: Figure 8 (load efficiency vs FIFO depth), Figure 9 (sparse-matrix
-// SRAM read energy and reads vs SRAM width), Figures 11-13 (speedup, padding and load efficiency vs PEs).
+// SRAM read energy, reads and total energy vs SRAM width), Figures 11-13 (speedup, padding and load efficiency vs PEs).
 // Every file is written to a temporary name and renamed, so a failed sweep leaves no partial output.
 #include <cstdio>
 #include <cstdlib>
@@ -46,40 +46,55 @@ std::string csv_text(const std::vector<SweepPoint>& points, const std::string& p
 }
 
 struct Figure {
-  std::string suffix, title, ylabel, column;  // column: 1-based CSV column plotted against the parameter
-  bool logx = false, logy = false;
+  std::string suffix, title, ylabel;
+  double (*value)(const SweepPoint& first, const SweepPoint& point, std::size_t layer);
+  bool logy = false;
 };
 
+double speedup(const SweepPoint& first, const SweepPoint& p, std::size_t i) {
+  return static_cast<double>(first.layers[i].stats.cycles) / static_cast<double>(p.layers[i].stats.cycles);
+}
+double load_efficiency(const SweepPoint&, const SweepPoint& p, std::size_t i) { return p.layers[i].stats.load_efficiency(); }
+double padding(const SweepPoint&, const SweepPoint& p, std::size_t i) { return p.layers[i].stats.padding_fraction(); }
+double spmat_energy_uj(const SweepPoint&, const SweepPoint& p, std::size_t i) { return p.layers[i].energy.energy_pj.spmat * 1e-6; }
+double spmat_reads(const SweepPoint&, const SweepPoint& p, std::size_t i) {
+  return static_cast<double>(p.layers[i].stats.total().spmat_line_reads);
+}
+double energy_uj(const SweepPoint&, const SweepPoint& p, std::size_t i) { return p.layers[i].energy.energy_uj; }
+
 std::vector<Figure> figures_for(const std::string& parameter) {
-  if (parameter == "fifo") return {{"fig8", "Figure 8: load efficiency vs activation queue depth", "load efficiency", "6", true}};
+  if (parameter == "fifo") return {{"fig8", "Figure 8: load efficiency vs activation queue depth", "load efficiency", load_efficiency}};
   if (parameter == "sram-width") {
-    return {{"fig9", "Figure 9: sparse-matrix SRAM energy vs SRAM width", "spmat SRAM energy (uJ)", "11", true, true},
-            {"fig9_reads", "Figure 9: sparse-matrix SRAM reads vs SRAM width", "SRAM line reads", "10", true, true}};
+    return {{"fig9", "Figure 9: sparse-matrix SRAM energy vs SRAM width", "spmat SRAM energy per inference (uJ)", spmat_energy_uj, true},
+            {"fig9_reads", "Figure 9: sparse-matrix SRAM reads vs SRAM width", "SRAM line reads", spmat_reads, true},
+            {"fig9_total", "Total energy per inference vs SRAM width", "energy per inference (uJ)", energy_uj, true}};
   }
-  return {{"fig11", "Figure 11: speedup vs number of PEs", "speedup over the first point", "5", true, true},
-          {"fig12", "Figure 12: padding entries vs number of PEs", "padding share of entries", "7", true},
-          {"fig13", "Figure 13: load efficiency vs number of PEs", "load efficiency", "6", true}};
+  return {{"fig11", "Figure 11: speedup vs number of PEs", "speedup over the first point", speedup, true},
+          {"fig12", "Figure 12: padding entries vs number of PEs", "padding share of entries", padding},
+          {"fig13", "Figure 13: load efficiency vs number of PEs", "load efficiency", load_efficiency}};
 }
 
-std::string gnuplot_script(const Figure& f, const std::string& csv, const std::vector<std::string>& layers,
-                           const std::string& parameter, const std::string& out_base) {
+std::string gnuplot_script(const Figure& f, const std::vector<SweepPoint>& points, const std::string& parameter,
+                           const std::string& out_base) {
   std::ostringstream s;
-  s << "set datafile separator ','\nset key outside right\nset grid\n";
+  const std::size_t layers = points.front().layers.size();
+  for (std::size_t i = 0; i < layers; ++i) {
+    s << "$L" << i << " << EOD\n";
+    for (const SweepPoint& p : points) s << p.value << ' ' << f.value(points.front(), p, i) << '\n';
+    s << "EOD\n";
+  }
+  s << "set key outside right\nset grid\n";
   s << "set title '" << f.title << "'\nset xlabel '" << parameter << "'\nset ylabel '" << f.ylabel << "'\n";
-  if (f.logx) s << "set logscale x 2\n";
+  s << "set logscale x 2\n";
   if (f.logy) s << "set logscale y\n";
-  auto plot = [&] {
-    s << "plot ";
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-      s << (i ? ", " : "") << "'" << csv << "' using 1:(strcol(2) eq '" << layers[i] << "' ? $" << f.column
-        << " : NaN) with linespoints title '" << layers[i] << "'";
-    }
-    s << "\n";
-  };
-  s << "set terminal pngcairo size 900,540\nset output '" << out_base << ".png.tmp'\n";
-  plot();
-  s << "set terminal svg size 900,540\nset output '" << out_base << ".svg.tmp'\n";
-  plot();
+  std::ostringstream plot;
+  plot << "plot ";
+  for (std::size_t i = 0; i < layers; ++i) {
+    plot << (i ? ", " : "") << "$L" << i << " using 1:2 with linespoints title '" << points.front().layers[i].name << "'";
+  }
+  plot << "\n";
+  s << "set terminal pngcairo size 900,540\nset output '" << out_base << ".png.tmp'\n" << plot.str();
+  s << "set terminal svg size 900,540\nset output '" << out_base << ".svg.tmp'\n" << plot.str();
   s << "unset output\n";
   return s.str();
 }
@@ -101,12 +116,10 @@ std::vector<std::string> write_sweep(const std::vector<SweepPoint>& points, cons
   write_file(prefix + ".json", json.dump(1) + "\n");
   written.push_back(prefix + ".json");
 
-  std::vector<std::string> names;
-  for (const LayerReport& r : points.front().layers) names.push_back(r.name);
   for (const Figure& f : figures_for(parameter)) {
     const std::string base = prefix + "_" + f.suffix;
     const std::string script_path = base + ".gp";
-    write_file(script_path, gnuplot_script(f, csv, names, parameter, base));
+    write_file(script_path, gnuplot_script(f, points, parameter, base));
     const std::string command = "gnuplot '" + script_path + "' 2>/dev/null";
     if (std::system(command.c_str()) != 0) {
       std::filesystem::remove(base + ".png.tmp");

@@ -121,9 +121,9 @@ void run(const SimOptions& o) {
     return;
   }
 
-  const std::vector<sim::LayerReport> reports = sim::run_suite(config, layers, o.seed, threads);
-  std::optional<sim::ChainReport> chain;
-  if (o.suite == "eie-paper") chain = sim::run_alexnet_chain(config, o.seed);
+  const sim::SuiteReport suite = sim::run_paper_suite(config, layers, o.seed, threads, o.suite == "eie-paper");
+  const std::vector<sim::LayerReport>& reports = suite.layers;
+  const sim::ChainReport* chain = suite.has_chain ? &suite.chain : nullptr;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fmt::print("EIE, cycle-accurate: {}\nLayers: the paper's Table III shapes and densities, synthetic, seed {}; "
