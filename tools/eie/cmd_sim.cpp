@@ -133,10 +133,22 @@ void run(const SimOptions& o) {
   std::int64_t pe_cycles = 0;
   for (const auto& r : reports) pe_cycles += r.stats.cycles * r.config.num_pes;
   if (chain) {
+    for (const auto& r : chain->layers) {
+      fmt::print("  chain {}: {:.1f}% of inputs non-zero, {} cycles\n", r.name,
+                 100.0 * static_cast<double>(r.stats.broadcasts) / static_cast<double>(r.cols), r.stats.cycles);
+    }
     fmt::print("AlexNet FC6 -> FC7 -> FC8 (ReLU between, activations flowing): {} cycles, {:.2f} us, "
                "{:.3g} frames/s (paper: 1.88e4), {:.3f} uJ/frame\n",
                chain->cycles, static_cast<double>(chain->cycles) / config.clock_mhz, chain->frames_per_s,
                chain->energy_uj);
+    std::int64_t table_cycles = 0;
+    for (const auto& r : reports) {
+      if (r.name == "Alex-6" || r.name == "Alex-7" || r.name == "Alex-8") table_cycles += r.stats.cycles;
+    }
+    if (table_cycles > 0) {
+      fmt::print("Alex-6 + Alex-7 + Alex-8 at Table III's input densities: {} cycles, {:.3g} frames/s\n", table_cycles,
+                 config.clock_mhz * 1e6 / static_cast<double>(table_cycles));
+    }
   }
   fmt::print("Area {:.2f} mm^2. Simulated {} PE-cycles in {:.2f} s on {} threads.\n", sim::area_mm2(config),
              pe_cycles, seconds, threads);
@@ -145,8 +157,10 @@ void run(const SimOptions& o) {
     nlohmann::json json{{"config", sim::to_json(config)}, {"seed", o.seed}, {"layers", nlohmann::json::array()}};
     for (const auto& r : reports) json["layers"].push_back(sim::to_json(r));
     if (chain) {
+      nlohmann::json chain_layers = nlohmann::json::array();
+      for (const auto& r : chain->layers) chain_layers.push_back(sim::to_json(r));
       json["alexnet_fc6_fc8"] = {{"cycles", chain->cycles}, {"frames_per_s", chain->frames_per_s},
-                                 {"energy_uj", chain->energy_uj}};
+                                 {"energy_uj", chain->energy_uj}, {"layers", chain_layers}};
     }
     write_atomically(o.json_file, json.dump(1) + "\n");
     fmt::print("wrote {}\n", o.json_file);
