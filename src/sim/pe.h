@@ -34,11 +34,10 @@ class Pe {
   // Returns whether an entry was issued to the arithmetic unit (a busy cycle).
   bool propagate(const Broadcast& broadcast) {
     arithmetic.propagate(spmat_read.out(), activations);
-    const std::int64_t issued_before = spmat_read.real_entries() + spmat_read.padding_entries();
-    const bool taken = spmat_read.propagate(pointer_read.out());
-    pointer_read.propagate(queue, taken);
+    const SpmatRead::Step step = spmat_read.propagate(pointer_read.out());
+    pointer_read.propagate(queue, step.taken);
     if (broadcast.valid) queue.push({broadcast.a, broadcast.j});
-    return spmat_read.real_entries() + spmat_read.padding_entries() != issued_before;
+    return step.issued;
   }
 
   void update() {

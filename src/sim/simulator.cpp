@@ -4,7 +4,6 @@
 // move; that is what makes long tails (one slow PE, 63 idle ones) cheap. The run ends at the first cycle after
 // which the CCU has sent everything and every PE is idle: the last accumulator write is inside the count.
 #include <algorithm>
-#include <memory>
 #include <string>
 
 #include "eie/sim.h"
@@ -77,18 +76,17 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
 
   const int n = config.num_pes;
   Ccu ccu(nonzero, x, config.effective_ccu_latency(), config.lnzd_nodes());
-  std::vector<std::unique_ptr<Pe>> pes;
+  std::vector<Pe> pes;
   pes.reserve(static_cast<std::size_t>(n));
   for (int k = 0; k < n; ++k) {
     const PeSlice& slice = enc.pes[static_cast<std::size_t>(k)];
-    auto pe = std::make_unique<Pe>(slice, config, &codebook, format);
+    Pe& pe = pes.emplace_back(slice, config, &codebook, format);
     std::vector<std::int32_t> initial(static_cast<std::size_t>(slice.num_rows), 0);
     for (std::int64_t r = 0; r < slice.num_rows; ++r) {
       const std::int64_t row = enc.global_row(k, r);
       if (!enc.bias.empty()) initial[static_cast<std::size_t>(r)] = format.quantize(enc.bias[static_cast<std::size_t>(row)]);
     }
-    pe->activations.reset(std::move(initial));
-    pes.push_back(std::move(pe));
+    pe.activations.reset(std::move(initial));
   }
 
   std::int64_t cycles = 0;
@@ -101,7 +99,7 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
     int next_full = 0;
     bool next_all_idle = true;
     for (int k = 0; k < n; ++k) {
-      Pe& pe = *pes[static_cast<std::size_t>(k)];
+      Pe& pe = pes[static_cast<std::size_t>(k)];
       PeCounters& c = pe.counters;
       if (idle[static_cast<std::size_t>(k)] && !broadcast.valid) {
         pe.queue.idle_cycles(1);
@@ -136,7 +134,7 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
   s.rows = enc.rows;
   s.cols = enc.cols;
   for (int k = 0; k < n; ++k) {
-    Pe& pe = *pes[static_cast<std::size_t>(k)];
+    Pe& pe = pes[static_cast<std::size_t>(k)];
     const PeSlice& slice = enc.pes[static_cast<std::size_t>(k)];
     s.stored_entries += static_cast<std::int64_t>(slice.entries.size());
     PeCounters c = pe.counters;

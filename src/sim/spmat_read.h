@@ -31,8 +31,11 @@ class SpmatRead {
   const EntryIssue& out() const { return out_.get(); }
   bool active() const { return cur_.get() < end_.get(); }
 
-  // Returns whether it takes the pointer read's range in this cycle.
-  bool propagate(const ColumnRange& in) {
+  struct Step {
+    bool issued = false;  // an entry went to the arithmetic unit (a busy cycle)
+    bool taken = false;   // the pointer read's range was taken
+  };
+  Step propagate(const ColumnRange& in) {
     std::uint32_t cur = cur_.get();
     bool first = false;
     bool taken = false;
@@ -40,7 +43,7 @@ class SpmatRead {
     if (cur >= end_.get()) {
       if (!in.valid) {
         out_.set({});
-        return false;
+        return {};
       }
       cur = in.begin;
       a = in.a;
@@ -62,7 +65,7 @@ class SpmatRead {
     } else {
       ++real_;
     }
-    return taken;
+    return {true, taken};
   }
   void update() {
     cur_.update();
