@@ -21,7 +21,7 @@ class Pe {
  public:
   Pe(const PeSlice& slice, const Config& config, const std::vector<std::int32_t>* codebook, FixedFormat format)
       : queue(config.fifo_depth),
-        pointer_read(slice.col_ptr.data()),
+        pointer_read(slice.col_ptr.data(), slice.entries.data()),
         spmat_read(slice.entries.data(), config.entries_per_line(), config.reuse_line),
         arithmetic(codebook, format) {}
 
@@ -36,7 +36,10 @@ class Pe {
     arithmetic.propagate(spmat_read.out(), activations);
     const SpmatRead::Step step = spmat_read.propagate(pointer_read.out());
     pointer_read.propagate(queue, step.taken);
-    if (broadcast.valid) queue.push({broadcast.a, broadcast.j});
+    if (broadcast.valid) {
+      queue.push({broadcast.a, broadcast.j});
+      pointer_read.prefetch(broadcast.j);  // host-cache hint for the pointer read a few cycles later
+    }
     return step.issued;
   }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "eie/core.h"
 #include "sim/activation_queue.h"
 #include "sim/reg.h"
 
@@ -20,9 +21,11 @@ struct ColumnRange {
 
 class PointerRead {
  public:
-  explicit PointerRead(const std::uint32_t* col_ptr) : col_ptr_(col_ptr) {}
+  PointerRead(const std::uint32_t* col_ptr, const EieEntry* entries) : col_ptr_(col_ptr), entries_(entries) {}
 
   const ColumnRange& out() const { return out_.get(); }
+  // Only a hint to the host's cache (the simulated column will be read from here); no simulated effect.
+  void prefetch(std::uint32_t j) const { __builtin_prefetch(col_ptr_ + j); }
   bool holding() const { return out_.get().valid; }
 
   // `taken`: the sparse-matrix read takes out() in this cycle.
@@ -34,6 +37,7 @@ class PointerRead {
       const std::uint32_t end = col_ptr_[item.j + 1];
       ++columns_;
       if (begin < end) {
+        __builtin_prefetch(entries_ + begin);  // host-cache hint only
         out_.set({true, begin, end, item.a});
       } else {
         ++empty_columns_;
@@ -50,6 +54,7 @@ class PointerRead {
 
  private:
   const std::uint32_t* col_ptr_;
+  const EieEntry* entries_;
   Reg<ColumnRange> out_;
   std::int64_t columns_ = 0;
   std::int64_t empty_columns_ = 0;
