@@ -152,18 +152,21 @@ SuiteReport run_specs(const Config& config, std::vector<const PaperLayer*> specs
   suite.layers.resize(reported);
   suite.has_chain = with_chain;
   std::vector<std::size_t> order = biggest_first(layers);
-  std::erase_if(order, [&](std::size_t i) { return i >= reported; });
+  // The chain's first layer is the suite's Alex-6 run (same weights, same input): run once, by the chain.
+  std::vector<std::size_t> chain_index;
+  for (const char* name : chain_names) {
+    const PaperLayer* spec = &paper_benchmark_layer(name);
+    chain_index.push_back(static_cast<std::size_t>(std::find(specs.begin(), specs.end(), spec) - specs.begin()));
+  }
+  std::erase_if(order, [&](std::size_t i) { return i >= reported || (with_chain && i == chain_index[0]); });
   // Task 0 is the chain (the most work) when asked for; the others are the layers, biggest first.
   const std::size_t offset = with_chain ? 1 : 0;
   parallel_for(order.size() + offset, threads, [&](std::size_t t) {
     if (t < offset) {
       std::vector<const SuiteLayer*> chain_layers;
-      for (const char* name : chain_names) {
-        const PaperLayer* spec = &paper_benchmark_layer(name);
-        chain_layers.push_back(&layers[static_cast<std::size_t>(
-            std::find(specs.begin(), specs.end(), spec) - specs.begin())]);
-      }
+      for (std::size_t i : chain_index) chain_layers.push_back(&layers[i]);
       suite.chain = run_chain(chain_layers, config);
+      if (chain_index[0] < reported) suite.layers[chain_index[0]] = suite.chain.layers[0];
       return;
     }
     const std::size_t i = order[t - offset];
