@@ -191,6 +191,17 @@ struct ChainReport {
   double energy_uj = 0;
 };
 
+// Any stack of M x V layers (FC, or LSTM gates as M x V): layer k's output, through ReLU (not after the last
+// layer), is layer k+1's input, in fixed point, as the destination registers become the source registers.
+// Each layer's output is checked against fixed_reference (a mismatch throws std::runtime_error). Throws
+// Error when x or a layer's input does not match the previous layer's output length.
+struct NetworkRun {
+  ChainReport report;
+  std::vector<std::int32_t> output;  // the last layer's accumulators (no activation function)
+};
+NetworkRun simulate_network(const std::vector<const CompressedLayer*>& layers, std::span<const float> x,
+                            const Config& config);
+
 struct SuiteReport {
   std::vector<LayerReport> layers;
   bool has_chain = false;

@@ -105,21 +105,44 @@ std::vector<std::size_t> biggest_first(const std::vector<SuiteLayer>& layers) {
   return order;
 }
 
-ChainReport run_chain(const std::vector<const SuiteLayer*>& layers, const Config& config) {
-  const FixedFormat format = fixed_format(config);
-  std::vector<std::int32_t> x = quantize(layers.front()->input, format);
-  ChainReport chain;
-  for (const SuiteLayer* layer : layers) {
+// Runs layers in order, each on its encoding (or encoded here when `encodings` is empty), ReLU between.
+NetworkRun run_network(const std::vector<const CompressedLayer*>& layers,
+                       const std::vector<const EieEncoding*>& encodings, std::vector<std::int32_t> x,
+                       const Config& config) {
+  NetworkRun run;
+  ChainReport& chain = run.report;
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const CompressedLayer& layer = *layers[k];
+    if (static_cast<std::int64_t>(x.size()) != layer.cols) {
+      throw Error("layer '" + layer.name + "' takes " + std::to_string(layer.cols) + " inputs, " +
+                  (k == 0 ? std::string("the input has ") : "layer '" + layers[k - 1]->name + "' gives ") +
+                  std::to_string(x.size()));
+    }
     std::vector<std::int32_t> y;
-    LayerReport report = run_encoded(layer->weights, layer->encoding, x, config, false, &y);
+    LayerReport report = encodings.empty()
+                             ? run_encoded(layer, encode_eie(layer, config.num_pes, config.index_bits), x, config, false, &y)
+                             : run_encoded(layer, *encodings[k], x, config, false, &y);
     x = std::move(y);
-    for (std::int32_t& v : x) v = std::max(v, 0);  // ReLU on the way from destination to source registers
+    if (k + 1 < layers.size()) {
+      for (std::int32_t& v : x) v = std::max(v, 0);  // ReLU on the way from destination to source registers
+    }
     chain.cycles += report.stats.cycles;
     chain.energy_uj += report.energy.energy_uj;
     chain.layers.push_back(std::move(report));
   }
   chain.frames_per_s = chain.cycles == 0 ? 0.0 : config.clock_mhz * 1e6 / static_cast<double>(chain.cycles);
-  return chain;
+  run.output = std::move(x);
+  return run;
+}
+
+ChainReport run_chain(const std::vector<const SuiteLayer*>& layers, const Config& config) {
+  std::vector<const CompressedLayer*> weights;
+  std::vector<const EieEncoding*> encodings;
+  for (const SuiteLayer* layer : layers) {
+    weights.push_back(&layer->weights);
+    encodings.push_back(&layer->encoding);
+  }
+  return run_network(weights, encodings, quantize(layers.front()->input, fixed_format(config)), config).report;
 }
 
 }  // namespace
@@ -177,6 +200,13 @@ SuiteReport run_specs(const Config& config, std::vector<const PaperLayer*> specs
 }
 
 }  // namespace
+
+NetworkRun simulate_network(const std::vector<const CompressedLayer*>& layers, std::span<const float> x,
+                            const Config& config) {
+  config.validate();
+  if (layers.empty()) throw Error("simulate_network: no layers");
+  return run_network(layers, {}, quantize(x, fixed_format(config)), config);
+}
 
 SuiteReport run_paper_suite(const Config& config, const std::vector<std::string>& names, std::uint64_t seed,
                             int threads, bool with_chain) {

@@ -185,3 +185,36 @@ TEST(SimSuite, alexnet_chain_flows_activations) {
 
 }  // namespace
 }  // namespace eie::sim
+
+namespace eie::sim {
+namespace {
+
+TEST(SimSuite, network_of_random_layers_flows_through_relu) {
+  SCOPED_TRACE(eie::test::seed_trace());
+  const std::uint64_t s = eie::test::seed();
+  const CompressedLayer l1 = eie::test::LayerTester().rows(100).cols(64).density(0.2).bias(true).build(s);
+  const CompressedLayer l2 = eie::test::LayerTester().rows(30).cols(100).density(0.3).bias(true).build(s + 1);
+  const CompressedLayer l3 = eie::test::LayerTester().rows(10).cols(30).density(0.5).bias(true).build(s + 2);
+  const std::vector<float> x = synthetic_activations(64, 0.5, s + 3);
+  const Config c = test::config_with(8, 4);
+  const NetworkRun run = simulate_network({&l1, &l2, &l3}, x, c);
+  const FixedFormat f = fixed_format(c);
+  std::vector<std::int32_t> expected = quantize(x, f);
+  for (const CompressedLayer* layer : {&l1, &l2, &l3}) {
+    if (layer != &l1) {
+      for (std::int32_t& v : expected) v = std::max(v, 0);
+    }
+    expected = fixed_reference(*layer, expected, f);
+  }
+  EXPECT_EQ(run.output, expected);
+  ASSERT_EQ(run.report.layers.size(), 3u);
+  EXPECT_EQ(run.report.cycles, run.report.layers[0].stats.cycles + run.report.layers[1].stats.cycles +
+                                   run.report.layers[2].stats.cycles);
+  eie::test::expect_error([&] { simulate_network({&l1, &l3}, x, c); },
+                          {"layer '", "takes 30 inputs", "gives 100"});
+  eie::test::expect_error([&] { simulate_network({&l1}, std::vector<float>(5, 1.0f), c); },
+                          {"takes 64 inputs", "the input has 5"});
+}
+
+}  // namespace
+}  // namespace eie::sim
