@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -227,8 +228,10 @@ struct SweepPoint {
   Config config;
   std::vector<LayerReport> layers;
 };
+// `progress`, when set, is called (from worker threads, serialised) after each run with (done, total).
 std::vector<SweepPoint> run_sweep(const Config& base, const std::string& parameter, const std::vector<int>& values,
-                                  const std::vector<std::string>& layers, std::uint64_t seed, int threads);
+                                  const std::vector<std::string>& layers, std::uint64_t seed, int threads,
+                                  const std::function<void(std::size_t, std::size_t)>& progress = {});
 // Writes <prefix>.csv, <prefix>.json and the figure (PNG + SVG through gnuplot) for the parameter.
 // Returns the files written.
 std::vector<std::string> write_sweep(const std::vector<SweepPoint>& points, const std::string& parameter,

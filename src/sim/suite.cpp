@@ -223,7 +223,8 @@ ChainReport run_alexnet_chain(const Config& config, std::uint64_t seed, int thre
 }
 
 std::vector<SweepPoint> run_sweep(const Config& base, const std::string& parameter, const std::vector<int>& values,
-                                  const std::vector<std::string>& names, std::uint64_t seed, int threads) {
+                                  const std::vector<std::string>& names, std::uint64_t seed, int threads,
+                                  const std::function<void(std::size_t, std::size_t)>& progress) {
   if (parameter != "pes" && parameter != "fifo" && parameter != "sram-width") {
     throw Error("sweep: unknown parameter '" + parameter + "' (known: pes, fifo, sram-width)");
   }
@@ -249,10 +250,17 @@ std::vector<SweepPoint> run_sweep(const Config& base, const std::string& paramet
   for (SweepPoint& point : points) point.layers.resize(layers.size());
   const std::vector<std::size_t> order = biggest_first(layers);
   const bool fit = parameter == "pes";
-  parallel_for(points.size() * layers.size(), threads, [&](std::size_t t) {
+  const std::size_t total = points.size() * layers.size();
+  std::size_t done = 0;
+  std::mutex progress_mutex;
+  parallel_for(total, threads, [&](std::size_t t) {
     const std::size_t i = order[t % layers.size()];
     SweepPoint& point = points[t / layers.size()];
     point.layers[i] = run_layer(layers[i].weights, inputs[i], point.config, fit);
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      progress(++done, total);
+    }
   });
   return points;
 }

@@ -108,7 +108,15 @@ void run(const SimOptions& o) {
 
   if (!o.sweep.empty()) {
     const auto [parameter, values] = parse_sweep(o.sweep);
-    const std::vector<sim::SweepPoint> points = sim::run_sweep(config, parameter, values, layers, o.seed, threads);
+    std::function<void(std::size_t, std::size_t)> progress;
+    if (stdout_is_terminal()) {
+      progress = [](std::size_t done, std::size_t total) {
+        fmt::print(stderr, "\rsimulating: {}/{} runs", done, total);
+        if (done == total) fmt::print(stderr, "\n");
+      };
+    }
+    const std::vector<sim::SweepPoint> points =
+        sim::run_sweep(config, parameter, values, layers, o.seed, threads, progress);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print("Sweep of {} over {} points ({}), seed {}; base design: {}\n", parameter, values.size(), o.sweep,
                o.seed, describe(config));
