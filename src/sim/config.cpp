@@ -72,7 +72,7 @@ nlohmann::json to_json(const Config& c) {
           {"arith_bits", c.arith_bits},
           {"frac_bits", c.frac_bits},
           {"clock_mhz", c.clock_mhz},
-          {"ccu_latency", c.effective_ccu_latency()},
+          {"ccu_latency", c.ccu_latency},
           {"reuse_line", c.reuse_line},
           {"spmat_sram_kb", c.spmat_sram_kb},
           {"ptr_sram_kb", c.ptr_sram_kb}};

@@ -42,6 +42,7 @@ TEST(SimConfig, json_round_trip_and_errors) {
   c.reuse_line = false;
   c.ccu_latency = 5;
   EXPECT_EQ(config_from_json(to_json(c), "x.json"), c);
+  EXPECT_EQ(config_from_json(to_json(Config{}), "x.json"), Config{});  // -1 (auto) survives the round trip
   expect_error([] { config_from_json(nlohmann::json{{"num_pe", 4}}, "cfg.json"); }, {"cfg.json", "unknown key 'num_pe'"});
   expect_error([] { config_from_json(nlohmann::json{{"num_pes", "4"}}, "cfg.json"); }, {"cfg.json", "num_pes", "integer"});
   expect_error([] { config_from_json(nlohmann::json{{"num_pes", 4.5}}, "cfg.json"); }, {"num_pes", "integer"});
