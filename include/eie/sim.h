@@ -32,6 +32,7 @@ struct Config {
   double clock_mhz = 800.0;      // (0, 10000]
   int ccu_latency = -1;          // cycles from the LNZD scan to the first broadcast; -1 = tree levels
   bool reuse_line = true;        // a column starting inside the buffered SRAM line reads no new line
+  bool queue_includes_pointer = false;  // the column held after its pointer read counts against fifo_depth
   int spmat_sram_kb = 128;       // sparse-matrix SRAM per PE, 1..65536 KB
   int ptr_sram_kb = 32;          // pointer SRAM per PE (area and energy scaling only)
 

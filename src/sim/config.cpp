@@ -74,6 +74,7 @@ nlohmann::json to_json(const Config& c) {
           {"clock_mhz", c.clock_mhz},
           {"ccu_latency", c.ccu_latency},
           {"reuse_line", c.reuse_line},
+          {"queue_includes_pointer", c.queue_includes_pointer},
           {"spmat_sram_kb", c.spmat_sram_kb},
           {"ptr_sram_kb", c.ptr_sram_kb}};
 }
@@ -100,9 +101,9 @@ Config config_from_json(const nlohmann::json& json, const std::string& source, C
     else if (key == "clock_mhz") {
       if (!value.is_number()) throw Error(source + ": key 'clock_mhz' must be a number, got " + value.dump());
       base.clock_mhz = value.get<double>();
-    } else if (key == "reuse_line") {
-      if (!value.is_boolean()) throw Error(source + ": key 'reuse_line' must be true or false, got " + value.dump());
-      base.reuse_line = value.get<bool>();
+    } else if (key == "reuse_line" || key == "queue_includes_pointer") {
+      if (!value.is_boolean()) throw Error(source + ": key '" + key + "' must be true or false, got " + value.dump());
+      (key == "reuse_line" ? base.reuse_line : base.queue_includes_pointer) = value.get<bool>();
     } else {
       throw Error(source + ": unknown key '" + key + "'");
     }

@@ -23,7 +23,15 @@ class Pe {
       : queue(config.fifo_depth),
         pointer_read(slice.col_ptr.data(), slice.entries.data()),
         spmat_read(slice.entries.data(), config.entries_per_line(), config.reuse_line),
-        arithmetic(codebook, format) {}
+        arithmetic(codebook, format),
+        depth_(config.fifo_depth),
+        pointer_in_queue_(config.queue_includes_pointer) {}
+
+  // The "full" flag the CCU sees (registered). With Config::queue_includes_pointer the column waiting in the
+  // pointer read's register counts against the queue depth.
+  bool queue_full() const {
+    return queue.full() || (pointer_in_queue_ && queue.size() + (pointer_read.holding() ? 1 : 0) >= depth_);
+  }
 
   // True when nothing is in flight: a cycle without a broadcast changes nothing but the idle counters.
   bool idle() const {
@@ -57,6 +65,10 @@ class Pe {
   ArithmeticUnit arithmetic;
   ActivationReadWrite activations;
   PeCounters counters;
+
+ private:
+  int depth_;
+  bool pointer_in_queue_;
 };
 
 }  // namespace eie::sim

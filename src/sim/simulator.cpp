@@ -106,7 +106,7 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
         ++(ccu_done ? c.drained : c.starved);
         continue;
       }
-      if (pe.queue.full() && !ccu_done) ++c.queue_full;
+      if (pe.queue_full() && !ccu_done) ++c.queue_full;
       if (pe.propagate(broadcast)) {
         ++c.busy;
       } else {
@@ -116,7 +116,7 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
       const bool now_idle = pe.idle();
       idle[static_cast<std::size_t>(k)] = now_idle ? 1 : 0;
       next_all_idle = next_all_idle && now_idle;
-      next_full += pe.queue.full() ? 1 : 0;
+      next_full += pe.queue_full() ? 1 : 0;
     }
     ccu.update();
     full_queues = next_full;

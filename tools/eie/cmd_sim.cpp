@@ -24,6 +24,7 @@ struct SimOptions {
       spmat_sram_kb;
   std::optional<double> clock_mhz;
   bool no_line_reuse = false;
+  bool queue_includes_pointer = false;
   std::uint64_t seed = 1;
   int threads = 0;
   std::string json_file;
@@ -46,6 +47,7 @@ sim::Config build_config(const SimOptions& o) {
   apply(o.spmat_sram_kb, c.spmat_sram_kb);
   if (o.clock_mhz) c.clock_mhz = *o.clock_mhz;
   if (o.no_line_reuse) c.reuse_line = false;
+  if (o.queue_includes_pointer) c.queue_includes_pointer = true;
   c.validate();
   return c;
 }
@@ -198,6 +200,8 @@ const CommandRegistration registration(50, [](CLI::App& root) {
   cmd->add_option("--ccu-latency", o->ccu_latency, "CCU start-up cycles, ccu_latency (-1 = LNZD tree levels)");
   cmd->add_option("--spmat-sram-kb", o->spmat_sram_kb, "Sparse-matrix SRAM per PE in KB (default 128)");
   cmd->add_flag("--no-line-reuse", o->no_line_reuse, "Read a new SRAM line at every column start");
+  cmd->add_flag("--queue-includes-pointer", o->queue_includes_pointer,
+                "Count the column waiting after its pointer read against the queue depth");
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
   cmd->add_option("--json", o->json_file, "Write the results as JSON to this file");
