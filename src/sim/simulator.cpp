@@ -27,6 +27,38 @@ void check_fits(const EieEncoding& enc, const Config& config) {
   }
 }
 
+// The blocks trust their inputs (as hardware does), so a malformed encoding is caught here: every PE's pointers
+// in range and non-decreasing, every code inside the codebook, every row address inside the PE's rows.
+void check_encoding(const EieEncoding& enc) {
+  if (enc.pes.size() != static_cast<std::size_t>(enc.num_pes)) {
+    throw Error("simulate: layer '" + enc.name + "' has " + std::to_string(enc.pes.size()) + " PE slices for " +
+                std::to_string(enc.num_pes) + " PEs");
+  }
+  for (int k = 0; k < enc.num_pes; ++k) {
+    const PeSlice& pe = enc.pes[static_cast<std::size_t>(k)];
+    const std::string where = "simulate: layer '" + enc.name + "' PE " + std::to_string(k);
+    if (pe.col_ptr.size() != static_cast<std::size_t>(enc.cols) + 1 || pe.col_ptr.front() != 0 ||
+        pe.col_ptr.back() != pe.entries.size()) {
+      throw Error(where + ": column pointers do not cover its " + std::to_string(pe.entries.size()) + " entries");
+    }
+    for (std::int64_t j = 0; j < enc.cols; ++j) {
+      const std::uint32_t begin = pe.col_ptr[static_cast<std::size_t>(j)];
+      const std::uint32_t end = pe.col_ptr[static_cast<std::size_t>(j) + 1];
+      if (end < begin) throw Error(where + ": column " + std::to_string(j) + " pointers decrease");
+      std::int64_t row = -1;
+      for (std::uint32_t e = begin; e < end; ++e) {
+        row += 1 + pe.entries[e].z;
+        if (pe.entries[e].v >= enc.codebook.size() || row >= pe.num_rows) {
+          throw Error(where + ": column " + std::to_string(j) + " entry " + std::to_string(e) +
+                      " has code " + std::to_string(pe.entries[e].v) + " or row " + std::to_string(row) +
+                      " outside the codebook (" + std::to_string(enc.codebook.size()) + ") or the PE's " +
+                      std::to_string(pe.num_rows) + " rows");
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 RunResult simulate(const CompressedLayer& layer, std::span<const float> x, const Config& config) {
@@ -64,6 +96,7 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
     throw Error("simulate: layer '" + enc.name + "' has a " + std::to_string(enc.codebook.bits()) +
                 "-bit codebook, more than weight_bits = " + std::to_string(config.weight_bits));
   }
+  check_encoding(enc);
   check_fits(enc, config);
 
   const FixedFormat format = fixed_format(config);

@@ -83,6 +83,22 @@ TEST(SimConfig, bad_inputs_to_simulate) {
   expect_error([&] { simulate(layer, nan_input, Config{}); }, {"input activation 1", "not finite"});
 }
 
+TEST(SimConfig, malformed_encoding_is_an_error) {
+  const CompressedLayer layer = test::layer_from_columns(8, {{0, 4}, {1}});
+  Config c = test::config_with(2);
+  const std::vector<std::int32_t> x{256, 256};
+  EieEncoding enc = encode_eie(layer, 2);
+  enc.pes[0].entries[1].z = 9;  // row 0 + 1 + 9 = 10 of PE 0's 4 rows
+  expect_error([&] { simulate_encoded(enc, x, c); }, {"PE 0", "column 0", "row 10", "4 rows"});
+  enc = encode_eie(layer, 2);
+  enc.pes[1].col_ptr[2] = 5;
+  expect_error([&] { simulate_encoded(enc, x, c); }, {"PE 1", "column pointers"});
+  enc = encode_eie(layer, 2);
+  enc.pes.pop_back();
+  expect_error([&] { simulate_encoded(enc, x, c); }, {"1 PE slices for 2 PEs"});
+  expect_error([&] { simulate_encoded(encode_eie(layer, 4), x, c); }, {"encoded for 4 PEs", "num_pes = 2"});
+}
+
 TEST(SimConfig, sweep_parameter_errors) {
   expect_error([] { run_sweep(Config{}, "banks", {1}, {"NT-LSTM"}, 1, 1); }, {"unknown parameter 'banks'"});
   expect_error([] { run_sweep(Config{}, "pes", {4, 2048}, {"NT-LSTM"}, 1, 1); }, {"pes=2048", "num_pes"});
