@@ -64,7 +64,10 @@ class Pe {
   SpmatRead spmat_read;
   ArithmeticUnit arithmetic;
   ActivationReadWrite activations;
-  PeCounters counters;
+  // Cycle accounting kept in the PE (hot); the other counters live in the blocks.
+  struct CycleCounters {
+    std::int64_t busy = 0, starved = 0, drained = 0, queue_full = 0;
+  } counters;
 
  private:
   int depth_;

@@ -133,7 +133,7 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
     bool next_all_idle = true;
     for (int k = 0; k < n; ++k) {
       Pe& pe = pes[static_cast<std::size_t>(k)];
-      PeCounters& c = pe.counters;
+      Pe::CycleCounters& c = pe.counters;
       if (idle[static_cast<std::size_t>(k)] && !broadcast.valid) {
         pe.queue.idle_cycles(1);
         ++(ccu_done ? c.drained : c.starved);
@@ -170,7 +170,11 @@ RunResult simulate_encoded(const EieEncoding& enc, std::span<const std::int32_t>
     Pe& pe = pes[static_cast<std::size_t>(k)];
     const PeSlice& slice = enc.pes[static_cast<std::size_t>(k)];
     s.stored_entries += static_cast<std::int64_t>(slice.entries.size());
-    PeCounters c = pe.counters;
+    PeCounters c;
+    c.busy = pe.counters.busy;
+    c.starved = pe.counters.starved;
+    c.drained = pe.counters.drained;
+    c.queue_full = pe.counters.queue_full;
     c.real_entries = pe.spmat_read.real_entries();
     c.padding_entries = pe.spmat_read.padding_entries();
     c.columns = pe.pointer_read.columns();
