@@ -101,7 +101,7 @@ struct KmeansSettings {
   int clusters = 16;           // 1..256
   KmeansInit init = KmeansInit::linear;
   std::uint64_t seed = 1;      // for KmeansInit::random
-  int max_iterations = 300;
+  int max_iterations = 100000;  // Lloyd on 10^8 values can need ~10^4 iterations; each costs what changes
   int threads = 2;             // for the sort and the final assignment; 1 = single-threaded
 };
 
@@ -132,7 +132,7 @@ struct LayerSettings {
   int bits = 8;  // 1..8
   KmeansInit init = KmeansInit::linear;
   std::uint64_t seed = 1;
-  int max_iterations = 300;
+  int max_iterations = 100000;  // Lloyd on 10^8 values can need ~10^4 iterations; each costs what changes
   bool reserve_zero = true;
   int threads = 2;
 };
