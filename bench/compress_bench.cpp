@@ -102,12 +102,13 @@ void HuffmanDecode(benchmark::State& state) {
   const HuffmanStream h = huffman_compress(s);
   std::vector<std::uint8_t> out(s.size());
   for (auto _ : state) {
-    huffman_decode(h.table, h.bytes, h.symbols, out);
+    huffman_decode(h, out);
     benchmark::DoNotOptimize(out.data());
   }
   if (out != s) state.SkipWithError("decoded stream differs");
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(s.size()));
   state.counters["bits_per_symbol"] = static_cast<double>(h.bit_count) / static_cast<double>(h.symbols);
+  state.counters["group"] = h.group;
   state.SetLabel(state.range(0) ? "relative indices" : "weight codes");
 }
 BENCHMARK(HuffmanDecode)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
@@ -124,13 +125,14 @@ void HuffmanDecode8Bit(benchmark::State& state) {
   const HuffmanStream h = huffman_compress(s);
   std::vector<std::uint8_t> out(s.size());
   for (auto _ : state) {
-    huffman_decode(h.table, h.bytes, h.symbols, out);
+    huffman_decode(h, out);
     benchmark::DoNotOptimize(out.data());
   }
   if (out != s) state.SkipWithError("decoded stream differs");
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(s.size()));
   state.counters["bits_per_symbol"] = static_cast<double>(h.bit_count) / static_cast<double>(h.symbols);
   state.counters["max_length"] = h.table.max_length();
+  state.counters["group"] = h.group;
 }
 BENCHMARK(HuffmanDecode8Bit)->Unit(benchmark::kMillisecond);
 
