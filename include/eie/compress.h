@@ -290,6 +290,8 @@ CompressedLayer decode_relative_csc(const RelativeCsc& csc);
 //                + codebook (+ bias)
 //   pointers   = (cols + 1) * pointer_bits, pointer_bits = bits to hold the entry count (at least 1)
 //   codebook   = codebook entries * 32;  bias = its values * 32 (kept uncompressed)
+// A layer that stores every weight (sharing alone) is counted as plain codes: index bits 0, no pointers, no
+// index stream, so the slide's 4 x 4 example gives 16 * 32 / (16 * 2 + 4 * 32) = 3.2.
 // docs/compression.md relates this to how the paper's tables count.
 struct ReportOptions {
   bool count_bias = true;
@@ -311,7 +313,7 @@ struct LayerReport {
   double density = 0.0;               // weights% kept (P): stored / weights
   int weight_bits = 0;                // weight bits (P+Q): the codebook's bits
   double weight_bits_huffman = 0.0;   // weight bits (P+Q+H): coded code stream (payload + table) / entries
-  int index_bits = 0;                 // index bits (P+Q)
+  int index_bits = 0;                 // index bits (P+Q); 0 for a layer that stores every weight
   double index_bits_huffman = 0.0;    // index bits (P+Q+H): coded index stream (payload + table) / entries
   std::int64_t pointer_bits = 0;      // all pointers
   std::int64_t codebook_bits = 0;
