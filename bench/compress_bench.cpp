@@ -136,5 +136,46 @@ void HuffmanDecode8Bit(benchmark::State& state) {
 }
 BENCHMARK(HuffmanDecode8Bit)->Unit(benchmark::kMillisecond);
 
+// The report on LeNet-300-100's shapes at the paper's Table 2 settings (ip1 8%, ip2 9%, ip3 26% kept; 6-bit
+// weights, 5-bit relative indices), with Gaussian weights in place of trained ones: counters give each layer's
+// (arg 0..2) and the total's (arg 3) P+Q and P+Q+H rates in percent of the fp32 size. docs/compression.md.
+void PaperLeNet300Report(benchmark::State& state) {
+  struct Shape {
+    const char* name;
+    std::int64_t rows, cols;
+    double density;
+  };
+  const Shape shapes[] = {{"ip1", 300, 784, 0.08}, {"ip2", 100, 300, 0.09}, {"ip3", 10, 100, 0.26}};
+  CompressionReport report;
+  for (auto _ : state) {
+    std::vector<LayerReport> layers;
+    for (const Shape& s : shapes) {
+      std::vector<float> w(static_cast<std::size_t>(s.rows * s.cols));
+      Rng rng(static_cast<std::uint64_t>(s.rows));
+      for (auto& x : w) x = static_cast<float>(rng.normal() * 0.05);
+      const std::vector<float> bias(static_cast<std::size_t>(s.rows), 0.01f);
+      const CompressedLayer layer = compress_layer(
+          s.name, s.rows, s.cols, w, bias, {.prune = {.mode = PruneMode::density, .density = s.density}, .bits = 6});
+      layers.push_back(report_layer(layer, 5));
+    }
+    report = summarize(std::move(layers));
+  }
+  const auto at = static_cast<std::size_t>(state.range(0));
+  const LayerReport& r = at < report.layers.size() ? report.layers[at] : report.total;
+  state.SetLabel(r.name);
+  state.counters["kept_percent"] = 100.0 * r.density;
+  state.counters["filler_per_entry"] = r.entries ? static_cast<double>(r.filler_entries) / static_cast<double>(r.entries) : 0.0;
+  state.counters["weight_bits_h"] = r.weight_bits_huffman;
+  state.counters["index_bits_h"] = r.index_bits_huffman;
+  state.counters["rate_pq_percent"] = 100.0 / r.ratio_pq;
+  state.counters["rate_pqh_percent"] = 100.0 / r.ratio_pqh;
+  state.counters["ratio_pq"] = r.ratio_pq;
+  state.counters["ratio_pqh"] = r.ratio_pqh;
+  // The same rate with only codes + indices of stored entries and fillers (no pointers, codebook or bias).
+  state.counters["rate_entries_only_percent"] =
+      100.0 * static_cast<double>(r.entries * (r.weight_bits + r.index_bits)) / static_cast<double>(r.weights * 32);
+}
+BENCHMARK(PaperLeNet300Report)->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 }  // namespace
 }  // namespace eie

@@ -99,6 +99,64 @@ std::vector<std::uint16_t> pack(std::span<const std::uint8_t> symbols, int alpha
   return packed;
 }
 
+// The decoding loop. A 64-bit buffer holds the next bits (LSB first) and is refilled to >= 56 bits with one
+// unaligned load whenever fewer than 24 (the longest code) remain, so the critical path per symbol is one
+// table lookup and one shift. The last 8 bytes are fed one at a time, then zeros.
+template <bool kGrouped>
+void decode_symbols(const Decoder& decoder, std::span<const std::uint8_t> bytes, std::int64_t bit_count,
+                    std::int64_t count, std::size_t group, std::span<const std::uint8_t> expand,
+                    std::span<std::uint8_t> out, const std::string& name) {
+  const std::uint64_t mask = (std::uint64_t{1} << decoder.lookup_bits) - 1;
+  const std::uint8_t* data = bytes.data();
+  const std::size_t size = bytes.size();
+  const std::size_t n_out = out.size();
+  std::uint64_t buffer = 0;
+  int available = 0;
+  std::size_t next = 0;       // the next byte to load
+  std::int64_t position = 0;  // bits consumed
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (available < kHuffmanMaxLength) {
+      if (next + 8 <= size) {
+        std::uint64_t word;
+        std::memcpy(&word, data + next, 8);
+        buffer |= word << available;
+        next += static_cast<std::size_t>((63 - available) >> 3);
+        available |= 56;
+      } else {
+        while (available <= 56) {
+          const std::uint64_t byte = next < size ? data[next] : 0;
+          ++next;
+          buffer |= byte << available;
+          available += 8;
+        }
+      }
+    }
+    const std::uint32_t entry = decoder.lookup[buffer & mask];
+    int length = static_cast<int>(entry >> 16);
+    std::uint32_t symbol = entry & 0xFFFFu;
+    if (length == 0) {
+      length = decoder.slow(buffer, symbol);
+      if (length == 0) throw Error(name + ": no code at bit " + std::to_string(position));
+    }
+    buffer >>= length;
+    available -= length;
+    position += length;
+    if (position > bit_count) {
+      throw Error(name + ": ends after " + std::to_string(i) + " of " + std::to_string(count) + " coded symbols");
+    }
+    if constexpr (kGrouped) {
+      const std::size_t at = static_cast<std::size_t>(i) * group;
+      if (at + 8 <= n_out) {
+        std::memcpy(out.data() + at, expand.data() + symbol * 8, 8);  // the extra bytes are overwritten next
+      } else {
+        std::memcpy(out.data() + at, expand.data() + symbol * 8, std::min(group, n_out - at));
+      }
+    } else {
+      out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(symbol);
+    }
+  }
+}
+
 }  // namespace
 
 HuffmanStream huffman_compress(std::span<const std::uint8_t> symbols, int max_length) {
@@ -176,6 +234,7 @@ void huffman_decode(const HuffmanStream& stream, std::span<std::uint8_t> out, st
   const Decoder decoder(stream.table);
   // Each coded symbol's group of source symbols, `group` bytes apiece (8 with padding, for one 8-byte copy).
   const auto g = static_cast<std::size_t>(stream.group);
+  const auto n_out = static_cast<std::size_t>(stream.symbols);
   std::vector<std::uint8_t> expand;
   if (g > 1) {
     expand.assign(stream.table.symbols() * 8, 0);
@@ -186,41 +245,10 @@ void huffman_decode(const HuffmanStream& stream, std::span<std::uint8_t> out, st
       }
     }
   }
-  const std::uint64_t mask = (std::uint64_t{1} << decoder.lookup_bits) - 1;
-  const std::size_t fast_end = bytes.size() >= 8 ? bytes.size() - 7 : 0;  // byte positions with 8 readable
-  const auto n_out = static_cast<std::size_t>(stream.symbols);
-  std::array<std::uint8_t, 16> tail{};
-  std::int64_t position = 0;
-  for (std::int64_t i = 0; i < count; ++i) {
-    const auto byte = static_cast<std::size_t>(position >> 3);
-    std::uint64_t word;
-    if (byte < fast_end) {
-      std::memcpy(&word, bytes.data() + byte, 8);
-    } else {
-      tail.fill(0);
-      if (byte < bytes.size()) std::memcpy(tail.data(), bytes.data() + byte, bytes.size() - byte);
-      std::memcpy(&word, tail.data(), 8);
-    }
-    const std::uint64_t bits = word >> (position & 7);
-    const std::uint32_t entry = decoder.lookup[bits & mask];
-    int length = static_cast<int>(entry >> 16);
-    std::uint32_t symbol = entry & 0xFFFFu;
-    if (length == 0) {
-      length = decoder.slow(bits, symbol);
-      if (length == 0) throw Error(name + ": no code at bit " + std::to_string(position));
-    }
-    position += length;
-    if (position > stream.bit_count) {
-      throw Error(name + ": ends after " + std::to_string(i) + " of " + std::to_string(count) + " coded symbols");
-    }
-    const auto at = static_cast<std::size_t>(i) * g;
-    if (g == 1) {
-      out[at] = static_cast<std::uint8_t>(symbol);
-    } else if (at + 8 <= n_out) {
-      std::memcpy(out.data() + at, expand.data() + symbol * 8, 8);  // the extra bytes are overwritten next
-    } else {
-      std::memcpy(out.data() + at, expand.data() + symbol * 8, std::min(g, n_out - at));
-    }
+  if (g == 1) {
+    decode_symbols<false>(decoder, bytes, stream.bit_count, count, 1, {}, out, name);
+  } else {
+    decode_symbols<true>(decoder, bytes, stream.bit_count, count, g, expand, out.first(n_out), name);
   }
 }
 
