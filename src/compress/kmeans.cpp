@@ -215,24 +215,38 @@ KmeansResult kmeans_1d(std::span<const float> values, const KmeansSettings& sett
   return result;
 }
 
+// The nearest centroid of each value, exactly: value > midpoint(c_i, c_i+1) (in double, exact) moves it past
+// boundary i. In key space (detail::float_key, monotone) that is key(v) > key(largest float <= midpoint), so a
+// table over the top 16 key bits gives each value's code directly, or the few boundaries left to compare.
 std::vector<std::uint8_t> assign_clusters(std::span<const float> values, std::span<const float> centroids,
                                           int threads) {
   std::vector<std::uint8_t> codes(values.size(), 0);
   if (centroids.size() <= 1) return codes;
   if (centroids.size() > 256) throw Error("assign_clusters: more than 256 centroids");
-  // Branchless search over the midpoints, padded to a power of two with +inf.
-  std::size_t width = 1;
-  while (width < centroids.size() - 1) width *= 2;
-  std::vector<double> mids(width, std::numeric_limits<double>::infinity());
-  for (std::size_t i = 0; i + 1 < centroids.size(); ++i) mids[i] = midpoint(centroids[i], centroids[i + 1]);
+  const std::size_t boundaries = centroids.size() - 1;
+  std::vector<std::uint32_t> threshold(boundaries);
+  for (std::size_t i = 0; i < boundaries; ++i) {
+    const double m = midpoint(centroids[i], centroids[i + 1]);
+    float f = static_cast<float>(m);
+    if (static_cast<double>(f) > m) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    threshold[i] = detail::float_key(f);
+  }
+  // Thresholds are non-decreasing (centroids ascending). first[p] = boundaries below prefix p's smallest key.
+  constexpr int kPrefixBits = 16;
+  std::vector<std::uint16_t> first((std::size_t{1} << kPrefixBits) + 1);
+  std::size_t below = 0;
+  for (std::size_t p = 0; p <= (std::size_t{1} << kPrefixBits); ++p) {
+    const std::uint64_t smallest = static_cast<std::uint64_t>(p) << (32 - kPrefixBits);
+    while (below < boundaries && threshold[below] < smallest) ++below;
+    first[p] = static_cast<std::uint16_t>(below);
+  }
   detail::parallel_slices(threads, values.size(), [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t j = begin; j < end; ++j) {
-      const double v = values[j];
-      std::size_t pos = 0;  // number of midpoints < v
-      for (std::size_t step = width; step > 0; step /= 2) {
-        if (pos + step <= width && mids[pos + step - 1] < v) pos += step;
-      }
-      codes[j] = static_cast<std::uint8_t>(pos);
+      const std::uint32_t key = detail::float_key(values[j]);
+      const std::uint32_t prefix = key >> (32 - kPrefixBits);
+      // Only the thresholds inside this prefix's key range are left to compare (usually none).
+      const auto lo = threshold.begin() + first[prefix], hi = threshold.begin() + first[prefix + 1];
+      codes[j] = static_cast<std::uint8_t>(lo == hi ? first[prefix] : std::lower_bound(lo, hi, key) - threshold.begin());
     }
   });
   return codes;
