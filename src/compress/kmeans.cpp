@@ -81,11 +81,36 @@ class SortedValues {
   }
 
  private:
+  // Four interleaved sums break the chain of dependent additions (the passes over all values are long).
   double partial(std::size_t begin, std::size_t end) const {
-    double s = 0.0;
-    for (std::size_t i = begin; i < end; ++i) s += (*this)[i];
-    return s;
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t i = begin;
+    for (; i + 4 <= end; i += 4) {
+      for (std::size_t u = 0; u < 4; ++u) s[u] += (*this)[i + u];
+    }
+    for (; i < end; ++i) s[0] += (*this)[i];
+    return (s[0] + s[1]) + (s[2] + s[3]);
   }
+
+ public:
+  // Sum of (value - c)^2 over sorted positions [begin, end).
+  double squared_error(std::size_t begin, std::size_t end, float c) const {
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t i = begin;
+    for (; i + 4 <= end; i += 4) {
+      for (std::size_t u = 0; u < 4; ++u) {
+        const double d = static_cast<double>((*this)[i + u]) - c;
+        s[u] += d * d;
+      }
+    }
+    for (; i < end; ++i) {
+      const double d = static_cast<double>((*this)[i]) - c;
+      s[0] += d * d;
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+  }
+
+ private:
 
   detail::BigVector<std::uint32_t> keys_;
   std::vector<double> prefix_;
@@ -203,12 +228,14 @@ KmeansResult kmeans_1d(std::span<const float> values, const KmeansSettings& sett
   // to float is monotone; an empty cluster keeps a centroid that lies between its neighbours' values.
   std::vector<double> partial_wcss(detail::slices_for(settings.threads, sorted.size()), 0.0);
   detail::parallel_slices(settings.threads, sorted.size(), [&](std::size_t t, std::size_t first, std::size_t last) {
-    std::size_t i = 0;
-    for (std::size_t j = first; j < last; ++j) {
-      while (j >= bounds[i]) ++i;
-      const double d = static_cast<double>(sorted[j]) - c[i];
-      partial_wcss[t] += d * d;
+    double sum = 0.0;
+    std::size_t begin = first;
+    for (std::size_t i = 0; i < k && begin < last; ++i) {
+      const std::size_t end = std::min(last, bounds[i]);
+      if (end > begin) sum += sorted.squared_error(begin, end, c[i]);
+      begin = std::max(begin, end);
     }
+    partial_wcss[t] = sum;
   });
   for (double w : partial_wcss) result.wcss += w;
   result.centroids = std::move(c);
