@@ -190,8 +190,12 @@ KmeansResult kmeans_1d(std::span<const float> values, const KmeansSettings& sett
   std::vector<std::size_t> bounds(k, 0);
   std::vector<double> prefix_at(k, 0.0);  // sum of the values before bounds[i]
   std::vector<std::uint8_t> moved(k, 1), changed(k, 1);
+  std::vector<std::int64_t> step(k, 0);  // each boundary's last move: Lloyd creeps, so the next is similar
   auto search = [&](std::size_t i) {  // boundary above cluster i; true if it moved
-    const std::size_t b = i + 1 < k ? sorted.count_not_above(midpoint(c[i], c[i + 1]), bounds[i]) : sorted.size();
+    const auto guess = static_cast<std::size_t>(
+        std::clamp<std::int64_t>(static_cast<std::int64_t>(bounds[i]) + step[i], 0, static_cast<std::int64_t>(sorted.size())));
+    const std::size_t b = i + 1 < k ? sorted.count_not_above(midpoint(c[i], c[i + 1]), guess) : sorted.size();
+    step[i] = static_cast<std::int64_t>(b) - static_cast<std::int64_t>(bounds[i]);
     const bool m = b != bounds[i] || result.iterations == 0;
     if (m) {
       bounds[i] = b;
