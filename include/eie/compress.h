@@ -125,8 +125,10 @@ double sharing_ratio(std::int64_t n, int clusters, int value_bits = 32);
 // One layer, dense float in, CompressedLayer out: prune -> k-means over the survivors -> codes.
 // With reserve_zero (the default; the EIE encoding needs it) codebook entry 0 is the value 0, 2^bits - 1
 // centroids are fitted to the survivors, and exact zeros are never stored. Without it 2^bits centroids are
-// fitted and every kept weight is stored. Provenance: method "prune+quantize" (or "quantize" when nothing was
-// pruned), density = stored / (rows * cols), bits.
+// fitted and every kept weight is stored. A layer where nothing survives gets the one-entry codebook {0}.
+// Provenance: method "prune+quantize" (or "quantize" when every weight is stored), density = stored /
+// (rows * cols), bits. (With designated initializers write `.prune = {}` first: GCC's -Wextra warns when a
+// leading member is left out.)
 struct LayerSettings {
   PruneSettings prune;
   int bits = 8;  // 1..8
