@@ -226,7 +226,7 @@ class BitReader {
 // (2-bit weight codes, the relative indices of a 25%-dense layer), which is more than 1% of their entropy, so a
 // stream may be coded in groups: `group` consecutive source symbols s_0 .. s_{g-1} (each < alphabet) become one
 // coded symbol s_0 + s_1 * alphabet + ... (alphabet^group <= 65536; a last partial group is padded with 0).
-// huffman_compress tries every group that fits and keeps the smallest payload + table.
+// huffman_compress tries groups 1, 2, ... while alphabet^group fits and the payload + table keeps shrinking.
 struct HuffmanStream {
   HuffmanTable table;                  // over the coded symbols
   int alphabet = 1;                    // source symbols are < alphabet (1..256)

@@ -182,7 +182,7 @@ HuffmanStream huffman_compress(std::span<const std::uint8_t> symbols, int max_le
     for (std::size_t s = 0; s < table.symbols(); ++s) {
       bits += static_cast<std::int64_t>(frequencies[s]) * table.length(s);
     }
-    if (best_bits >= 0 && bits >= best_bits) continue;
+    if (best_bits >= 0 && bits >= best_bits) break;  // the cost is unimodal in the group in practice
     best_bits = bits;
     best.table = std::move(table);
     best.group = group;
