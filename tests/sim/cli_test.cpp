@@ -1,0 +1,108 @@
+// `eie sim` on the command line: results as JSON, and every bad option or config file answered with exit
+// status 1, one line naming the parameter and the value, and no output file. Runs the built binary (build
+// the `eie` target first; `cmake --build` does).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/test_util.h"
+
+namespace eie::sim {
+namespace {
+
+struct CliResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+CliResult eie_cli(const std::string& args) {
+  const std::string binary = EIE_BINARY_DIR "/tools/eie/eie";
+  if (!std::filesystem::exists(binary)) ADD_FAILURE() << binary << " is missing: build the eie target";
+  CliResult r;
+  FILE* pipe = ::popen((binary + " " + args + " 2>&1").c_str(), "r");
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class SimCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(EIE_BINARY_DIR) / ("sim_cli_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(file(name)) << text; }
+
+  void expect_cli_error(const std::string& args, std::initializer_list<std::string> fragments) const {
+    SCOPED_TRACE(args);
+    const CliResult r = eie_cli(args + " --json " + file("out.json"));
+    EXPECT_EQ(r.status, 1) << r.output;
+    for (const std::string& f : fragments) {
+      EXPECT_NE(r.output.find(f), std::string::npos) << "missing '" << f << "' in: " << r.output;
+    }
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(file("out.json")));
+    EXPECT_FALSE(std::filesystem::exists(file("out.json.tmp")));
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(SimCli, layer_to_json_with_config_from_file_and_options) {
+  write("design.json", R"({"num_pes": 16, "sram_width_bits": 128})");
+  const CliResult r = eie_cli("sim --layer NT-LSTM --config " + file("design.json") + " --fifo 4 --json " + file("out.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("NT-LSTM"), std::string::npos);
+  EXPECT_NE(r.output.find("16 PEs"), std::string::npos);
+  std::ifstream in(file("out.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["config"]["num_pes"], 16);
+  EXPECT_EQ(j["config"]["sram_width_bits"], 128);
+  EXPECT_EQ(j["config"]["fifo_depth"], 4);
+  ASSERT_EQ(j["layers"].size(), 1u);
+  EXPECT_EQ(j["layers"][0]["name"], "NT-LSTM");
+  EXPECT_GT(j["layers"][0]["cycles"].get<std::int64_t>(), 0);
+  EXPECT_TRUE(j["layers"][0]["output_matches_reference"].get<bool>());
+  // The config written is a config that can be read back.
+  std::ofstream(file("again.json")) << j["config"].dump();
+  EXPECT_EQ(eie_cli("sim --layer NT-LSTM --config " + file("again.json")).status, 0);
+}
+
+TEST_F(SimCli, bad_options_and_config_files) {
+  expect_cli_error("sim --layer NT-LSTM --pes 0", {"num_pes", "1..1024", "got 0"});
+  expect_cli_error("sim --layer NT-LSTM --fifo 300", {"fifo_depth", "300"});
+  expect_cli_error("sim --layer NT-LSTM --sram-width 60", {"sram_width_bits = 60", "multiple"});
+  expect_cli_error("sim --layer NT-LSTM --clock-mhz 0", {"clock_mhz", "0"});
+  expect_cli_error("sim --layer NT-LSTM --spmat-sram-kb 1", {"NT-LSTM", "bytes more than the 1 KB"});
+  expect_cli_error("sim --layer Alex-9", {"unknown benchmark layer 'Alex-9'"});
+  expect_cli_error("sim --suite imagenet", {"unknown suite 'imagenet'"});
+  expect_cli_error("sim", {"--suite eie-paper or --layer"});
+  expect_cli_error("sim --layer NT-LSTM --sweep banks=1,2", {"unknown parameter 'banks'"});
+  expect_cli_error("sim --layer NT-LSTM --sweep fifo=1,x", {"'x' is not an integer"});
+  expect_cli_error("sim --layer NT-LSTM --config " + file("missing.json"), {"missing.json", "cannot open"});
+  write("typo.json", R"({"num_pe": 4})");
+  expect_cli_error("sim --layer NT-LSTM --config " + file("typo.json"), {"typo.json", "unknown key 'num_pe'"});
+  write("type.json", R"({"num_pes": "four"})");
+  expect_cli_error("sim --layer NT-LSTM --config " + file("type.json"), {"type.json", "num_pes", "integer"});
+  write("range.json", R"({"fifo_depth": 0})");
+  expect_cli_error("sim --layer NT-LSTM --config " + file("range.json"), {"range.json", "fifo_depth", "got 0"});
+}
+
+TEST_F(SimCli, json_into_a_missing_directory_fails_cleanly) {
+  const CliResult r = eie_cli("sim --layer NT-LSTM --json " + file("no/such/dir/out.json"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot write"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace eie::sim
