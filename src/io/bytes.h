@@ -20,8 +20,9 @@ T load_le(const std::uint8_t* p) {
 
 template <typename T>
 void append_le(std::vector<std::uint8_t>& out, T v) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
-  out.insert(out.end(), p, p + sizeof v);
+  const std::size_t at = out.size();
+  out.resize(at + sizeof v);
+  std::memcpy(out.data() + at, &v, sizeof v);
 }
 
 inline float half_to_float(std::uint16_t h) {

@@ -208,7 +208,19 @@ void Reader::read_layer(const json& layer, EieFile& file, std::vector<LayerRepor
   }
   BitReader pointer_reader(pointers.bytes);
   csc.col_ptr.resize(static_cast<std::size_t>(csc.cols) + 1);
-  for (auto& p : csc.col_ptr) p = pointer_reader.get(ptr_bits);
+  for (std::size_t j = 0; j < csc.col_ptr.size(); ++j) {
+    csc.col_ptr[j] = pointer_reader.get(ptr_bits);
+    if ((j == 0 && csc.col_ptr[j] != 0) || (j > 0 && csc.col_ptr[j] < csc.col_ptr[j - 1]) ||
+        csc.col_ptr[j] > static_cast<std::uint64_t>(entries)) {
+      throw fail(fmt::format("section '{}'", pointers.name),
+                 fmt::format("column pointer {} = {} is out of order or past the {} entries", j, csc.col_ptr[j],
+                             entries));
+    }
+  }
+  if (csc.col_ptr.back() != static_cast<std::uint64_t>(entries)) {
+    throw fail(fmt::format("section '{}'", pointers.name),
+               fmt::format("the last column pointer is {}, expected {} entries", csc.col_ptr.back(), entries));
+  }
 
   // The two Huffman streams: table, then payload. Each entry takes at least one bit, which bounds `entries`.
   HuffmanStream streams[2];
@@ -235,7 +247,7 @@ void Reader::read_layer(const json& layer, EieFile& file, std::vector<LayerRepor
   }
   if (layer.contains("bias")) csc.bias = floats(section(layer, "bias", place), csc.rows, place + " bias");
   for (std::size_t k = 0; k < csc.codes.size(); ++k) {
-    if (csc.codes[k] == 0 && csc.index[k] == csc.max_gap()) ++csc.filler_entries;
+    if (csc.codebook.zero_reserved() && csc.codes[k] == 0) ++csc.filler_entries;
   }
 
   CompressedWeight weight;

@@ -1,6 +1,7 @@
 // safetensors: u64 header length N, N bytes of JSON {name: {dtype, shape, data_offsets}}, then the data.
 // Every offset, size and dtype is checked before a byte of data is read; tensors must not overlap.
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/core.h>
@@ -113,9 +114,11 @@ std::vector<std::uint8_t> serialize_safetensors(const std::map<std::string, Tens
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  std::vector<std::uint8_t> out;
-  io::append_le<std::uint64_t>(out, text.size());
-  out.insert(out.end(), text.begin(), text.end());
+  std::vector<std::uint8_t> out(8 + text.size() + offset);
+  const std::uint64_t header_len = text.size();
+  std::memcpy(out.data(), &header_len, 8);
+  std::memcpy(out.data() + 8, text.data(), text.size());
+  out.resize(8 + text.size());
   for (const auto& [name, t] : tensors) {
     for (const float v : t.data) io::append_le(out, v);
   }
