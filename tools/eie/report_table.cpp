@@ -45,8 +45,8 @@ std::string report_table(const CompressionReport& report, std::int64_t file_byte
   };
   for (const LayerReport& l : report.layers) row(l, fmt::format("{}x{}", l.rows, l.cols));
   row(report.total, "");
-  out += fmt::format("Sizes: dense fp32 {} bytes; P+Q {} bytes; P+Q+H {} bytes (pointers, codebooks and biases "
-                     "included); file {} bytes\n", report.total.dense_bits / 8, (report.total.bits_pq + 7) / 8,
+  out += fmt::format("Sizes: dense fp32 {} bytes; P+Q {} bytes; P+Q+H {} bytes (with column pointers and "
+                     "codebooks); file {} bytes\n", report.total.dense_bits / 8, (report.total.bits_pq + 7) / 8,
                      (report.total.bits_pqh + 7) / 8, file_bytes);
   return out;
 }
