@@ -118,7 +118,8 @@ void Reader::read_sections(const json& header, std::span<const std::uint8_t> dat
 
 Attribute Reader::attribute(const json& a, const std::string& place) const {
   if (!a.is_object() || a.size() != 1) throw fail(place, "an attribute is an object with one typed value");
-  const auto& [type, v] = *a.items().begin();
+  const std::string type = a.items().begin().key();
+  const json& v = a.items().begin().value();
   const auto bad = [&] { return fail(place, fmt::format("bad '{}' value {}", type, v.dump())); };
   try {
     if (type == "int" && v.is_number_integer()) return v.get<std::int64_t>();

@@ -41,7 +41,9 @@ Model parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& 
   Model model;
   model.name = std::filesystem::path(what).stem().string();
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& kv : header.items()) {
+    const std::string name = kv.key();
+    const json& entry = kv.value();
     if (name == "__metadata__") continue;
     const auto fail = [&](const std::string& problem) {
       return Error(fmt::format("{}: tensor '{}': {}", what, name, problem));
