@@ -174,10 +174,6 @@ Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what) {
     if (model.initializers.count(init.name())) throw ctx.fail(place, "is defined twice");
     model.initializers[init.name()] = convert_tensor(init, ctx, place);
   }
-  for (const onnx::ValueInfoProto& v : graph.input()) {
-    if (!model.initializers.count(v.name())) model.inputs.push_back(convert_value_info(v));
-  }
-  for (const onnx::ValueInfoProto& v : graph.output()) model.outputs.push_back(convert_value_info(v));
   std::set<std::string> names;
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto& n = graph.node(i);
@@ -203,6 +199,11 @@ Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what) {
     }
     model.nodes.push_back(std::move(node));
   }
+  // Inputs that are initializers (older exporters list them) or Constant outputs are constants, not inputs.
+  for (const onnx::ValueInfoProto& v : graph.input()) {
+    if (!model.initializers.count(v.name())) model.inputs.push_back(convert_value_info(v));
+  }
+  for (const onnx::ValueInfoProto& v : graph.output()) model.outputs.push_back(convert_value_info(v));
   try {
     model.validate();
   } catch (const Error& e) {

@@ -16,6 +16,7 @@ std::optional<WeightSlot> slot_for(const Node& node, std::size_t input, const Te
   slot.node = node.name;
   slot.op_type = node.op_type;
   const auto& s = tensor.shape;
+  if (tensor.numel() == 0) return std::nullopt;  // every dimension >= 1 below, so products cannot overflow
   if (node.op_type == "Gemm" && input == 1 && s.size() == 2) {
     const bool trans_b = node.attr_int("transB", 0) != 0;
     slot.rows = trans_b ? s[0] : s[1];
