@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "eie/io.h"
@@ -39,8 +40,18 @@ bool fix_checksums(std::vector<std::uint8_t>& bytes) {
   std::uint32_t len;
   std::memcpy(&len, &bytes[12], 4);
   if (len > bytes.size() - 24) return false;
-  nlohmann::json header = nlohmann::json::parse(bytes.begin() + 24, bytes.begin() + 24 + len, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return false;
+  // The reader refuses nesting deeper than 64; the fix-up must not recurse deeper than that either.
+  const nlohmann::json::parser_callback_t limit = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > 64) throw std::runtime_error("too deep");
+    return true;
+  };
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 24, bytes.begin() + 24 + len, limit);
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (!header.is_object()) return false;
   const std::size_t data_start = 24 + len;
   const std::size_t data_size = bytes.size() - data_start;
   if (header.contains("sections") && header["sections"].is_array()) {

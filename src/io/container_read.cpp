@@ -9,6 +9,7 @@
 #include "eie/io.h"
 #include "io/bytes.h"
 #include "io/container.h"
+#include "io/json_header.h"
 
 namespace eie {
 namespace {
@@ -289,12 +290,7 @@ EieFile Reader::read() {
   if (const std::uint32_t actual = io::crc32_of(header_bytes); actual != header_crc) {
     throw fail("header", fmt::format("bad checksum (stored {:08x}, computed {:08x})", header_crc, actual));
   }
-  json header;
-  try {
-    header = json::parse(header_bytes.begin(), header_bytes.end());
-  } catch (const json::exception& e) {
-    throw fail("header", fmt::format("corrupt JSON: {}", e.what()));
-  }
+  const json header = io::parse_json_header(header_bytes.begin(), header_bytes.end(), what_ + ": header");
   if (!header.is_object()) throw fail("header", "not a JSON object");
   if (string(header, "format", "header") != "eie") throw fail("header", "field 'format' is not \"eie\"");
   read_sections(header, bytes_.subspan(io::kPreambleBytes + header_len));

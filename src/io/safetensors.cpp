@@ -8,6 +8,7 @@
 
 #include "eie/io.h"
 #include "io/bytes.h"
+#include "io/json_header.h"
 
 namespace eie {
 namespace {
@@ -30,12 +31,8 @@ Model parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& 
                             header_len, bytes.size()));
   }
   const std::span<const std::uint8_t> data = bytes.subspan(8 + header_len);
-  json header;
-  try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: corrupt safetensors header: {}", what, e.what()));
-  }
+  const json header = io::parse_json_header(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len),
+                                            what + ": corrupt safetensors header");
   if (!header.is_object()) throw Error(fmt::format("{}: corrupt safetensors header: not a JSON object", what));
 
   Model model;

@@ -264,3 +264,18 @@ TEST(Container, failed_save_leaves_no_file) {
 
 }  // namespace
 }  // namespace eie
+
+namespace eie {
+namespace {
+
+TEST(Container, deeply_nested_header_json_is_an_error) {
+  const auto bytes = with_header(saved(graph_file()), [](json& h) {
+    json deep = json::array();
+    for (int i = 0; i < 100; ++i) deep = json::array({deep});
+    h["settings"] = deep;
+  });
+  test::expect_error([&] { parse_eie(bytes, "net.eie"); }, {"net.eie: header", "nested deeper than 64"});
+}
+
+}  // namespace
+}  // namespace eie
