@@ -101,7 +101,7 @@ struct KmeansSettings {
   int clusters = 16;           // 1..256
   KmeansInit init = KmeansInit::linear;
   std::uint64_t seed = 1;      // for KmeansInit::random
-  int max_iterations = 300;
+  int max_iterations = 100000;  // Lloyd on 10^8 values can need ~10^4 iterations; each costs what changes
   int threads = 2;             // for the sort and the final assignment; 1 = single-threaded
 };
 
@@ -132,7 +132,7 @@ struct LayerSettings {
   int bits = 8;  // 1..8
   KmeansInit init = KmeansInit::linear;
   std::uint64_t seed = 1;
-  int max_iterations = 300;
+  int max_iterations = 100000;  // Lloyd on 10^8 values can need ~10^4 iterations; each costs what changes
   bool reserve_zero = true;
   int threads = 2;
 };
@@ -156,18 +156,19 @@ CompressedLayer compress_layer(std::string name, std::int64_t rows, std::int64_t
 // all a decoder needs. Lengths are limited (package-merge, optimal under the limit) so decoding tables stay
 // small. Bits are written LSB-first into bytes, each code bit-reversed (the deflate convention), so the decoder
 // peeks the next bits with one shift.
-constexpr int kHuffmanMaxLength = 24;        // the largest length limit a table may use
-constexpr int kHuffmanDefaultLength = 16;    // the limit huffman_compress uses by default
+constexpr int kHuffmanMaxLength = 24;          // the largest length limit a table may use
+constexpr int kHuffmanDefaultLength = 16;      // the limit huffman_compress uses by default
+constexpr std::size_t kHuffmanMaxSymbols = 65536;  // coded symbols (groups of source symbols, see HuffmanStream)
 
 class HuffmanTable {
  public:
   HuffmanTable() = default;
-  // Optimal code lengths for the frequencies (up to 256 symbols) under `max_length` (1..24). A single used
+  // Optimal code lengths for the frequencies (up to 65536 symbols) under `max_length` (1..24). A single used
   // symbol gets length 1; no used symbol gives an empty table. Throws Error if the symbols cannot fit in
   // max_length bits.
   static HuffmanTable from_frequencies(std::span<const std::uint64_t> frequencies,
                                        int max_length = kHuffmanDefaultLength);
-  // Validates (each length 0..24, Kraft sum <= 1, a complete code unless one symbol) and builds the codes.
+  // Validates (each length 0..24, a complete code, or one symbol of length 1) and builds the codes.
   static HuffmanTable from_lengths(std::vector<std::uint8_t> lengths);
 
   const std::vector<std::uint8_t>& lengths() const { return lengths_; }
@@ -176,7 +177,8 @@ class HuffmanTable {
   std::uint32_t code(std::size_t symbol) const { return codes_[symbol]; }  // canonical, MSB-first
   int length(std::size_t symbol) const { return symbol < lengths_.size() ? lengths_[symbol] : 0; }
 
-  // The serialised table: a u16 alphabet size (little-endian), then one 5-bit length per symbol, LSB-first.
+  // The serialised table, LSB-first bits: a 32-bit alphabet size, then per symbol a 5-bit length (0..24), except
+  // that the 5-bit value 31 followed by a 12-bit r stands for r + 1 absent symbols; padded to a whole byte.
   std::vector<std::uint8_t> serialize() const;
   // Reads a table from the front of `bytes`; `consumed` gets its size. Throws Error naming `what` if it is
   // truncated or invalid.
@@ -218,19 +220,28 @@ class BitReader {
   std::int64_t position_ = 0;
 };
 
-// A Huffman-coded stream: its table, its symbol count and its bits.
+// A Huffman-coded stream. Symbol-by-symbol Huffman wastes up to ~1 bit per symbol on small or skewed alphabets
+// (2-bit weight codes, the relative indices of a 25%-dense layer), which is more than 1% of their entropy, so a
+// stream may be coded in groups: `group` consecutive source symbols s_0 .. s_{g-1} (each < alphabet) become one
+// coded symbol s_0 + s_1 * alphabet + ... (alphabet^group <= 65536; a last partial group is padded with 0).
+// huffman_compress tries every group that fits and keeps the smallest payload + table.
 struct HuffmanStream {
-  HuffmanTable table;
-  std::int64_t symbols = 0;
+  HuffmanTable table;                  // over the coded symbols
+  int alphabet = 1;                    // source symbols are < alphabet (1..256)
+  int group = 1;                       // source symbols per coded symbol (1..8)
+  std::int64_t symbols = 0;            // source symbols
   std::int64_t bit_count = 0;          // payload bits (without the table)
   std::vector<std::uint8_t> bytes;     // ceil(bit_count / 8) bytes
+
+  std::int64_t coded_symbols() const { return (symbols + group - 1) / group; }
 };
 
 HuffmanStream huffman_compress(std::span<const std::uint8_t> symbols, int max_length = kHuffmanDefaultLength);
-// Table-driven decoding of `count` symbols into `out` (out.size() >= count). Throws Error naming `what` when
-// the input runs out or holds a bit pattern that is no code.
-void huffman_decode(const HuffmanTable& table, std::span<const std::uint8_t> bytes, std::int64_t count,
-                    std::span<std::uint8_t> out, std::string_view what = "huffman stream");
+// Table-driven decoding of the stream's `symbols` source symbols into `out` (out.size() >= symbols). Throws
+// Error naming `what` for an alphabet or group out of range, a symbol count that cannot fit in the payload, a
+// payload that runs out or holds a bit pattern that is no code, or a coded symbol that is no group.
+void huffman_decode(const HuffmanStream& stream, std::span<std::uint8_t> out,
+                    std::string_view what = "huffman stream");
 std::vector<std::uint8_t> huffman_decompress(const HuffmanStream& stream, std::string_view what = "huffman stream");
 
 // Shannon entropy of the stream in bits (sum over symbols of -count * log2(count / n)).
@@ -279,6 +290,8 @@ CompressedLayer decode_relative_csc(const RelativeCsc& csc);
 //                + codebook (+ bias)
 //   pointers   = (cols + 1) * pointer_bits, pointer_bits = bits to hold the entry count (at least 1)
 //   codebook   = codebook entries * 32;  bias = its values * 32 (kept uncompressed)
+// A layer that stores every weight (sharing alone) is counted as plain codes: index bits 0, no pointers, no
+// index stream, so the slide's 4 x 4 example gives 16 * 32 / (16 * 2 + 4 * 32) = 3.2.
 // docs/compression.md relates this to how the paper's tables count.
 struct ReportOptions {
   bool count_bias = true;
@@ -300,7 +313,7 @@ struct LayerReport {
   double density = 0.0;               // weights% kept (P): stored / weights
   int weight_bits = 0;                // weight bits (P+Q): the codebook's bits
   double weight_bits_huffman = 0.0;   // weight bits (P+Q+H): coded code stream (payload + table) / entries
-  int index_bits = 0;                 // index bits (P+Q)
+  int index_bits = 0;                 // index bits (P+Q); 0 for a layer that stores every weight
   double index_bits_huffman = 0.0;    // index bits (P+Q+H): coded index stream (payload + table) / entries
   std::int64_t pointer_bits = 0;      // all pointers
   std::int64_t codebook_bits = 0;

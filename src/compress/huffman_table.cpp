@@ -38,7 +38,7 @@ HuffmanTable HuffmanTable::from_frequencies(std::span<const std::uint64_t> frequ
     throw Error("huffman: max code length must be in 1.." + std::to_string(kHuffmanMaxLength) + ", got " +
                 std::to_string(max_length));
   }
-  if (frequencies.size() > 256) throw Error("huffman: more than 256 symbols");
+  if (frequencies.size() > kHuffmanMaxSymbols) throw Error("huffman: more than 65536 symbols");
   std::vector<int> used;
   for (std::size_t s = 0; s < frequencies.size(); ++s) {
     if (frequencies[s] > 0) used.push_back(static_cast<int>(s));
@@ -83,7 +83,7 @@ HuffmanTable HuffmanTable::from_frequencies(std::span<const std::uint64_t> frequ
 }
 
 HuffmanTable HuffmanTable::from_lengths(std::vector<std::uint8_t> lengths) {
-  if (lengths.size() > 256) throw Error("huffman table: more than 256 symbols");
+  if (lengths.size() > kHuffmanMaxSymbols) throw Error("huffman table: more than 65536 symbols");
   while (!lengths.empty() && lengths.back() == 0) lengths.pop_back();
   HuffmanTable table;
   std::vector<std::uint32_t> per_length(kHuffmanMaxLength + 1, 0);
@@ -103,12 +103,12 @@ HuffmanTable HuffmanTable::from_lengths(std::vector<std::uint8_t> lengths) {
   for (int l = 1; l <= kHuffmanMaxLength; ++l) kraft += std::uint64_t{per_length[l]} << (kHuffmanMaxLength - l);
   const std::uint64_t full = std::uint64_t{1} << kHuffmanMaxLength;
   const bool single = used == 1 && table.max_length_ == 1;
-  if (used > 0 && !single && kraft != full) {
+  if (used == 1 && !single) throw Error("huffman table: a single symbol must have code length 1");
+  if (used > 1 && kraft != full) {
     throw Error(std::string("huffman table: code lengths are ") +
                 (kraft > full ? "over-subscribed" : "incomplete") + " (Kraft sum " +
                 std::to_string(static_cast<double>(kraft) / static_cast<double>(full)) + ")");
   }
-  if (used == 1 && !single) throw Error("huffman table: a single symbol must have code length 1");
   std::vector<std::uint32_t> next(kHuffmanMaxLength + 2, 0);
   std::uint32_t code = 0;
   for (int l = 1; l <= kHuffmanMaxLength; ++l) {
@@ -123,36 +123,64 @@ HuffmanTable HuffmanTable::from_lengths(std::vector<std::uint8_t> lengths) {
   return table;
 }
 
+// Lengths in 5 bits each, except that a run of 4 or more absent symbols (common in the tables of grouped
+// streams, whose alphabets are products) is the escape 31 followed by the run length - 1 in 12 bits.
+constexpr std::uint32_t kZeroRun = 31;
+constexpr int kRunBits = 12;
+constexpr std::size_t kMinRun = 4;
+
 std::vector<std::uint8_t> HuffmanTable::serialize() const {
   BitWriter writer;
-  writer.put(lengths_.size(), 16);
-  for (std::uint8_t l : lengths_) writer.put(l, 5);
+  writer.put(lengths_.size(), 32);
+  for (std::size_t s = 0; s < lengths_.size();) {
+    std::size_t run = 0;
+    while (s + run < lengths_.size() && lengths_[s + run] == 0 && run < (std::size_t{1} << kRunBits)) ++run;
+    if (run >= kMinRun) {
+      writer.put(kZeroRun, 5);
+      writer.put(run - 1, kRunBits);
+      s += run;
+    } else {
+      writer.put(lengths_[s], 5);
+      ++s;
+    }
+  }
   return writer.finish();
 }
 
-std::int64_t HuffmanTable::serialized_bits() const {
-  return (16 + 5 * static_cast<std::int64_t>(lengths_.size()) + 7) / 8 * 8;
-}
+std::int64_t HuffmanTable::serialized_bits() const { return static_cast<std::int64_t>(serialize().size()) * 8; }
 
 HuffmanTable HuffmanTable::deserialize(std::span<const std::uint8_t> bytes, std::size_t* consumed,
                                        std::string_view what) {
   const std::string name(what);
-  if (bytes.size() < 2) throw Error(name + ": truncated table (" + std::to_string(bytes.size()) + " bytes)");
-  BitReader reader(bytes);
-  const std::uint32_t size = reader.get(16);
-  if (size > 256) throw Error(name + ": table has " + std::to_string(size) + " symbols, more than 256");
-  const std::size_t need = (16 + 5 * std::size_t{size} + 7) / 8;
-  if (bytes.size() < need) {
-    throw Error(name + ": truncated table (" + std::to_string(bytes.size()) + " bytes, needs " +
-                std::to_string(need) + ")");
-  }
-  std::vector<std::uint8_t> lengths(size);
-  for (auto& l : lengths) l = static_cast<std::uint8_t>(reader.get(5));
-  if (consumed) *consumed = need;
   try {
+    BitReader reader(bytes);
+    const std::uint32_t size = reader.get(32);
+    if (size > kHuffmanMaxSymbols) {
+      throw Error("table has " + std::to_string(size) + " symbols, more than " + std::to_string(kHuffmanMaxSymbols));
+    }
+    std::vector<std::uint8_t> lengths;
+    lengths.reserve(size);
+    while (lengths.size() < size) {
+      const std::uint32_t field = reader.get(5);
+      if (field == kZeroRun) {
+        const std::size_t run = reader.get(kRunBits) + std::size_t{1};
+        if (lengths.size() + run > size) {
+          throw Error("a run of " + std::to_string(run) + " absent symbols passes the alphabet's " +
+                      std::to_string(size));
+        }
+        lengths.resize(lengths.size() + run, 0);
+      } else if (field > static_cast<std::uint32_t>(kHuffmanMaxLength)) {
+        throw Error("code length " + std::to_string(field) + " for symbol " + std::to_string(lengths.size()));
+      } else {
+        lengths.push_back(static_cast<std::uint8_t>(field));
+      }
+    }
+    if (consumed) *consumed = static_cast<std::size_t>((reader.position() + 7) / 8);
     return from_lengths(std::move(lengths));
   } catch (const Error& e) {
-    throw Error(name + ": " + e.what());
+    const std::string message = e.what();
+    if (message.rfind("bit reader", 0) == 0) throw Error(name + ": truncated table (" + message + ")");
+    throw Error(name + ": " + message);
   }
 }
 

@@ -18,10 +18,108 @@
 namespace eie {
 namespace {
 
-std::vector<float> initial_centroids(const std::vector<float>& sorted, const KmeansSettings& s) {
+// The sorted values, as order-preserving keys, with prefix sums kept per block of kBlock values: a range sum is
+// a block prefix plus at most kBlock additions, so the prefix array is n / 32 doubles, not n.
+class SortedValues {
+ public:
+  static constexpr std::size_t kBlock = 32;
+
+  SortedValues(std::span<const float> values, int threads) : keys_(detail::sorted_keys(values, threads)) {
+    const std::size_t n = keys_.size();
+    const std::size_t blocks = (n + kBlock - 1) / kBlock;
+    prefix_.assign(blocks + 1, 0.0);
+    detail::parallel_slices(threads, blocks, [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t b = begin; b < end; ++b) prefix_[b + 1] = partial(b * kBlock, std::min(n, (b + 1) * kBlock));
+    });
+    for (std::size_t b = 0; b < blocks; ++b) prefix_[b + 1] += prefix_[b];
+  }
+
+  std::size_t size() const { return keys_.size(); }
+  float operator[](std::size_t i) const { return detail::key_float(keys_[i]); }
+  // Sum of the values at sorted positions [0, i).
+  double prefix(std::size_t i) const {
+    const std::size_t b = i / kBlock;
+    return prefix_[b] + partial(b * kBlock, i);
+  }
+  // The number of values <= m, searched outward from `hint` (boundaries move little between iterations).
+  std::size_t count_not_above(double m, std::size_t hint) const {
+    const std::size_t n = keys_.size();
+    auto above = [&](std::size_t i) { return static_cast<double>((*this)[i]) > m; };
+    std::size_t lo = 0, hi = n;  // the answer (the first index above m, or n) lies in [lo, hi]
+    hint = std::min(hint, n);
+    if (hint < n && !above(hint)) {
+      lo = hint + 1;
+      for (std::size_t step = 1;; step *= 2) {
+        const std::size_t probe = lo + step - 1;
+        if (probe >= n) break;
+        if (above(probe)) {
+          hi = probe;
+          break;
+        }
+        lo = probe + 1;
+      }
+    } else {
+      hi = hint;
+      for (std::size_t step = 1; hi > 0; step *= 2) {
+        const std::size_t probe = hi >= step ? hi - step : 0;
+        if (!above(probe)) {
+          lo = probe + 1;
+          break;
+        }
+        hi = probe;
+      }
+    }
+    while (lo < hi) {  // first index in [lo, hi) that is above m, else hi
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (above(mid)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+
+ private:
+  // Four interleaved sums break the chain of dependent additions (the passes over all values are long).
+  double partial(std::size_t begin, std::size_t end) const {
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t i = begin;
+    for (; i + 4 <= end; i += 4) {
+      for (std::size_t u = 0; u < 4; ++u) s[u] += (*this)[i + u];
+    }
+    for (; i < end; ++i) s[0] += (*this)[i];
+    return (s[0] + s[1]) + (s[2] + s[3]);
+  }
+
+ public:
+  // Sum of (value - c)^2 over sorted positions [begin, end).
+  double squared_error(std::size_t begin, std::size_t end, float c) const {
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t i = begin;
+    for (; i + 4 <= end; i += 4) {
+      for (std::size_t u = 0; u < 4; ++u) {
+        const double d = static_cast<double>((*this)[i + u]) - c;
+        s[u] += d * d;
+      }
+    }
+    for (; i < end; ++i) {
+      const double d = static_cast<double>((*this)[i]) - c;
+      s[0] += d * d;
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+  }
+
+ private:
+
+  detail::BigVector<std::uint32_t> keys_;
+  std::vector<double> prefix_;
+};
+
+std::vector<float> initial_centroids(const SortedValues& sorted, const KmeansSettings& s) {
   const auto k = static_cast<std::size_t>(s.clusters);
   const std::size_t n = sorted.size();
-  const double lo = sorted.front(), hi = sorted.back();
+  const double lo = sorted[0], hi = sorted[n - 1];
   std::vector<float> c(k);
   auto linear = [&](std::size_t i) {
     return static_cast<float>(k == 1 ? lo + (hi - lo) / 2 : lo + (hi - lo) * static_cast<double>(i) /
@@ -62,19 +160,6 @@ std::vector<float> initial_centroids(const std::vector<float>& sorted, const Kme
 
 inline double midpoint(float a, float b) { return (static_cast<double>(a) + static_cast<double>(b)) * 0.5; }
 
-// boundaries[i] = number of sorted values that belong to clusters 0..i (values <= the midpoint above i).
-void find_boundaries(const std::vector<float>& sorted, const std::vector<float>& c, std::vector<std::size_t>& out) {
-  const std::size_t k = c.size();
-  out.resize(k);
-  auto from = sorted.begin();
-  for (std::size_t i = 0; i + 1 < k; ++i) {
-    const double m = midpoint(c[i], c[i + 1]);
-    from = std::upper_bound(from, sorted.end(), m, [](double x, float v) { return x < static_cast<double>(v); });
-    out[i] = static_cast<std::size_t>(from - sorted.begin());
-  }
-  out[k - 1] = sorted.size();
-}
-
 }  // namespace
 
 double sharing_ratio(std::int64_t n, int clusters, int value_bits) {
@@ -96,67 +181,99 @@ KmeansResult kmeans_1d(std::span<const float> values, const KmeansSettings& sett
     result.converged = true;
     return result;
   }
-  const std::vector<float> sorted = detail::sorted_copy(values, settings.threads);
-  const std::size_t n = sorted.size();
-  std::vector<double> prefix(n + 1);
-  prefix[0] = 0.0;
-  for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + static_cast<double>(sorted[i]);
-
+  const SortedValues sorted(values, settings.threads);
   std::vector<float> c = initial_centroids(sorted, settings);
   const std::size_t k = c.size();
-  std::vector<std::size_t> bounds, previous;
-  find_boundaries(sorted, c, bounds);
+  // Late iterations move few boundaries, so only the boundaries next to a centroid that changed are searched
+  // again, and only the centroids next to a boundary that moved are recomputed: the same Lloyd steps, at a cost
+  // proportional to what changes (a 138M-value, 256-cluster run needs tens of thousands of iterations).
+  std::vector<std::size_t> bounds(k, 0);
+  std::vector<double> prefix_at(k, 0.0);  // sum of the values before bounds[i]
+  std::vector<std::uint8_t> moved(k, 1), changed(k, 1);
+  auto search = [&](std::size_t i) {  // boundary above cluster i; true if it moved
+    const std::size_t b = i + 1 < k ? sorted.count_not_above(midpoint(c[i], c[i + 1]), bounds[i]) : sorted.size();
+    const bool m = b != bounds[i] || result.iterations == 0;
+    if (m) {
+      bounds[i] = b;
+      prefix_at[i] = sorted.prefix(b);
+    }
+    return m;
+  };
+  for (std::size_t i = 0; i < k; ++i) search(i);
   while (result.iterations < settings.max_iterations) {
-    std::size_t begin = 0;
     for (std::size_t i = 0; i < k; ++i) {
-      const std::size_t end = bounds[i];
-      if (end > begin) {
-        c[i] = static_cast<float>((prefix[end] - prefix[begin]) / static_cast<double>(end - begin));
+      changed[i] = 0;
+      if (!moved[i] && !(i > 0 && moved[i - 1])) continue;
+      const std::size_t begin = i ? bounds[i - 1] : 0;
+      if (bounds[i] > begin) {
+        const double sum = prefix_at[i] - (i ? prefix_at[i - 1] : 0.0);
+        const auto centroid = static_cast<float>(sum / static_cast<double>(bounds[i] - begin));
+        changed[i] = centroid != c[i];
+        c[i] = centroid;
       }
-      begin = end;
     }
     ++result.iterations;
-    previous.swap(bounds);
-    find_boundaries(sorted, c, bounds);
-    if (bounds == previous) {
+    bool any = false;
+    moved.back() = 0;  // the last boundary is always the end
+    for (std::size_t i = 0; i + 1 < k; ++i) {
+      moved[i] = (changed[i] || changed[i + 1]) && search(i);
+      any = any || moved[i];
+    }
+    if (!any) {
       result.converged = true;
       break;
     }
   }
-  // Centroids of adjacent clusters stay ordered in 1-D Lloyd; the rounding to float cannot reorder them by
-  // more than equality, so a sort is a no-op kept only as a guarantee for callers.
-  std::sort(c.begin(), c.end());
-  find_boundaries(sorted, c, bounds);
-  std::size_t begin = 0;
-  for (std::size_t i = 0; i < k; ++i) {
-    for (std::size_t j = begin; j < bounds[i]; ++j) {
-      const double d = static_cast<double>(sorted[j]) - c[i];
-      result.wcss += d * d;
+  // 1-D Lloyd keeps the centroids ordered: cluster i's values are <= the midpoint < cluster i + 1's, and rounding
+  // to float is monotone; an empty cluster keeps a centroid that lies between its neighbours' values.
+  std::vector<double> partial_wcss(detail::slices_for(settings.threads, sorted.size()), 0.0);
+  detail::parallel_slices(settings.threads, sorted.size(), [&](std::size_t t, std::size_t first, std::size_t last) {
+    double sum = 0.0;
+    std::size_t begin = first;
+    for (std::size_t i = 0; i < k && begin < last; ++i) {
+      const std::size_t end = std::min(last, bounds[i]);
+      if (end > begin) sum += sorted.squared_error(begin, end, c[i]);
+      begin = std::max(begin, end);
     }
-    begin = bounds[i];
-  }
+    partial_wcss[t] = sum;
+  });
+  for (double w : partial_wcss) result.wcss += w;
   result.centroids = std::move(c);
   return result;
 }
 
+// The nearest centroid of each value, exactly: value > midpoint(c_i, c_i+1) (in double, exact) moves it past
+// boundary i. In key space (detail::float_key, monotone) that is key(v) > key(largest float <= midpoint), so a
+// table over the top 16 key bits gives each value's code directly, or the few boundaries left to compare.
 std::vector<std::uint8_t> assign_clusters(std::span<const float> values, std::span<const float> centroids,
                                           int threads) {
   std::vector<std::uint8_t> codes(values.size(), 0);
   if (centroids.size() <= 1) return codes;
   if (centroids.size() > 256) throw Error("assign_clusters: more than 256 centroids");
-  // Branchless search over the midpoints, padded to a power of two with +inf.
-  std::size_t width = 1;
-  while (width < centroids.size() - 1) width *= 2;
-  std::vector<double> mids(width, std::numeric_limits<double>::infinity());
-  for (std::size_t i = 0; i + 1 < centroids.size(); ++i) mids[i] = midpoint(centroids[i], centroids[i + 1]);
+  const std::size_t boundaries = centroids.size() - 1;
+  std::vector<std::uint32_t> threshold(boundaries);
+  for (std::size_t i = 0; i < boundaries; ++i) {
+    const double m = midpoint(centroids[i], centroids[i + 1]);
+    float f = static_cast<float>(m);
+    if (static_cast<double>(f) > m) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    threshold[i] = detail::float_key(f);
+  }
+  // Thresholds are non-decreasing (centroids ascending). first[p] = boundaries below prefix p's smallest key.
+  constexpr int kPrefixBits = 16;
+  std::vector<std::uint16_t> first((std::size_t{1} << kPrefixBits) + 1);
+  std::size_t below = 0;
+  for (std::size_t p = 0; p <= (std::size_t{1} << kPrefixBits); ++p) {
+    const std::uint64_t smallest = static_cast<std::uint64_t>(p) << (32 - kPrefixBits);
+    while (below < boundaries && threshold[below] < smallest) ++below;
+    first[p] = static_cast<std::uint16_t>(below);
+  }
   detail::parallel_slices(threads, values.size(), [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t j = begin; j < end; ++j) {
-      const double v = values[j];
-      std::size_t pos = 0;  // number of midpoints < v
-      for (std::size_t step = width; step > 0; step /= 2) {
-        if (pos + step <= width && mids[pos + step - 1] < v) pos += step;
-      }
-      codes[j] = static_cast<std::uint8_t>(pos);
+      const std::uint32_t key = detail::float_key(values[j]);
+      const std::uint32_t prefix = key >> (32 - kPrefixBits);
+      // Only the thresholds inside this prefix's key range are left to compare (usually none).
+      const auto lo = threshold.begin() + first[prefix], hi = threshold.begin() + first[prefix + 1];
+      codes[j] = static_cast<std::uint8_t>(lo == hi ? first[prefix] : std::lower_bound(lo, hi, key) - threshold.begin());
     }
   });
   return codes;

@@ -12,23 +12,14 @@ namespace {
 constexpr int kDigitBits = 11;
 constexpr std::uint32_t kBuckets = 1u << kDigitBits;
 
-// Flips the sign bit of positives and every bit of negatives: unsigned order = float order.
-inline std::uint32_t to_key(float v) {
-  const auto u = std::bit_cast<std::uint32_t>(v);
-  return u ^ ((u >> 31) ? 0xFFFFFFFFu : 0x80000000u);
-}
-inline float from_key(std::uint32_t k) {
-  return std::bit_cast<float>(k ^ ((k >> 31) ? 0x80000000u : 0xFFFFFFFFu));
-}
-
 }  // namespace
 
-std::vector<float> sorted_copy(std::span<const float> values, int threads) {
+BigVector<std::uint32_t> sorted_keys(std::span<const float> values, int threads) {
   const std::size_t n = values.size();
-  std::vector<std::uint32_t> a(n), b(n);
+  BigVector<std::uint32_t> a(n), b(n);
   const std::size_t slices = slices_for(threads, n);
   parallel_slices(threads, n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) a[i] = to_key(values[i]);
+    for (std::size_t i = begin; i < end; ++i) a[i] = float_key(values[i]);
   });
   std::vector<std::array<std::size_t, kBuckets>> histograms(slices);
   for (int shift = 0; shift < 32; shift += kDigitBits) {
@@ -59,13 +50,7 @@ std::vector<float> sorted_copy(std::span<const float> values, int threads) {
     });
     a.swap(b);
   }
-  b.clear();
-  b.shrink_to_fit();
-  std::vector<float> out(n);
-  parallel_slices(threads, n, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) out[i] = from_key(a[i]);
-  });
-  return out;
+  return a;
 }
 
 }  // namespace eie::detail

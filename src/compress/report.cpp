@@ -28,15 +28,18 @@ LayerReport report_layer(const RelativeCsc& csc, const HuffmanStream& codes, con
   r.codebook_entries = static_cast<std::int64_t>(csc.codebook.size());
   r.density = r.weights ? static_cast<double>(r.stored) / static_cast<double>(r.weights) : 0.0;
   r.weight_bits = csc.codebook.bits();
-  r.index_bits = csc.index_bits;
+  // A layer that stores every weight (sharing without pruning) is kept as plain codes in matrix order: it needs
+  // no indices and no pointers, which is how the paper's sharing-only rate n*b / (n*log2(k) + k*b) counts.
+  const bool dense = r.stored == r.weights && r.filler_entries == 0;
+  r.index_bits = dense ? 0 : csc.index_bits;
   const std::int64_t code_bits_h = codes.bit_count + (r.entries ? codes.table.serialized_bits() : 0);
-  const std::int64_t index_bits_h = index.bit_count + (r.entries ? index.table.serialized_bits() : 0);
+  const std::int64_t index_bits_h = dense ? 0 : index.bit_count + (r.entries ? index.table.serialized_bits() : 0);
   if (r.entries > 0) {
     r.weight_bits_huffman = static_cast<double>(code_bits_h) / static_cast<double>(r.entries);
     r.index_bits_huffman = static_cast<double>(index_bits_h) / static_cast<double>(r.entries);
   }
   const auto per_pointer = std::max<std::int64_t>(1, std::bit_width(static_cast<std::uint64_t>(r.entries)));
-  r.pointer_bits = options.count_pointers ? (r.cols + 1) * per_pointer : 0;
+  r.pointer_bits = options.count_pointers && !dense ? (r.cols + 1) * per_pointer : 0;
   r.codebook_bits = options.count_codebook ? r.codebook_entries * 32 : 0;
   r.bias_bits = options.count_bias ? r.bias_values * 32 : 0;
   r.dense_bits = r.weights * 32 + r.bias_bits;

@@ -176,6 +176,38 @@ TEST(Kmeans, bad_settings_and_values) {
   test::expect_error([&] { kmeans_1d(bad, {.clusters = 4}); }, {"weight 5", "NaN"});
 }
 
+TEST(Kmeans, assign_matches_brute_force_nearest) {
+  SCOPED_TRACE(test::seed_trace());
+  Rng rng(test::seed() + 3);
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto k = static_cast<std::size_t>(2 + rng.below(255));
+    std::vector<float> c(k);
+    const double scale = std::pow(10.0, static_cast<double>(rng.below(8)) - 5.0);
+    for (auto& x : c) x = static_cast<float>(rng.normal() * scale);
+    if (trial % 4 == 0) c[rng.below(k)] = 0.0f;
+    std::sort(c.begin(), c.end());
+    std::vector<float> v(5000);
+    for (auto& x : v) x = static_cast<float>(rng.normal() * scale * 1.5);
+    // Values exactly at centroids and at representable midpoints, and signed zeros.
+    for (std::size_t i = 0; i + 1 < k; ++i) {
+      v.push_back(c[i]);
+      v.push_back(static_cast<float>((static_cast<double>(c[i]) + c[i + 1]) / 2));
+    }
+    v.push_back(0.0f);
+    v.push_back(-0.0f);
+    const std::vector<std::uint8_t> codes = assign_clusters(v, c);
+    for (std::size_t j = 0; j < v.size(); ++j) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < k; ++i) {
+        if (std::fabs(static_cast<double>(v[j]) - c[i]) < std::fabs(static_cast<double>(v[j]) - c[best])) best = i;
+      }
+      // Equal centroids: any of them is nearest; compare values.
+      ASSERT_EQ(c[codes[j]], c[best]) << "trial " << trial << " value " << v[j];
+      ASSERT_EQ(codes[j], best) << "trial " << trial << " value " << v[j];
+    }
+  }
+}
+
 TEST(Kmeans, assign_ties_go_to_the_lower_centroid) {
   const std::vector<float> c = {0.0f, 1.0f, 2.0f};
   EXPECT_EQ(assign_clusters(std::vector<float>{0.5f, 1.5f, 0.50001f, -5.0f, 9.0f}, c),
