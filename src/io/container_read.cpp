@@ -234,18 +234,23 @@ void Reader::read_layer(const json& layer, EieFile& file, std::vector<LayerRepor
     std::size_t consumed = 0;
     streams[s].table = HuffmanTable::deserialize(sec.bytes, &consumed, what_ + ": " + sec_place + ": huffman table");
     const auto payload = sec.bytes.subspan(consumed);
-    streams[s].bit_count = integer(field(layer, keys[s], place), "bits", place + " " + keys[s], 0, INT64_MAX);
+    const json& meta = field(layer, keys[s], place);
+    const std::string meta_place = place + " " + keys[s];
+    streams[s].bit_count = integer(meta, "bits", meta_place, 0, INT64_MAX);
+    streams[s].alphabet = static_cast<int>(integer(meta, "alphabet", meta_place, 1, 256));
+    streams[s].group = static_cast<int>(integer(meta, "group", meta_place, 1, 8));
     streams[s].symbols = entries;
     if (static_cast<std::uint64_t>(streams[s].bit_count + 7) / 8 != payload.size()) {
       throw fail(sec_place, fmt::format("payload of {} bytes does not hold {} bits", payload.size(),
                                         streams[s].bit_count));
     }
-    if (entries > streams[s].bit_count) {
+    // Every coded symbol (a group of `group` entries) takes at least one bit: this bounds the allocation.
+    if (entries > streams[s].bit_count * streams[s].group) {
       throw fail(sec_place, fmt::format("{} entries cannot fit in {} bits", entries, streams[s].bit_count));
     }
     streams[s].bytes.assign(payload.begin(), payload.end());
     targets[s]->resize(static_cast<std::size_t>(entries));
-    huffman_decode(streams[s].table, payload, entries, *targets[s], what_ + ": " + sec_place);
+    huffman_decode(streams[s], *targets[s], what_ + ": " + sec_place);
   }
   if (layer.contains("bias")) csc.bias = floats(section(layer, "bias", place), csc.rows, place + " bias");
   for (std::size_t k = 0; k < csc.codes.size(); ++k) {

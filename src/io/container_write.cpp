@@ -103,6 +103,10 @@ std::vector<std::uint8_t> float_bytes(const std::vector<float>& values) {
   return out;
 }
 
+json stream_json(std::size_t section, const HuffmanStream& s) {
+  return {{"section", section}, {"bits", s.bit_count}, {"alphabet", s.alphabet}, {"group", s.group}};
+}
+
 json value_infos(const std::vector<ValueInfo>& values) {
   json out = json::array();
   for (const ValueInfo& v : values) out.push_back({{"name", v.name}, {"shape", v.shape}});
@@ -163,8 +167,8 @@ std::vector<std::uint8_t> serialize_eie(const EieFile& file) {
         {"provenance", {{"method", w.layer.provenance.method}, {"density", w.layer.provenance.density},
                         {"bits", w.layer.provenance.bits}}},
         {"pointers", {{"section", sections.add(name + "/pointers", pointers.finish())}}},
-        {"codes", {{"section", sections.add(name + "/codes", stream_bytes(e.codes))}, {"bits", e.codes.bit_count}}},
-        {"index", {{"section", sections.add(name + "/index", stream_bytes(e.index))}, {"bits", e.index.bit_count}}},
+        {"codes", stream_json(sections.add(name + "/codes", stream_bytes(e.codes)), e.codes)},
+        {"index", stream_json(sections.add(name + "/index", stream_bytes(e.index)), e.index)},
         {"statistics", report_json(reports.back())}};
     if (!w.layer.bias.empty()) layer["bias"] = {{"section", sections.add(name + "/bias", float_bytes(w.layer.bias))}};
     layers.push_back(layer);
