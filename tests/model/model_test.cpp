@@ -162,6 +162,12 @@ TEST(Model, attribute_of_the_wrong_type_is_an_error) {
   EXPECT_EQ(n.attr_int("transA", 7), 7);
 }
 
+TEST(Model, weight_slots_reject_a_mistyped_trans_b) {
+  Model m = mlp();
+  m.nodes[0].attributes["transB"] = std::string("yes");  // found by fuzz_onnx_importer
+  test::expect_error([&] { m.weight_slots(); }, {"node 'fc1' (Gemm)", "'transB'", "not an int"});
+}
+
 TEST(Model, shape_numel_rejects_negative_dimensions) {
   EXPECT_EQ(shape_numel({}), 1);
   EXPECT_EQ(shape_numel({2, 0, 3}), 0);
