@@ -1,0 +1,46 @@
+// Writes seed corpora for the fuzz targets: valid .eie, safetensors and ONNX files of a few shapes.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "eie/io.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_fuzz_corpus DIR\n");
+    return 2;
+  }
+  const std::filesystem::path dir = argv[1];
+  for (const char* sub : {"eie", "safetensors", "onnx"}) std::filesystem::create_directories(dir / sub);
+  int n = 0;
+  for (const auto& [rows, cols, density] : {std::tuple{8, 6, 0.3}, {40, 3, 0.1}, {1, 20, 1.0}, {33, 17, 0.05}}) {
+    eie::Model m;
+    m.name = fmt::format("m{}", n);
+    m.inputs = {{"x", {-1, cols}}};
+    m.outputs = {{"y", {-1, rows}}};
+    eie::Rng rng(static_cast<std::uint64_t>(n) + 1);
+    eie::Tensor w{{rows, cols}, {}};
+    for (int i = 0; i < rows * cols; ++i) w.data.push_back(static_cast<float>(rng.normal()));
+    m.initializers["w"] = w;
+    m.initializers["b"] = eie::Tensor{{rows}, std::vector<float>(static_cast<std::size_t>(rows), 0.5f)};
+    eie::Node gemm;
+    gemm.op_type = "Gemm";
+    gemm.name = "fc";
+    gemm.inputs = {"x", "w", "b"};
+    gemm.outputs = {"y"};
+    gemm.attributes = {{"transB", std::int64_t{1}}, {"alpha", 1.0f}};
+    m.nodes = {gemm};
+    eie::write_file_atomic((dir / "onnx" / fmt::format("{}.onnx", n)).string(), eie::serialize_onnx(m));
+    eie::write_file_atomic((dir / "safetensors" / fmt::format("{}.safetensors", n)).string(),
+                           eie::serialize_safetensors(m.initializers));
+    eie::ModelCompressionOptions options;
+    options.density = eie::LayerRules::parse_density(fmt::format("{}", density));
+    options.bits = eie::LayerRules::parse_bits(fmt::format("{}", 1 + n * 2));
+    options.index_bits = eie::LayerRules::parse_bits(fmt::format("{}", 2 + n));
+    eie::save_eie((dir / "eie" / fmt::format("{}.eie", n)).string(), eie::compress_model(m, options));
+    ++n;
+  }
+  return 0;
+}
