@@ -97,4 +97,10 @@ class Engine {
   std::unique_ptr<Pool> pool_;
 };
 
+// Yardsticks for the benchmarks. The core clock measured with a chain of dependent one-cycle adds (GHz), and
+// the read bandwidth (GB/s) of `threads` threads streaming a warm buffer of `bytes` with the widest vector
+// loads available: what a kernel whose data has that footprint could at most read.
+double measure_core_ghz();
+double measure_read_bandwidth(std::int64_t bytes, int threads);
+
 }  // namespace eie

@@ -1,11 +1,21 @@
-// The engine's threads: a thin wrapper over Debian's pthreadpool. Its workers persist between calls and spin
-// before they sleep, so handing a layer of a few microseconds to two threads costs far less than a futex
-// wake-up; the calling thread runs one share of the work itself. One task = one planned row block.
+// The engine's threads: a small persistent pool built for microsecond-scale layers on a busy machine.
+//
+// Why not pthreadpool (Debian's, which this file wrapped first): its parallelize call returns only when every
+// worker has checked in, so a worker that the OS has descheduled (two cores shared with compilers) stalls the
+// caller for a whole scheduler tick: Alex-7 took 20 ms medians with 2 threads against 0.6 ms with 1. Here the
+// caller claims tasks from the same atomic counter as the workers and waits only for tasks a worker actually
+// claimed; a worker that wakes late finds the counter of a finished job (tagged with its generation) and
+// touches nothing. Workers spin (with pause) for about 100 us after each job before sleeping on a futex
+// (a condition variable), so back-to-back layers never pay a wake-up.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstddef>
-
-struct pthreadpool;
+#include <cstdint>
+#include <thread>
+#include <vector>
 
 namespace eie::engine {
 
@@ -21,8 +31,22 @@ class ThreadPool {
   void parallel_for(std::size_t tasks, void (*task)(void*, std::size_t), void* context);
 
  private:
+  void worker_loop();
+  // Claims the next task of job `generation`; false when the job is finished or superseded.
+  bool claim(std::uint32_t generation, std::size_t& index);
+
   int threads_ = 1;
-  pthreadpool* pool_ = nullptr;
+  std::vector<std::thread> workers_;
+  // The current job. claim_ packs (generation << 32 | tasks left); generation_ wakes the workers.
+  alignas(64) std::atomic<std::uint64_t> claim_{0};
+  alignas(64) std::atomic<std::uint32_t> generation_{0};
+  alignas(64) std::atomic<std::size_t> done_{0};
+  std::atomic<int> sleepers_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  void (*task_)(void*, std::size_t) = nullptr;
+  void* context_ = nullptr;
 };
 
 }  // namespace eie::engine

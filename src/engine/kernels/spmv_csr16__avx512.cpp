@@ -6,6 +6,7 @@
 // accumulators (the weight-stationary M x M of the notes).
 // GCC 12's AVX-512 headers build some intrinsics from _mm512_undefined_ps() and then warn about it.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include "engine/kernels/kernel.h"
