@@ -41,12 +41,12 @@ void ThreadPool::worker_loop() {
     // Spin for a while, then sleep until the generation changes.
     const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
     std::uint32_t now = generation_.load(std::memory_order_acquire);
-    for (int i = 0; now == seen; ++i) {
+    for (int i = 0; now == seen && !stop_.load(); ++i) {
       _mm_pause();
       if ((i & 255) == 255 && std::chrono::steady_clock::now() > spin_until) {
         std::unique_lock<std::mutex> lock(sleep_mutex_);
         sleepers_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        wake_.wait(lock, [&] { return generation_.load() != seen || stop_.load(); });
         sleepers_.fetch_sub(1);
       }
       now = generation_.load(std::memory_order_acquire);
