@@ -24,6 +24,7 @@ void DenseBaseline::run(std::span<const float> x, std::span<float> y) const {
 }
 
 void DenseBaseline::run_batch(std::span<const float> x, std::span<float> y, std::int64_t batch) const {
+  if (batch == 1) return run(x, y);
   baseline::check_sizes("dense baseline", x, y, rows_, cols_, batch);
   float beta = 0.0f;
   if (!bias_.empty()) {

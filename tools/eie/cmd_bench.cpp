@@ -124,7 +124,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   fmt::print("eie bench --suite eie-paper: {} ({} logical cores, {:.2f} GHz measured), kernels {}\n",
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa));
   fmt::print("Timing: warm caches, warm-up then >= 20 runs / {:.2f} s per implementation; medians (p99 for eie).\n"
-             "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>.\n",
+             "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>;\n"
+             "each baseline: the faster of 1 thread and the configured threads.\n",
              o.budget);
 
   struct Summary { std::vector<double> vs_dense, vs_csr; bool all_beat_dense = true, all_beat_csr = true; double alex7 = 0; };
