@@ -1,0 +1,52 @@
+// Google Benchmark entries for the engine's kernels on the EIE paper's nine layers (warm caches): one
+// benchmark per layer x kernel x batch x threads, with counters for stored entries per second and the planned
+// layout's bytes. `eie bench --suite eie-paper` is the comparison against dense and CSR; this is for kernel work.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "eie/core.h"
+#include "eie/engine.h"
+
+namespace {
+
+void bm_layer(benchmark::State& state, const eie::PaperLayer* layer, eie::KernelIsa isa) {
+  const std::int64_t batch = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  if (!eie::kernel_isa_available(isa)) {
+    state.SkipWithError("kernel not available on this CPU");
+    return;
+  }
+  const eie::CompressedLayer w = eie::paper_layer_weights(*layer);
+  std::vector<float> x;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const std::vector<float> xb = eie::paper_layer_input(*layer, 1 + static_cast<std::uint64_t>(b));
+    x.insert(x.end(), xb.begin(), xb.end());
+  }
+  std::vector<float> y(static_cast<std::size_t>(w.rows * batch));
+  eie::Engine engine({w}, eie::EngineOptions{.threads = threads, .kernel = isa,
+                                             .output_activation = eie::Activation::none, .max_batch = batch});
+  for (auto _ : state) {
+    engine.run_batch(x, y, batch);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["entries/s"] = benchmark::Counter(static_cast<double>(w.nnz() * batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bytes"] = static_cast<double>(engine.resident_bytes());
+}
+
+const bool registered = [] {
+  for (const eie::PaperLayer& layer : eie::paper_benchmark_layers()) {
+    for (eie::KernelIsa isa : {eie::KernelIsa::scalar, eie::KernelIsa::avx2, eie::KernelIsa::avx512}) {
+      const std::string name = std::string(layer.name) + "/" + eie::kernel_isa_name(isa);
+      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, isa)
+          ->ArgNames({"batch", "threads"})
+          ->ArgsProduct({{1, 64}, {1, 2}})
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+  }
+  return true;
+}();
+
+}  // namespace

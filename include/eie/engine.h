@@ -1,0 +1,106 @@
+// eie/engine.h: the CPU engine. It runs a chain of compressed layers directly in their compressed form.
+//
+// Planning (the Engine constructor) re-encodes every CompressedLayer into the layout its kernel wants: rows
+// split into one block per thread, balanced by stored entries (not rows), each block in row-major order with
+// 16-bit column indices and one code byte per entry, and the codebook padded into a lookup table the kernel
+// can decode with permute instructions. The kernel is chosen once per layer from the CPU's features (scalar,
+// AVX2, AVX-512), or forced by EngineOptions::kernel. run() and run_batch() allocate nothing: scratch for the
+// largest batch is reserved at plan time. docs/engine.md describes the layouts, the kernels and their
+// measured speed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "eie/core.h"
+
+namespace eie {
+
+// Which instruction set the kernels use. `automatic` picks the widest one this CPU supports.
+enum class KernelIsa { automatic, scalar, avx2, avx512 };
+// "auto", "scalar", "avx2", "avx512"; parse_kernel_isa throws Error naming the value otherwise.
+const char* kernel_isa_name(KernelIsa isa);
+KernelIsa parse_kernel_isa(const std::string& name);
+// Whether this binary was built with the kernels of `isa` and this CPU can run them.
+bool kernel_isa_available(KernelIsa isa);
+// The widest instruction set available here.
+KernelIsa best_kernel_isa();
+
+// Applied to each layer's output (after the bias).
+enum class Activation { none, relu };
+const char* activation_name(Activation activation);
+
+struct EngineOptions {
+  int threads = 1;                             // 1..max_threads; the calling thread is one of them
+  KernelIsa kernel = KernelIsa::automatic;     // force a kernel (tests, benchmarks); Error if unavailable
+  Activation hidden_activation = Activation::relu;  // between layers of the chain
+  Activation output_activation = Activation::none;  // after the last layer
+  std::int64_t max_batch = 256;                // largest batch run_batch() accepts (scratch is sized for it)
+
+  static constexpr int max_threads = 256;
+};
+
+// What planning decided for one layer.
+struct LayerPlanInfo {
+  std::string name;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::int64_t entries = 0;         // stored (non-zero) weights
+  std::string kernel;               // e.g. "spmv_csr16_cb16__avx512"
+  std::int64_t resident_bytes = 0;  // the planned layout: indices, codes, row pointers, codebook, bias
+  double imbalance = 1.0;           // max / mean entries over the thread blocks
+};
+
+class LayerPlan;
+
+// Runs y = f_L(W_L ... f_1(W_1 x + b_1) ... + b_L) on the planned chain. Copying an Engine shares the planned
+// (immutable) weights and gives the copy its own scratch and thread pool: run() mutates scratch, so one Engine
+// serves one calling thread at a time; give each thread its own copy.
+class Engine {
+ public:
+  // Throws Error for an empty chain, a layer that fails validate(), consecutive layers whose shapes do not
+  // chain (layer i's rows != layer i+1's cols), threads outside 1..max_threads, max_batch outside 1..65536, or
+  // a forced kernel this binary or CPU lacks.
+  explicit Engine(std::vector<CompressedLayer> layers, EngineOptions options = {});
+  Engine(const Engine& other);
+  Engine& operator=(const Engine&) = delete;
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  std::int64_t input_size() const;
+  std::int64_t output_size() const;
+  const EngineOptions& options() const { return options_; }
+  KernelIsa kernel_isa() const { return isa_; }
+  std::vector<LayerPlanInfo> plan_info() const;
+  std::int64_t resident_bytes() const;  // planned layers only (scratch excluded)
+
+  // One input (x: input_size() floats) to one output (y: output_size() floats). NaN and Inf inputs
+  // propagate through the arithmetic as in the reference (they never crash). Throws Error naming the argument
+  // and its size when a span has the wrong length.
+  void run(std::span<const float> x, std::span<float> y);
+  // `batch` inputs stored one after another (x: batch * input_size()) to batch outputs
+  // (y: batch * output_size()). Throws Error for batch outside 1..max_batch or a span of the wrong length.
+  void run_batch(std::span<const float> x, std::span<float> y, std::int64_t batch);
+
+ private:
+  struct Scratch;
+  class Pool;
+  void allocate_scratch();
+  EngineOptions options_;
+  KernelIsa isa_ = KernelIsa::scalar;
+  std::shared_ptr<const std::vector<LayerPlan>> plans_;
+  std::unique_ptr<Scratch> scratch_;
+  std::unique_ptr<Pool> pool_;
+};
+
+// Yardsticks for the benchmarks. The core clock measured with a chain of dependent one-cycle adds (GHz), and
+// the read bandwidth (GB/s) of `threads` threads streaming a warm buffer of `bytes` with the widest vector
+// loads available: what a kernel whose data has that footprint could at most read.
+double measure_core_ghz();
+double measure_read_bandwidth(std::int64_t bytes, int threads);
+
+}  // namespace eie

@@ -1,0 +1,58 @@
+// Runtime dispatch: which kernels this CPU can run, chosen once at plan time (never in the hot path).
+#include <string>
+
+#include "engine/kernels/kernel.h"
+
+namespace eie {
+
+const char* kernel_isa_name(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::automatic: return "auto";
+    case KernelIsa::scalar: return "scalar";
+    case KernelIsa::avx2: return "avx2";
+    case KernelIsa::avx512: return "avx512";
+  }
+  return "?";
+}
+
+KernelIsa parse_kernel_isa(const std::string& name) {
+  for (KernelIsa isa : {KernelIsa::automatic, KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512}) {
+    if (name == kernel_isa_name(isa)) return isa;
+  }
+  throw Error("kernel '" + name + "' is not one of auto, scalar, avx2, avx512");
+}
+
+bool kernel_isa_available(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::automatic:
+    case KernelIsa::scalar: return true;
+    case KernelIsa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case KernelIsa::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  }
+  return false;
+}
+
+KernelIsa best_kernel_isa() {
+  if (kernel_isa_available(KernelIsa::avx512)) return KernelIsa::avx512;
+  if (kernel_isa_available(KernelIsa::avx2)) return KernelIsa::avx2;
+  return KernelIsa::scalar;
+}
+
+const char* activation_name(Activation activation) {
+  return activation == Activation::relu ? "relu" : "none";
+}
+
+namespace engine {
+
+SpmvKernel spmv_kernel(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::avx512: return spmv_csr16__avx512;
+    case KernelIsa::avx2: return spmv_csr16__avx2;
+    default: return spmv_csr16__scalar;
+  }
+}
+
+}  // namespace engine
+}  // namespace eie

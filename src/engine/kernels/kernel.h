@@ -1,0 +1,47 @@
+// The contract between the engine's plan and its kernels: one row block of one column panel, batch-interleaved
+// activations (x[col * batch + b], y[row * batch + b]), codes decoded through a zero-padded table. Kernels are
+// named what__where (spmv_csr16__avx512): a sparse M x V / M x M over 16-bit column indices, for one ISA.
+// Every kernel computes, for each row r of the block and each b < batch,
+//   y[r][b] = (first ? 0 : y[r][b]) + sum_k table[codes[k]] * x[cols[k]][b]   (fp32, fused multiply-add)
+// and, when `last`, adds bias[r] and applies the activation.
+#pragma once
+
+#include <cstdint>
+
+#include "eie/engine.h"
+
+namespace eie::engine {
+
+struct SpmvArgs {
+  const std::uint32_t* row_ptr = nullptr;  // rows + 1 offsets into cols / codes
+  const std::uint16_t* cols = nullptr;     // column within the panel
+  const std::uint8_t* codes = nullptr;     // codebook code
+  std::int64_t rows = 0;
+  const float* table = nullptr;            // table_size floats, 64-byte aligned; codes < table_size
+  int table_size = 16;                     // 16, 32 or 256
+  const float* x = nullptr;                // the panel's first column
+  std::int64_t batch = 1;
+  float* y = nullptr;                      // the block's first row
+  const float* bias = nullptr;             // the block's first row's bias, or nullptr
+  bool first = true;                       // overwrite y (else accumulate into it)
+  bool last = true;                        // add bias and apply the activation
+  Activation activation = Activation::none;
+};
+
+using SpmvKernel = void (*)(const SpmvArgs&);
+
+void spmv_csr16__scalar(const SpmvArgs& args);
+void spmv_csr16__avx2(const SpmvArgs& args);
+void spmv_csr16__avx512(const SpmvArgs& args);
+
+// The kernel of `isa` (not automatic). The caller has checked kernel_isa_available(isa).
+SpmvKernel spmv_kernel(KernelIsa isa);
+
+// Shared epilogue of the kernels: bias and activation on one finished value.
+inline float finish(float value, const SpmvArgs& args, std::int64_t row) {
+  if (args.bias != nullptr) value += args.bias[row];
+  if (args.activation == Activation::relu) value = value > 0.0f ? value : (value == value ? 0.0f : value);
+  return value;
+}
+
+}  // namespace eie::engine

@@ -1,0 +1,129 @@
+#include "engine/layer_plan.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+namespace eie {
+namespace engine {
+
+void AlignedFree::operator()(float* p) const { std::free(p); }
+
+AlignedFloats aligned_floats(std::size_t count) {
+  const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return AlignedFloats(static_cast<float*>(p));
+}
+
+}  // namespace engine
+
+namespace {
+
+// Row-major copy of the layer: per row, its (column, code) entries in increasing column order.
+struct Csr {
+  std::vector<std::uint32_t> row_ptr;
+  std::vector<std::uint32_t> cols;
+  std::vector<std::uint8_t> codes;
+};
+
+Csr to_csr(const CompressedLayer& layer) {
+  Csr csr;
+  csr.row_ptr.assign(static_cast<std::size_t>(layer.rows) + 1, 0);
+  for (std::uint32_t r : layer.row_idx) ++csr.row_ptr[r + 1];
+  for (std::size_t r = 0; r < static_cast<std::size_t>(layer.rows); ++r) csr.row_ptr[r + 1] += csr.row_ptr[r];
+  csr.cols.resize(layer.row_idx.size());
+  csr.codes.resize(layer.row_idx.size());
+  std::vector<std::uint32_t> next(csr.row_ptr.begin(), csr.row_ptr.end() - 1);
+  for (std::int64_t j = 0; j < layer.cols; ++j) {
+    for (std::uint32_t k = layer.col_ptr[static_cast<std::size_t>(j)]; k < layer.col_ptr[static_cast<std::size_t>(j) + 1];
+         ++k) {
+      const std::uint32_t slot = next[layer.row_idx[k]]++;
+      csr.cols[slot] = static_cast<std::uint32_t>(j);
+      csr.codes[slot] = layer.codes[k];
+    }
+  }
+  return csr;
+}
+
+// Row boundaries of `blocks` contiguous blocks holding about nnz / blocks entries each.
+std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows, int blocks) {
+  std::vector<std::int64_t> splits{0};
+  const double nnz = static_cast<double>(csr.row_ptr.back());
+  std::int64_t r = 0;
+  for (int b = 1; b < blocks; ++b) {
+    const double target = nnz * b / blocks;
+    // Leave at least one row for each remaining block when there are enough rows.
+    const std::int64_t limit = std::max<std::int64_t>(r, rows - (blocks - b));
+    while (r < limit && static_cast<double>(csr.row_ptr[static_cast<std::size_t>(r) + 1]) <= target) ++r;
+    splits.push_back(r);
+  }
+  splits.push_back(rows);
+  return splits;
+}
+
+}  // namespace
+
+LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
+    : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
+      isa_(isa), kernel_(engine::spmv_kernel(isa)) {
+  const std::size_t codebook_size = layer.codebook.size();
+  table_size_ = codebook_size <= 16 ? 16 : codebook_size <= 32 ? 32 : 256;
+  table_ = engine::aligned_floats(static_cast<std::size_t>(table_size_));
+  std::fill(table_.get(), table_.get() + table_size_, 0.0f);
+  std::copy(layer.codebook.values().begin(), layer.codebook.values().end(), table_.get());
+
+  const Csr csr = to_csr(layer);
+  const std::vector<std::int64_t> splits = balanced_row_splits(csr, rows_, blocks);
+  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols_ + panel_cols - 1) / panel_cols);
+  blocks_.resize(static_cast<std::size_t>(blocks));
+  for (int b = 0; b < blocks; ++b) {
+    engine::RowBlock& block = blocks_[static_cast<std::size_t>(b)];
+    block.row_begin = splits[static_cast<std::size_t>(b)];
+    block.row_end = splits[static_cast<std::size_t>(b) + 1];
+    block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
+    std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
+    for (std::int64_t p = 0; p < num_panels; ++p) {
+      engine::Panel panel;
+      panel.col_begin = p * panel_cols;
+      const std::int64_t col_end = std::min(cols_, panel.col_begin + panel_cols);
+      panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
+      panel.row_ptr.push_back(0);
+      for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
+        std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
+        const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
+        for (; k < end && csr.cols[k] < col_end; ++k) {
+          panel.cols.push_back(static_cast<std::uint16_t>(csr.cols[k] - panel.col_begin));
+          panel.codes.push_back(csr.codes[k]);
+        }
+        panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.cols.size()));
+      }
+      panel.cols.shrink_to_fit();
+      panel.codes.shrink_to_fit();
+      block.panels.push_back(std::move(panel));
+    }
+  }
+}
+
+LayerPlanInfo LayerPlan::info() const {
+  LayerPlanInfo info;
+  info.name = name_;
+  info.rows = rows_;
+  info.cols = cols_;
+  info.entries = entries_;
+  info.kernel = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
+  std::int64_t bytes = table_size_ * 4 + static_cast<std::int64_t>(bias_.size()) * 4;
+  std::int64_t most = 0;
+  for (const engine::RowBlock& block : blocks_) {
+    most = std::max(most, block.entries);
+    for (const engine::Panel& panel : block.panels) {
+      bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.cols.size() * 2 + panel.codes.size());
+    }
+  }
+  info.resident_bytes = bytes;
+  const double mean = static_cast<double>(entries_) / static_cast<double>(blocks_.size());
+  info.imbalance = entries_ == 0 ? 1.0 : static_cast<double>(most) / mean;
+  return info;
+}
+
+}  // namespace eie

@@ -1,0 +1,120 @@
+// The Engine's API: chains, copies, bad input, NaN and Inf.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "engine/engine_tester.h"
+
+namespace eie::test {
+namespace {
+
+CompressedLayer layer_of(std::int64_t rows, std::int64_t cols, std::uint64_t s, const char* name = "fc") {
+  SyntheticLayerSpec spec{.name = name, .rows = rows, .cols = cols, .density = 0.3, .bits = 4, .bias = true, .seed = s};
+  return synthetic_layer(spec);
+}
+
+TEST(EngineApi, chain_with_relu_between_layers_matches_reference) {
+  SCOPED_TRACE(seed_trace());
+  const CompressedLayer l1 = layer_of(40, 30, seed(), "fc1");
+  const CompressedLayer l2 = layer_of(25, 40, seed() + 1, "fc2");
+  const std::vector<float> x = synthetic_activations(30, 0.6, seed());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 4}) {
+      Engine engine({l1, l2}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 4});
+      std::vector<float> xs;
+      for (std::int64_t b = 0; b < batch; ++b) xs.insert(xs.end(), x.begin(), x.end());
+      std::vector<float> y(static_cast<std::size_t>(25 * batch));
+      engine.run_batch(xs, y, batch);
+      std::vector<double> hidden = reference_spmv(l1, x);
+      std::vector<float> h(hidden.size());
+      for (std::size_t i = 0; i < h.size(); ++i) h[i] = static_cast<float>(std::max(0.0, hidden[i]));
+      const std::vector<double> ref = reference_spmv(l2, h);
+      for (std::int64_t b = 0; b < batch; ++b) {
+        for (std::size_t r = 0; r < ref.size(); ++r) {
+          EXPECT_NEAR(y[static_cast<std::size_t>(b) * 25 + r], ref[r], 1e-4 * std::max(1.0, std::fabs(ref[r])));
+        }
+      }
+    }
+  }
+}
+
+TEST(EngineApi, copies_share_the_plan_and_give_the_same_output) {
+  const CompressedLayer layer = layer_of(64, 48, seed());
+  Engine a({layer}, EngineOptions{.threads = 2});
+  Engine b(a);
+  EXPECT_EQ(a.resident_bytes(), b.resident_bytes());
+  const std::vector<float> x = synthetic_activations(48, 0.5, seed());
+  std::vector<float> ya(64), yb(64);
+  a.run(x, ya);
+  b.run(x, yb);
+  EXPECT_EQ(ya, yb);
+}
+
+TEST(EngineApi, plan_info_names_the_kernel_and_balances_entries) {
+  const CompressedLayer layer = layer_of(400, 300, seed());
+  Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::scalar});
+  const std::vector<LayerPlanInfo> info = engine.plan_info();
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0].kernel, "spmv_csr16_cb16__scalar");
+  EXPECT_EQ(info[0].entries, layer.nnz());
+  EXPECT_LT(info[0].imbalance, 1.02);
+  EXPECT_GT(info[0].resident_bytes, 3 * layer.nnz());
+}
+
+TEST(EngineApi, nan_and_inf_inputs_propagate) {
+  CompressedLayer layer = layer_of(30, 20, seed());
+  layer.bias.clear();
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 2}) {
+      Engine engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 2});
+      std::vector<float> x(static_cast<std::size_t>(20 * batch), 0.5f);
+      x[3] = std::numeric_limits<float>::quiet_NaN();
+      x[7] = std::numeric_limits<float>::infinity();
+      std::vector<float> y(static_cast<std::size_t>(30 * batch));
+      engine.run_batch(x, y, batch);
+      std::vector<float> x0(x.begin(), x.begin() + 20);
+      const std::vector<double> ref = reference_spmv(layer, x0);
+      for (std::size_t r = 0; r < 30; ++r) {
+        SCOPED_TRACE("row " + std::to_string(r));
+        EXPECT_EQ(std::isnan(y[r]), std::isnan(ref[r]));
+        if (std::isinf(ref[r])) {
+          EXPECT_EQ(y[r], ref[r]);
+        }
+      }
+    }
+  }
+}
+
+TEST(EngineApi, wrong_input_and_output_lengths) {
+  Engine engine({layer_of(10, 8, 1)}, EngineOptions{.max_batch = 4});
+  std::vector<float> x(8), y(10), x_bad(7), y_bad(11);
+  expect_error([&] { engine.run(x_bad, y); }, {"input x has 7 floats", "expected 8"});
+  expect_error([&] { engine.run(x, y_bad); }, {"output y has 11 floats", "expected 10"});
+  std::vector<float> xb(16), yb(20);
+  expect_error([&] { engine.run_batch(xb, yb, 3); }, {"input x has 16 floats", "expected 24"});
+  expect_error([&] { engine.run_batch(xb, yb, 5); }, {"batch = 5", "1..4"});
+  expect_error([&] { engine.run_batch(xb, yb, 0); }, {"batch = 0"});
+}
+
+TEST(EngineApi, bad_options) {
+  const CompressedLayer layer = layer_of(10, 8, 1);
+  expect_error([&] { Engine({layer}, EngineOptions{.threads = 0}); }, {"threads = 0", "1..256"});
+  expect_error([&] { Engine({layer}, EngineOptions{.threads = 1000}); }, {"threads = 1000"});
+  expect_error([&] { Engine({layer}, EngineOptions{.max_batch = 0}); }, {"max_batch = 0"});
+  expect_error([&] { Engine(std::vector<CompressedLayer>{}); }, {"chain is empty"});
+  expect_error([&] { Engine({layer_of(10, 8, 1, "a"), layer_of(5, 9, 2, "b")}); }, {"'b'", "takes 9 inputs", "gives 10"});
+  expect_error([] { parse_kernel_isa("sse9"); }, {"kernel 'sse9'"});
+}
+
+TEST(EngineApi, forcing_a_kernel_the_cpu_lacks_is_an_error) {
+  for (KernelIsa isa : {KernelIsa::avx2, KernelIsa::avx512}) {
+    if (kernel_isa_available(isa)) continue;
+    expect_error([&] { Engine({layer_of(10, 8, 1)}, EngineOptions{.kernel = isa}); },
+                 {std::string("kernel '") + kernel_isa_name(isa) + "'", "not available"});
+  }
+  if (kernel_isa_available(KernelIsa::avx512)) GTEST_SKIP() << "this CPU has every kernel";
+}
+
+}  // namespace
+}  // namespace eie::test

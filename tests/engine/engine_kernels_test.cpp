@@ -1,0 +1,144 @@
+// Every kernel x threads 1..4 x batch sizes against core's reference, over random shapes, densities and
+// codebook sizes, and the named edge cases of DESIGN.md.
+#include <gtest/gtest.h>
+
+#include "engine/engine_tester.h"
+
+namespace eie::test {
+namespace {
+
+TEST(EngineKernels, random_sweep_kernels_threads_batches) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  for (KernelIsa isa : available_kernels()) {
+    for (int threads = 1; threads <= 4; ++threads) {
+      for (std::int64_t batch : {1, 2, 5, 16, 17, 64, 77}) {
+        const auto rows = static_cast<std::int64_t>(1 + rng.below(90));
+        const auto cols = static_cast<std::int64_t>(1 + rng.below(120));
+        const double density = rng.uniform();
+        const int bits = static_cast<int>(1 + rng.below(8));
+        EngineTester()
+            .rows(rows).cols(cols).density(density).bits(bits).bias(rng.below(2) == 1)
+            .activation_density(rng.uniform()).batch(batch).threads(threads).kernel(isa).relu(rng.below(2) == 1)
+            .test(rng.next());
+      }
+    }
+  }
+}
+
+TEST(EngineKernels, every_codebook_size_2_to_256) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (int bits = 1; bits <= 8; ++bits) {
+      for (std::int64_t batch : {1, 3, 40}) {
+        EngineTester().rows(70).cols(90).density(0.3).bits(bits).batch(batch).threads(2).kernel(isa).test(seed() + bits);
+      }
+    }
+  }
+}
+
+TEST(EngineKernels, batch_256) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    EngineTester().rows(33).cols(45).density(0.2).batch(256).threads(3).kernel(isa).test(seed());
+  }
+}
+
+TEST(EngineKernels, long_rows_use_the_unrolled_loops) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 9}) {
+      EngineTester().rows(20).cols(700).density(0.6).bits(4).batch(batch).threads(2).kernel(isa).test(seed());
+    }
+  }
+}
+
+TEST(EngineKernels, ternary_codebook) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  const std::int64_t rows = 41, cols = 57;
+  std::vector<std::uint8_t> codes(rows * cols);
+  for (auto& c : codes) c = static_cast<std::uint8_t>(rng.below(3));
+  const CompressedLayer layer = CompressedLayer::from_codes(rows, cols, codes, Codebook({0.0f, 0.71f, -1.3f}, 2, true));
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 6, 33}) EngineTester().batch(batch).threads(2).kernel(isa).test(layer, seed());
+  }
+}
+
+TEST(EngineKernels, codebook_without_reserved_zero_dense_layer) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  const std::int64_t rows = 19, cols = 50;
+  std::vector<float> values;
+  for (int k = 0; k < 16; ++k) values.push_back(static_cast<float>(k) * 0.1f - 0.75f);
+  std::vector<std::uint8_t> codes(rows * cols);
+  for (auto& c : codes) c = static_cast<std::uint8_t>(rng.below(16));
+  const CompressedLayer layer = CompressedLayer::from_codes(rows, cols, codes, Codebook(values, 4, false));
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 20}) EngineTester().batch(batch).threads(3).kernel(isa).test(layer, seed());
+  }
+}
+
+TEST(EngineKernels, all_zero_activations) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 8}) {
+      EngineTester().rows(50).cols(60).density(0.2).activation_density(0.0).batch(batch).threads(2).kernel(isa).test(seed());
+    }
+  }
+}
+
+TEST(EngineKernels, empty_layer_no_entries) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 4}) {
+      EngineTester().rows(30).cols(20).density(0.0).bias(true).batch(batch).threads(4).kernel(isa).test(seed());
+    }
+  }
+}
+
+TEST(EngineKernels, empty_rows_and_columns_and_runs_longer_than_15) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 5}) {
+      EngineTester().rows(300).cols(200).density(0.01).batch(batch).threads(3).kernel(isa).test(seed());
+    }
+  }
+}
+
+TEST(EngineKernels, single_row_and_single_column) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (int threads : {1, 4}) {
+      EngineTester().rows(1).cols(333).density(0.5).threads(threads).kernel(isa).test(seed());
+      EngineTester().rows(333).cols(1).density(0.5).threads(threads).kernel(isa).test(seed());
+      EngineTester().rows(1).cols(1).density(1.0).batch(3).threads(threads).kernel(isa).test(seed());
+    }
+  }
+}
+
+TEST(EngineKernels, more_threads_than_rows) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) EngineTester().rows(3).cols(40).density(0.5).threads(4).kernel(isa).test(seed());
+}
+
+TEST(EngineKernels, more_than_65536_columns_split_into_panels) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 3}) {
+      EngineTester().rows(7).cols(140000).density(0.002).bias(true).batch(batch).threads(2).kernel(isa).relu(true).test(seed());
+    }
+  }
+}
+
+TEST(EngineKernels, full_density_weights_and_activations) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {1, 18}) {
+      EngineTester().rows(37).cols(41).density(1.0).activation_density(1.0).batch(batch).threads(2).kernel(isa).test(seed());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace eie::test

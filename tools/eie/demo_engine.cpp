@@ -1,0 +1,49 @@
+// Demo section: the CPU engine on AlexNet FC7's shape (Table III's Alex-7), eie vs dense OpenBLAS vs Eigen CSR,
+// timed in this process. --quick shrinks the layer to 512 x 512 and the timing budget.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "command.h"
+#include "eie/core.h"
+#include "eie/engine.h"
+#include "layer_bench.h"
+
+namespace eie::cli {
+namespace {
+
+const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR", [](DemoContext& ctx) {
+  const PaperLayer& fc7 = paper_benchmark_layer("Alex-7");
+  CompressedLayer layer = paper_layer_weights(fc7, ctx.seed);
+  std::int64_t cols = layer.cols;
+  if (ctx.quick) {
+    SyntheticLayerSpec spec{.name = "Alex-7 (512 x 512)", .rows = 512, .cols = 512, .density = fc7.weight_density,
+                            .bits = 4, .bias = false, .seed = ctx.seed};
+    layer = synthetic_layer(spec);
+    cols = 512;
+  }
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
+  const double budget = ctx.quick ? 0.02 : 0.3;
+  fmt::print("Layer {}: {} x {}, {:.1f}% of weights kept, 4-bit codes; inputs {:.1f}% non-zero; {} thread{}, "
+             "kernel {}\n", layer.name, layer.rows, layer.cols, 100.0 * layer.density(), 100.0 * fc7.activation_density,
+             threads, threads == 1 ? "" : "s", kernel_isa_name(best_kernel_isa()));
+  for (std::int64_t batch : {std::int64_t{1}, std::int64_t{64}}) {
+    const auto make_input = [&](std::int64_t b) {
+      return synthetic_activations(cols, fc7.activation_density, ctx.seed + 1 + static_cast<std::uint64_t>(b));
+    };
+    const LayerComparison c = compare_layer(layer, make_input, batch, threads, KernelIsa::automatic, budget);
+    fmt::print("  batch {:>2}: eie {:>9.1f} us | dense OpenBLAS {:>9.1f} us ({:.1f}x slower) | Eigen CSR {:>9.1f} us "
+               "({:.1f}x slower) | max difference from dense {:.1e}\n", batch, c.eie.median_us, c.dense.median_us,
+               c.dense.median_us / c.eie.median_us, c.csr.median_us, c.csr.median_us / c.eie.median_us, c.max_error);
+    if (c.max_error > 1e-3) throw std::runtime_error("the engine disagrees with the dense product");
+    if (batch == 1) {
+      fmt::print("  memory: eie's planned layout {:.2f} MB, CSR {:.2f} MB, dense fp32 {:.2f} MB; kernel {}\n",
+                 c.plan.resident_bytes / 1e6, c.csr_bytes / 1e6, c.dense_bytes / 1e6, c.plan.kernel);
+    }
+  }
+  fmt::print("  (medians of warm runs; `eie bench --suite eie-paper` runs all nine layers)\n");
+});
+
+}  // namespace
+}  // namespace eie::cli

@@ -1,0 +1,40 @@
+// The timing harness shared by `eie bench` and the demo: one layer, one batch size, one thread count, three
+// implementations (eie, dense OpenBLAS, Eigen CSR) built from the same CompressedLayer and timed the same way
+// in the same process: warm-up runs, then as many timed runs as fit the time budget (at least min_runs), each
+// timed alone with steady_clock; caches are warm (steady state: the same weights and inputs every run).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "eie/core.h"
+#include "eie/engine.h"
+
+namespace eie::cli {
+
+struct Timing {
+  double median_us = 0.0;
+  double p99_us = 0.0;
+  int runs = 0;
+};
+
+Timing time_runs(const std::function<void()>& run, double budget_seconds, int min_runs);
+
+struct LayerComparison {
+  std::string name;
+  std::int64_t batch = 1;
+  int threads = 1;
+  Timing eie, dense, csr;
+  LayerPlanInfo plan;
+  std::int64_t dense_bytes = 0;
+  std::int64_t csr_bytes = 0;
+  double activation_density = 0.0;  // measured on the inputs
+  double max_error = 0.0;           // eie vs dense, max |a - b| / max(1, |b|)
+};
+
+// Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)).
+LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
+                              std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds);
+
+}  // namespace eie::cli
