@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 
 #include "eie/train.h"
@@ -67,8 +68,7 @@ TrainOptions default_options(Architecture architecture, Method method) {
 
 TrainResult run_training(const MnistDataset& data, const TrainOptions& options) {
   const auto start = Clock::now();
-  torch::set_num_threads(options.threads);
-  torch::manual_seed(options.seed);
+  at::set_num_threads(options.threads);
   const Data train = to_tensors(options.train_limit > 0 ? data.train.head(options.train_limit) : data.train);
   const Data test = to_tensors(options.test_limit > 0 ? data.test.head(options.test_limit) : data.test);
   TrainResult result;

@@ -74,7 +74,7 @@ std::vector<EpochStats> train_phase(const Network& net, const Data& data, const 
       torch::Tensor y = data.labels.index_select(0, idx);
       const std::vector<torch::Tensor> weights = hooks.weights ? hooks.weights() : net.weights();
       torch::Tensor logits = net.forward(x, weights);
-      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+      torch::Tensor loss = at::cross_entropy_loss(logits, y);
       for (auto& p : hooks.parameters) {
         if (p.grad().defined()) p.mutable_grad().zero_();
       }
