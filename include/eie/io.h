@@ -1,0 +1,69 @@
+// eie/io.h: reading models from the files people have (NumPy .npy, safetensors, ONNX) and the .eie container.
+//
+// Every reader validates what it reads and throws eie::Error with one line naming the file, the tensor or
+// section, and what is wrong. The parse_* functions take the bytes of a file (`what` names it in errors); the
+// load_* functions read a path. Writers write a temporary file beside the target and rename it into place, so a
+// failed write never leaves a partial file. docs/format.md specifies the .eie container.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eie/compress.h"
+#include "eie/core.h"
+#include "eie/model.h"
+
+namespace eie {
+
+// --- files ----------------------------------------------------------------------------------------------
+std::vector<std::uint8_t> read_file(const std::string& path);
+// Writes `path` + ".tmp-<pid>", then renames it to `path`; removes the temporary file on failure.
+void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// --- NumPy .npy: one array, dtype <f4, <f8 or <f2, C order ----------------------------------------------
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what);
+Tensor read_npy(const std::string& path);
+void write_npy(const std::string& path, const Tensor& tensor);  // <f4, C order, format 1.0
+// A graph-less model with one initializer named after the file's stem; the array must have rank >= 2.
+Model load_npy(const std::string& path);
+
+// --- safetensors: F32, F16 and BF16 tensors (converted to fp32) ------------------------------------------
+Model parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& what);
+Model load_safetensors(const std::string& path);
+// Writes every tensor as F32 (the model's dense initializers; compressed weights decompressed).
+std::vector<std::uint8_t> serialize_safetensors(const std::map<std::string, Tensor>& tensors);
+
+// --- ONNX: the whole graph, initializers as fp32 -------------------------------------------------------
+Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what);
+Model load_onnx(const std::string& path);
+// The model as an ONNX ModelProto (opset 13, compressed weights decompressed to dense initializers).
+std::vector<std::uint8_t> serialize_onnx(const Model& model);
+
+// Any supported model file, by extension: .onnx, .safetensors, .npy (and .eie: the stored model).
+Model load_model(const std::string& path);
+
+// --- the .eie container -----------------------------------------------------------------------------------
+constexpr std::uint32_t kEieFormatVersion = 1;
+
+struct EieFile {
+  Model model;                            // compressed weights in model.compressed, the rest dense
+  std::map<std::string, int> index_bits;  // relative-index bits per compressed weight (absent: 4)
+  nlohmann::json settings = nlohmann::json::object();  // how it was compressed (carried, not interpreted)
+  // Filled by the reader (and by make_report): the paper's table, computed from the stored streams.
+  CompressionReport report;
+  std::int64_t file_bytes = 0;
+};
+
+std::vector<std::uint8_t> serialize_eie(const EieFile& file);
+void save_eie(const std::string& path, const EieFile& file);
+EieFile parse_eie(std::span<const std::uint8_t> bytes, const std::string& what);
+EieFile load_eie(const std::string& path);
+// The report of every compressed weight as the container stores it (Huffman streams included).
+CompressionReport make_report(const EieFile& file);
+
+}  // namespace eie

@@ -1,0 +1,117 @@
+// NumPy .npy (format 1.0-3.0): one little-endian float array (<f4, <f8, <f2) in C order. The header is a Python
+// dict literal; only its three keys are read, with a parser strict enough to reject anything else.
+#include <filesystem>
+#include <regex>
+
+#include <fmt/core.h>
+
+#include "eie/io.h"
+#include "io/bytes.h"
+
+namespace eie {
+namespace {
+
+constexpr std::uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+std::string dict_value(const std::string& header, const std::string& key, const std::string& what) {
+  const std::regex re("['\"]" + key + "['\"]\\s*:\\s*('[^']*'|\"[^\"]*\"|True|False|\\([^)]*\\))");
+  std::smatch m;
+  if (!std::regex_search(header, m, re)) throw Error(fmt::format("{}: npy header has no '{}'", what, key));
+  return m[1].str();
+}
+
+}  // namespace
+
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what) {
+  if (bytes.size() < 10 || !std::equal(std::begin(kMagic), std::end(kMagic), bytes.begin())) {
+    throw Error(fmt::format("{}: not a NumPy .npy file (bad magic)", what));
+  }
+  const int major = bytes[6];
+  if (major < 1 || major > 3) throw Error(fmt::format("{}: unsupported .npy format version {}", what, major));
+  std::size_t header_len = 0;
+  std::size_t start = 10;
+  if (major == 1) {
+    header_len = io::load_le<std::uint16_t>(&bytes[8]);
+  } else {
+    if (bytes.size() < 12) throw Error(fmt::format("{}: truncated .npy header", what));
+    header_len = io::load_le<std::uint32_t>(&bytes[8]);
+    start = 12;
+  }
+  if (header_len > bytes.size() - start) {
+    throw Error(fmt::format("{}: truncated: header of {} bytes runs past the end of the file", what, header_len));
+  }
+  const std::string header(reinterpret_cast<const char*>(&bytes[start]), header_len);
+  std::string descr = dict_value(header, "descr", what);
+  descr = descr.substr(1, descr.size() - 2);
+  const std::string fortran = dict_value(header, "fortran_order", what);
+  const std::string shape_text = dict_value(header, "shape", what);
+  if (fortran == "True") {
+    throw Error(fmt::format("{}: fortran_order arrays are not supported (save it in C order: "
+                            "numpy.ascontiguousarray)", what));
+  }
+  if (fortran != "False") throw Error(fmt::format("{}: bad fortran_order value {}", what, fortran));
+  std::size_t item = 0;
+  if (descr == "<f4" || descr == "=f4") item = 4;
+  else if (descr == "<f8" || descr == "=f8") item = 8;
+  else if (descr == "<f2" || descr == "=f2") item = 2;
+  else throw Error(fmt::format("{}: unsupported dtype '{}' (supported: <f4, <f8, <f2)", what, descr));
+
+  Tensor t;
+  const std::regex dim_re("\\s*(\\d+)\\s*(,|$)");
+  std::string dims = shape_text.substr(1, shape_text.size() - 2);
+  for (std::sregex_iterator it(dims.begin(), dims.end(), dim_re), end; it != end; ++it) {
+    const std::string d = (*it)[1].str();
+    if (d.size() > 15) throw Error(fmt::format("{}: shape {} is too large", what, shape_text));
+    t.shape.push_back(std::stoll(d));
+  }
+  if (std::regex_replace(dims, std::regex("[\\s\\d,]"), "") != "") {
+    throw Error(fmt::format("{}: bad shape {}", what, shape_text));
+  }
+  const std::int64_t n = shape_numel(t.shape);
+  const std::size_t data_start = start + header_len;
+  const std::size_t available = bytes.size() - data_start;
+  if (static_cast<std::uint64_t>(n) > available / item || static_cast<std::size_t>(n) * item != available) {
+    throw Error(fmt::format("{}: {}: shape {} of {} needs {} data bytes, the file has {}", what,
+                            static_cast<std::uint64_t>(n) > available / item ? "truncated" : "trailing data",
+                            shape_string(t.shape), descr, static_cast<std::uint64_t>(n) * item, available));
+  }
+  t.data.resize(static_cast<std::size_t>(n));
+  const std::uint8_t* p = bytes.data() + data_start;
+  for (std::size_t i = 0; i < t.data.size(); ++i) {
+    if (item == 4) t.data[i] = io::load_le<float>(p + 4 * i);
+    else if (item == 8) t.data[i] = static_cast<float>(io::load_le<double>(p + 8 * i));
+    else t.data[i] = io::half_to_float(io::load_le<std::uint16_t>(p + 2 * i));
+  }
+  return t;
+}
+
+Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+
+void write_npy(const std::string& path, const Tensor& tensor) {
+  std::string dims;
+  for (const std::int64_t d : tensor.shape) dims += fmt::format("{}, ", d);
+  if (!dims.empty()) dims.resize(dims.size() - (tensor.shape.size() == 1 ? 1 : 2));  // "(3, 4)", "(3,)"
+  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", dims);
+  header.append(63 - (10 + header.size()) % 64, ' ');  // data starts on a 64-byte boundary
+  header.push_back('\n');
+  std::vector<std::uint8_t> out(std::begin(kMagic), std::end(kMagic));
+  out.push_back(1);
+  out.push_back(0);
+  io::append_le<std::uint16_t>(out, static_cast<std::uint16_t>(header.size()));
+  out.insert(out.end(), header.begin(), header.end());
+  for (const float v : tensor.data) io::append_le(out, v);
+  write_file_atomic(path, out);
+}
+
+Model load_npy(const std::string& path) {
+  Model m;
+  m.name = std::filesystem::path(path).stem().string();
+  Tensor t = read_npy(path);
+  if (t.shape.size() < 2) {
+    throw Error(fmt::format("{}: a weight matrix needs rank >= 2, got shape {}", path, shape_string(t.shape)));
+  }
+  m.initializers[m.name] = std::move(t);
+  return m;
+}
+
+}  // namespace eie
