@@ -26,6 +26,7 @@
 #include "eie/compress.h"
 #include "eie/core.h"
 #include "eie/dataset.h"
+#include "eie/io.h"
 #include "eie/model.h"
 
 namespace eie::train {
@@ -260,5 +261,27 @@ Network network_from_model(const Model& model);
 std::vector<int> reference_predict(const Model& model, const ImageSet& images);
 // libtorch's predictions for the same model (weights decompressed).
 std::vector<int> torch_predict(const Model& model, const ImageSet& images);
+
+// ---------------------------------------------------------------------------------------------------------
+// The container and the paper's Table 1 numbers. The .eie file of a run: the model, `index_bits` for every
+// compressed layer, and the run's settings.
+EieFile to_eie_file(const TrainResult& result, int index_bits);
+
+// Sizes in bits. Compressed layers are counted by compress/'s report (docs/compression.md: codes, relative
+// indices, pointers and codebook; P+Q at fixed widths, P+Q+H with the Huffman payloads and tables); biases and
+// weights left dense count 32 bits a value on both sides.
+struct SizeSummary {
+  CompressionReport report;       // the compressed layers
+  std::int64_t dense_bits = 0;    // every weight and bias at 32 bits
+  std::int64_t bits_pq = 0;
+  std::int64_t bits_pqh = 0;
+  double ratio_pq() const { return bits_pq > 0 ? static_cast<double>(dense_bits) / static_cast<double>(bits_pq) : 1.0; }
+  double ratio_pqh() const { return bits_pqh > 0 ? static_cast<double>(dense_bits) / static_cast<double>(bits_pqh) : 1.0; }
+};
+SizeSummary size_summary(const EieFile& file);
+
+// The paper's per-layer table (Table 2/3 columns) as aligned text, and the phases of a run.
+std::string format_layer_table(const SizeSummary& summary);
+std::string format_phases(const TrainResult& result);
 
 }  // namespace eie::train
