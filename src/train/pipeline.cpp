@@ -46,22 +46,22 @@ TrainOptions default_options(Architecture architecture, Method method) {
   o.architecture = architecture;
   o.method = method;
   const bool mlp = architecture == Architecture::lenet_300_100;
-  o.dense = Schedule{.epochs = mlp ? 12 : 10, .lr = mlp ? 0.05 : 0.02, .momentum = 0.9, .weight_decay = 5e-4,
+  o.dense = Schedule{.epochs = mlp ? 8 : 6, .lr = mlp ? 0.05 : 0.02, .momentum = 0.9, .weight_decay = 5e-4,
                      .batch_size = 128};
   o.retrain = o.dense;
-  o.retrain.epochs = 2;
+  o.retrain.epochs = 1;
   o.retrain.lr = o.dense.lr / 10;
   o.finetune = o.retrain;
-  o.finetune.lr = o.dense.lr / 1000;  // a centroid's gradient sums thousands of weights' gradients
+  o.finetune.lr = o.dense.lr / 3000;  // a centroid's gradient sums thousands of weights' gradients
   o.finetune.weight_decay = 0.0;
-  o.quality = mlp ? LayerRules::parse_quality("ip1=1.6,ip2=1.4,ip3=1.0")
-                  : LayerRules::parse_quality("conv1=0.4,conv2=1.4,ip1=1.7,ip2=1.2");
+  o.quality = mlp ? LayerRules::parse_quality("ip1=1.8,ip2=1.6,ip3=1.3")
+                  : LayerRules::parse_quality("conv1=0.4,conv2=1.5,ip1=1.9,ip2=1.3");
   o.bits = mlp ? LayerRules::parse_bits("6") : LayerRules::parse_bits("conv*=8,ip*=5");
   o.prune_iterations = 3;
   o.ttq = o.retrain;
-  o.ttq.epochs = 4;
+  o.ttq.epochs = 3;
   o.dsd_sparse = o.retrain;
-  o.dsd_sparse.epochs = 4;
+  o.dsd_sparse.epochs = 3;
   o.dsd_redense = o.dsd_sparse;
   return o;
 }

@@ -126,7 +126,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "The .eie file to write")->required();
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling")->capture_default_str();
-  cmd->add_option("--epochs", args->epochs, "Epochs of the dense baseline (default: 12 for LeNet-300-100, 10 for LeNet-5)");
+  cmd->add_option("--epochs", args->epochs, "Epochs of the dense baseline (default: 8 for LeNet-300-100, 6 for LeNet-5)");
   cmd->add_option("--quality", args->quality,
                   "deep-compression: pruning quality per layer, threshold = quality x std (e.g. 'ip1=1.8')");
   cmd->add_option("--bits", args->bits, "deep-compression: codebook bits per layer (e.g. 'conv*=8,ip*=5')");
