@@ -3,6 +3,7 @@
 // otherwise. Exists only when the train module (libtorch) is built.
 #ifdef EIE_HAVE_TRAIN
 #include <cstdio>
+#include <ctime>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -102,6 +103,7 @@ void run(const TrainArgs& args) {
     const nlohmann::json out = {{"model", args.model}, {"method", args.method}, {"seed", args.seed},
                                 {"output", args.output}, {"baseline_error_percent", result.baseline_error},
                                 {"final_error_percent", result.final_error}, {"seconds", result.seconds},
+                                {"cpu_seconds", static_cast<double>(std::clock()) / CLOCKS_PER_SEC},
                                 {"dense_bits", size.dense_bits}, {"bits_pq", size.bits_pq},
                                 {"bits_pqh", size.bits_pqh}, {"ratio_pq", size.ratio_pq()},
                                 {"ratio_pqh", size.ratio_pqh()}, {"phases", phases}, {"layers", layers}};
