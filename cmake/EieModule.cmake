@@ -12,6 +12,12 @@ function(eie_add_module name)
   if(NOT sources)
     return()
   endif()
+  # A dependency on a module that has no sources yet (so no target) is dropped rather than linked as -leie_x.
+  foreach(dep IN LISTS ARG_DEPS)
+    if(dep MATCHES "^eie_(core|model|compress|io|baseline|engine|sim|train|cuda)$" AND NOT TARGET ${dep})
+      list(REMOVE_ITEM ARG_DEPS ${dep})
+    endif()
+  endforeach()
   add_library(eie_${name} STATIC ${sources})
   add_library(eie::${name} ALIAS eie_${name})
   target_include_directories(eie_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include

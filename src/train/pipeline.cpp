@@ -1,0 +1,173 @@
+// One `eie train` run: the dense baseline, then the method's phases, each followed by a test-set evaluation,
+// ending in an eie::Model whose compressed weights are CompressedLayers. The default schedules live here and
+// are documented (with the measurements they give) in docs/results.md.
+#include <chrono>
+#include <cmath>
+
+#include <ATen/Parallel.h>
+#include <fmt/core.h>
+
+#include "eie/train.h"
+
+namespace eie::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::vector<double> per_layer(const Network& net, const LayerRules& rules, const char* option) {
+  std::vector<double> values;
+  for (const LayerSpec& layer : net.layers()) {
+    const std::optional<double> v = rules.lookup(layer.name);
+    if (!v) throw Error(fmt::format("{}: no value for layer '{}'", option, layer.name));
+    values.push_back(*v);
+  }
+  return values;
+}
+
+CompressedLayer layer_from_codes(const LayerSpec& spec, const torch::Tensor& codes, std::vector<float> codebook,
+                                 int bits, const std::string& method) {
+  const torch::Tensor flat = codes.flatten().to(torch::kUInt8).contiguous();
+  const std::span<const std::uint8_t> c(flat.data_ptr<std::uint8_t>(), static_cast<std::size_t>(flat.numel()));
+  CompressedLayer layer =
+      CompressedLayer::from_codes(spec.rows(), spec.cols(), c, Codebook(std::move(codebook), bits, true));
+  layer.name = spec.name;
+  layer.provenance.method = method;
+  layer.provenance.density = layer.density();
+  layer.provenance.bits = bits;
+  return layer;
+}
+
+}  // namespace
+
+TrainOptions default_options(Architecture architecture, Method method) {
+  TrainOptions o;
+  o.architecture = architecture;
+  o.method = method;
+  const bool mlp = architecture == Architecture::lenet_300_100;
+  o.dense = Schedule{.epochs = mlp ? 8 : 6, .lr = mlp ? 0.05 : 0.02, .momentum = 0.9, .weight_decay = 5e-4,
+                     .batch_size = 128};
+  o.retrain = o.dense;
+  o.retrain.epochs = 1;
+  o.retrain.lr = o.dense.lr / 10;
+  o.finetune = o.retrain;
+  o.finetune.lr = o.dense.lr / 3000;  // a centroid's gradient sums thousands of weights' gradients
+  o.finetune.weight_decay = 0.0;
+  o.quality = mlp ? LayerRules::parse_quality("ip1=1.8,ip2=1.6,ip3=1.3")
+                  : LayerRules::parse_quality("conv1=0.4,conv2=1.5,ip1=1.9,ip2=1.3");
+  o.bits = mlp ? LayerRules::parse_bits("6") : LayerRules::parse_bits("conv*=8,ip*=5");
+  o.prune_iterations = 3;
+  o.ttq = o.retrain;
+  o.ttq.epochs = 3;
+  o.dsd_sparse = o.retrain;
+  o.dsd_sparse.epochs = 3;
+  o.dsd_redense = o.dsd_sparse;
+  return o;
+}
+
+TrainResult run_training(const MnistDataset& data, const TrainOptions& options) {
+  const auto start = Clock::now();
+  at::set_num_threads(options.threads);
+  const Data train = to_tensors(options.train_limit > 0 ? data.train.head(options.train_limit) : data.train);
+  const Data test = to_tensors(options.test_limit > 0 ? data.test.head(options.test_limit) : data.test);
+  TrainResult result;
+  result.options = options;
+  Network net(options.architecture, options.seed);
+  std::uint64_t phase_seed = options.seed * 1000;
+
+  auto record = [&](const std::string& name, double density, Clock::time_point t,
+                    const std::vector<torch::Tensor>& weights) {
+    result.phases.push_back({name, error_percent(net, test, weights), density, seconds_since(t)});
+  };
+
+  auto t = Clock::now();
+  train_phase(net, train, options.dense, dense_hooks(net), ++phase_seed, "dense", options.progress);
+  record("dense", 1.0, t, net.weights());
+  result.baseline_error = result.phases.back().test_error;
+
+  std::vector<std::optional<CompressedLayer>> compressed(net.layers().size());
+  const auto& layers = net.layers();
+  switch (options.method) {
+    case Method::dense:
+      break;
+    case Method::deep_compression: {
+      const std::vector<double> quality = per_layer(net, options.quality, "--quality");
+      std::vector<double> bits_d = per_layer(net, options.bits, "--bits");
+      std::vector<int> bits(bits_d.begin(), bits_d.end());
+      std::vector<double> stds;
+      for (const auto& w : net.weights()) stds.push_back(w.detach().std(/*unbiased=*/false).item<double>());
+      Masks masks = full_masks(net);
+      const int iterations = std::max(1, options.prune_iterations);
+      for (int k = 1; k <= iterations; ++k) {
+        t = Clock::now();
+        std::vector<double> q;
+        for (double v : quality) q.push_back(v * k / iterations);
+        masks = quality_masks(net, q, stds, masks);
+        apply_masks(net, masks);
+        const std::string name = fmt::format("prune {}/{}", k, iterations);
+        train_phase(net, train, options.retrain, masked_hooks(net, masks), ++phase_seed, name, options.progress);
+        record(name, density(masks), t, net.weights());
+      }
+      t = Clock::now();
+      SharedWeights shared = share_weights(net, masks, bits);
+      record("quantize", density(masks), t, shared.weights());
+      t = Clock::now();
+      train_phase(net, train, options.finetune, centroid_hooks(shared), ++phase_seed, "fine-tune centroids",
+                  options.progress);
+      store_shared(net, shared);
+      record("fine-tune centroids", density(masks), t, net.weights());
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const torch::Tensor cb = shared.codebooks[i].detach().contiguous();
+        std::vector<float> values(cb.data_ptr<float>(), cb.data_ptr<float>() + cb.numel());
+        compressed[i] = layer_from_codes(layers[i], shared.codes[i], std::move(values), bits[i], "deep-compression");
+      }
+      break;
+    }
+    case Method::ttq: {
+      t = Clock::now();
+      TernaryLayers ternary = make_ternary(net, options.ttq_threshold);
+      train_phase(net, train, options.ttq, ternary_hooks(net, ternary), ++phase_seed, "ttq", options.progress);
+      store_ternary(net, ternary);
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        if (!ternary.ternary[i]) continue;
+        torch::NoGradGuard no_grad;
+        const double delta = ternary.threshold * ternary.latent[i].abs().max().item<double>();
+        const torch::Tensor codes = ternary.latent[i].gt(delta).to(torch::kInt64) +
+                                    ternary.latent[i].lt(-delta).to(torch::kInt64) * 2;
+        const float wp = static_cast<float>(ternary.scale[i] * ternary.w_p[i].item<double>());
+        const float wn = static_cast<float>(ternary.scale[i] * ternary.w_n[i].item<double>());
+        compressed[i] = layer_from_codes(layers[i], codes, {0.0f, wp, -wn}, 2, "ttq");
+      }
+      double kept = 0.0, all = 0.0;
+      for (const auto& c : compressed) {
+        if (c) kept += static_cast<double>(c->nnz()), all += static_cast<double>(c->rows * c->cols);
+      }
+      record("ttq", all > 0 ? kept / all : 1.0, t, net.weights());
+      break;
+    }
+    case Method::dsd: {
+      t = Clock::now();
+      const Masks masks = keep_fraction_masks(net, options.dsd_keep);
+      apply_masks(net, masks);
+      train_phase(net, train, options.dsd_sparse, masked_hooks(net, masks), ++phase_seed, "sparse", options.progress);
+      record("sparse", density(masks), t, net.weights());
+      t = Clock::now();
+      train_phase(net, train, options.dsd_redense, dense_hooks(net), ++phase_seed, "re-dense", options.progress);
+      record("re-dense", 1.0, t, net.weights());
+      break;
+    }
+  }
+  for (const auto& c : compressed) {
+    if (c) result.compressed_layers.push_back(c->name);
+  }
+  result.model = to_model(net, compressed);
+  // The final error is that of the model as stored (compressed weights decoded back), not of the tensors.
+  const Network stored = network_from_model(result.model);
+  result.final_error = error_percent(stored, test);
+  result.network = stored;
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace eie::train

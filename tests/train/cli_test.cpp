@@ -1,0 +1,69 @@
+// `eie train` / `eie eval` on bad input: exit status 1, one line naming the problem, no output file.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string output;
+};
+
+Outcome run_eie(const std::string& args) {
+  const std::string eie = std::string(EIE_BINARY_DIR) + "/tools/eie/eie";
+  Outcome o;
+  FILE* pipe = popen((eie + " " + args + " 2>&1").c_str(), "r");
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) o.output += buf;
+  const int raw = pclose(pipe);
+  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return o;
+}
+
+class TrainCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(std::string(EIE_BINARY_DIR) + "/tools/eie/eie")) GTEST_SKIP() << "eie not built";
+    out_ = (fs::temp_directory_path() / ("eie_cli_" + std::to_string(::getpid()) + ".eie")).string();
+    fs::remove(out_);
+  }
+  void TearDown() override { fs::remove(out_); }
+  void expect_failure(const std::string& args, const std::string& fragment) {
+    const Outcome o = run_eie(args);
+    EXPECT_EQ(o.status, 1) << o.output;
+    EXPECT_NE(o.output.find(fragment), std::string::npos) << o.output;
+    EXPECT_EQ(std::count(o.output.begin(), o.output.end(), '\n'), 1) << o.output;
+    EXPECT_FALSE(fs::exists(out_));
+  }
+  std::string out_;
+};
+
+TEST_F(TrainCli, unknown_model) { expect_failure("train --model alexnet -o " + out_, "--model 'alexnet'"); }
+
+TEST_F(TrainCli, unknown_method) {
+  expect_failure("train --model lenet-5 --method magic -o " + out_, "--method 'magic'");
+}
+
+TEST_F(TrainCli, missing_data_directory) {
+  expect_failure("train --model lenet-5 --data /nonexistent/fashion -o " + out_,
+                 "/nonexistent/fashion: no such data directory");
+}
+
+TEST_F(TrainCli, bad_quality_pattern) {
+  expect_failure("train --model lenet-300-100 --method deep-compression --quality fc9=1 -o " + out_,
+                 "--quality");
+}
+
+TEST_F(TrainCli, eval_missing_file) { expect_failure("eval /nonexistent/model.eie", "/nonexistent/model.eie"); }
+
+}  // namespace

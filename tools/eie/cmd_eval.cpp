@@ -1,0 +1,67 @@
+// `eie eval FILE.eie --data DIR`: top-1 accuracy of a model from `eie train` on the test set, computed by the
+// scalar reference path (core's reference_spmv over the compressed layers), and with --check-torch the share
+// of images on which libtorch's evaluation of the same weights predicts the same class.
+#ifdef EIE_HAVE_TRAIN
+#include <chrono>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "eie/train.h"
+
+namespace eie::cli {
+namespace {
+
+struct EvalArgs {
+  std::string file;
+  std::string data = default_dataset_dir;
+  std::int64_t limit = 0;
+  bool check_torch = false;
+  bool json = false;
+};
+
+void run(const EvalArgs& args) {
+  const EieFile file = load_eie(args.file);
+  ImageSet test = load_mnist_split(args.data, "t10k");
+  if (args.limit > 0) test = test.head(args.limit);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<int> predicted = train::reference_predict(file.model, test);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::int64_t correct = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == test.labels[i];
+  const double accuracy = 100.0 * static_cast<double>(correct) / static_cast<double>(test.count);
+  nlohmann::json out = {{"file", args.file}, {"images", test.count}, {"top1_accuracy_percent", accuracy},
+                        {"top1_error_percent", 100.0 - accuracy}, {"seconds", seconds}, {"path", "reference_spmv"}};
+  if (args.check_torch) {
+    const std::vector<int> torch_predicted = train::torch_predict(file.model, test);
+    std::int64_t same = 0;
+    for (std::size_t i = 0; i < predicted.size(); ++i) same += predicted[i] == torch_predicted[i];
+    out["agreement_with_libtorch_percent"] = 100.0 * static_cast<double>(same) / static_cast<double>(test.count);
+  }
+  if (args.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("{}: top-1 accuracy {:.2f}% (error {:.2f}%) on {} test images, scalar reference path, {:.1f} s\n",
+             args.file, accuracy, 100.0 - accuracy, test.count, seconds);
+  if (args.check_torch) {
+    fmt::print("agreement with libtorch on the same weights: {:.2f}% of the images\n",
+               out["agreement_with_libtorch_percent"].get<double>());
+  }
+}
+
+const CommandRegistration registration(61, [](CLI::App& root) {
+  auto* cmd = root.add_subcommand("eval", "Top-1 accuracy of a trained .eie model on a labelled IDX data set");
+  auto args = std::make_shared<EvalArgs>();
+  cmd->add_option("file", args->file, "The .eie file (from eie train)")->required();
+  cmd->add_option("--data", args->data, "Directory with the MNIST-format test files")->capture_default_str();
+  cmd->add_option("--limit", args->limit, "Evaluate only the first N test images");
+  cmd->add_flag("--check-torch", args->check_torch, "Also evaluate with libtorch and report the agreement");
+  cmd->add_flag("--json", args->json, "Print the result as JSON");
+  cmd->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace eie::cli
+#endif  // EIE_HAVE_TRAIN
