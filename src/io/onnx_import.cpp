@@ -87,6 +87,17 @@ Tensor convert_tensor(const onnx::TensorProto& proto, const Context& ctx, const 
     }
     return t;
   }
+  const int have = type == onnx::TensorProto::FLOAT    ? proto.float_data_size()
+                   : type == onnx::TensorProto::DOUBLE ? proto.double_data_size()
+                   : type == onnx::TensorProto::INT64  ? proto.int64_data_size()
+                                                       : proto.int32_data_size();
+  if (static_cast<std::size_t>(have) != n) {  // before allocating: a tiny file may claim a huge shape
+    throw count_mismatch(static_cast<std::size_t>(have),
+                         type == onnx::TensorProto::FLOAT    ? "float_data"
+                         : type == onnx::TensorProto::DOUBLE ? "double_data"
+                         : type == onnx::TensorProto::INT64  ? "int64_data"
+                                                             : "int32_data");
+  }
   t.data.resize(n);
   if (type == onnx::TensorProto::FLOAT) {
     if (static_cast<std::size_t>(proto.float_data_size()) != n) throw count_mismatch(proto.float_data_size(), "float_data");

@@ -112,6 +112,17 @@ TEST(Onnx, data_that_does_not_match_the_shape_is_an_error) {
                      {"m.onnx", "initializer 'w'", "raw_data has 23 bytes", "needs 24"});
 }
 
+TEST(Onnx, a_huge_shape_without_data_is_rejected_before_allocating) {
+  // Found by fuzz_onnx_importer: 84 million elements claimed by a 228-byte file.
+  onnx::ModelProto proto = gemm_proto();
+  auto* w = proto.mutable_graph()->mutable_initializer(0);
+  w->clear_float_data();
+  w->clear_dims();
+  for (const std::int64_t d : {1, 71, 101, 108, 109}) w->add_dims(d);
+  test::expect_error([&] { parse_onnx(bytes_of(proto), "m.onnx"); },
+                     {"m.onnx", "initializer 'w'", "float_data holds 0 values", "needs 84417012"});
+}
+
 TEST(Onnx, unsupported_data_type_names_tensor_and_type) {
   onnx::ModelProto proto = gemm_proto();
   auto* w = proto.mutable_graph()->mutable_initializer(0);
