@@ -120,6 +120,10 @@ void CompressedLayer::validate() const {
     const std::uint32_t begin = col_ptr[static_cast<std::size_t>(j)];
     const std::uint32_t end = col_ptr[static_cast<std::size_t>(j) + 1];
     if (end < begin) throw Error(who + "col_ptr decreases at column " + std::to_string(j));
+    if (end > row_idx.size()) {
+      throw Error(who + "col_ptr of column " + std::to_string(j) + " points past nnz = " +
+                  std::to_string(row_idx.size()));
+    }
     for (std::uint32_t k = begin; k < end; ++k) {
       if (row_idx[k] >= rows) {
         throw Error(who + "row index " + std::to_string(row_idx[k]) + " in column " + std::to_string(j) +

@@ -54,6 +54,10 @@ TEST(CompressedLayer, bad_input_names_the_field) {
   CompressedLayer out_of_range = layer;
   out_of_range.row_idx[1] = 3;
   test::expect_error([&] { out_of_range.validate(); }, {"row index 3", "3 rows"});
+  CompressedLayer past_nnz = layer;  // [0, 10, 2] with 2 entries: the middle pointer runs past the entries
+  past_nnz.cols = 2;
+  past_nnz.col_ptr = {0, 10, 2};
+  test::expect_error([&] { past_nnz.validate(); }, {"column 0", "past nnz = 2"});
   CompressedLayer zero_code = layer;
   zero_code.codes[0] = 0;
   test::expect_error([&] { zero_code.validate(); }, {"code 0", "reserves"});
