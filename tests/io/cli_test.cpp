@@ -6,28 +6,15 @@
 #include <cstdio>
 #include <limits>
 
+#include "common/run_eie.h"
 #include "common/test_util.h"
 #include "io/io_test_util.h"
 
 namespace eie {
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-Result eie_cli(const std::string& args) {
-  const std::string binary = EIE_BINARY_DIR "/tools/eie/eie";
-  if (!std::filesystem::exists(binary)) ADD_FAILURE() << binary << " is missing: build the eie target";
-  Result r;
-  FILE* pipe = ::popen((binary + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::CliResult;
+CliResult eie_cli(const std::string& args) { return test::run_eie(args); }
 
 // A 2-layer model as safetensors: fc1.weight 30x20, fc2.weight 10x30 and their biases.
 std::map<std::string, Tensor> mlp_tensors(std::uint64_t seed) {
@@ -46,7 +33,7 @@ std::map<std::string, Tensor> mlp_tensors(std::uint64_t seed) {
 // Expects exit status 1, every fragment in the output, one line, and no .eie (or temporary) file in `dir`.
 void expect_cli_error(const test::ScratchDir& dir, const std::string& args, std::initializer_list<std::string> fragments) {
   SCOPED_TRACE(args);
-  const Result r = eie_cli(args);
+  const CliResult r = eie_cli(args);
   EXPECT_EQ(r.status, 1) << r.output;
   for (const std::string& f : fragments) EXPECT_NE(r.output.find(f), std::string::npos) << "missing '" << f << "' in: " << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
@@ -64,10 +51,10 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, compress_then_info_reports_every_layer) {
-  const Result c = eie_cli("compress " + in("mlp.safetensors") + " " + out() + " --density 'fc1*=0.2,fc2*=0.5' --bits 'fc2*=3'");
+  const CliResult c = eie_cli("compress " + in("mlp.safetensors") + " " + out() + " --density 'fc1*=0.2,fc2*=0.5' --bits 'fc2*=3'");
   ASSERT_EQ(c.status, 0) << c.output;
   EXPECT_NE(c.output.find("Weights%"), std::string::npos);
-  const Result info = eie_cli("info " + dir.file("out.eie") + " --json");
+  const CliResult info = eie_cli("info " + dir.file("out.eie") + " --json");
   ASSERT_EQ(info.status, 0) << info.output;
   const auto j = nlohmann::json::parse(info.output);
   ASSERT_EQ(j["layers"].size(), 2u);
@@ -92,7 +79,7 @@ TEST_F(Cli, compress_then_info_reports_every_layer) {
   const EieFile expected = compress_model(load_safetensors(in("mlp.safetensors")), options);
   EXPECT_EQ(stored.model.compressed, expected.model.compressed);
   EXPECT_EQ(stored.model.initializers, expected.model.initializers);
-  const Result table = eie_cli("info " + dir.file("out.eie"));
+  const CliResult table = eie_cli("info " + dir.file("out.eie"));
   EXPECT_EQ(table.status, 0);
   EXPECT_NE(table.output.find("fc2.weight"), std::string::npos);
 }

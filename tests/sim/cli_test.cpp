@@ -11,27 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/run_eie.h"
 #include "common/test_util.h"
 
 namespace eie::sim {
 namespace {
 
-struct CliResult {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-CliResult eie_cli(const std::string& args) {
-  const std::string binary = EIE_BINARY_DIR "/tools/eie/eie";
-  if (!std::filesystem::exists(binary)) ADD_FAILURE() << binary << " is missing: build the eie target";
-  CliResult r;
-  FILE* pipe = ::popen((binary + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::CliResult;
+CliResult eie_cli(const std::string& args) { return test::run_eie(args); }
 
 class SimCli : public ::testing::Test {
  protected:
