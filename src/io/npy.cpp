@@ -1,7 +1,8 @@
 // NumPy .npy (format 1.0-3.0): one little-endian float array (<f4, <f8, <f2) in C order. The header is a Python
 // dict literal; only its three keys are read, with a parser strict enough to reject anything else.
+#include <cctype>
+#include <cstring>
 #include <filesystem>
-#include <regex>
 
 #include <fmt/core.h>
 
@@ -13,11 +14,60 @@ namespace {
 
 constexpr std::uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
+std::size_t skip_space(const std::string& s, std::size_t i) {
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+// The value of `key` in the header's dict literal: a quoted string (quotes kept), True, False or a tuple.
+// A hand parser rather than std::regex: it is stricter, and GCC 12's <regex> trips -Wmaybe-uninitialized
+// under the sanitizers.
 std::string dict_value(const std::string& header, const std::string& key, const std::string& what) {
-  const std::regex re("['\"]" + key + "['\"]\\s*:\\s*('[^']*'|\"[^\"]*\"|True|False|\\([^)]*\\))");
-  std::smatch m;
-  if (!std::regex_search(header, m, re)) throw Error(fmt::format("{}: npy header has no '{}'", what, key));
-  return m[1].str();
+  const auto missing = [&] { return Error(fmt::format("{}: npy header has no '{}'", what, key)); };
+  std::size_t at = std::string::npos;
+  for (const char quote : {'\'', '"'}) {
+    const std::size_t k = header.find(quote + key + quote);
+    if (k != std::string::npos && k < at) at = k;
+  }
+  if (at == std::string::npos) throw missing();
+  std::size_t i = skip_space(header, at + key.size() + 2);
+  if (i >= header.size() || header[i] != ':') throw missing();
+  i = skip_space(header, i + 1);
+  if (i >= header.size()) throw missing();
+  std::size_t end = std::string::npos;
+  if (header[i] == '\'' || header[i] == '"') {
+    end = header.find(header[i], i + 1);
+    if (end != std::string::npos) ++end;
+  } else if (header[i] == '(') {
+    end = header.find(')', i);
+    if (end != std::string::npos) ++end;
+  } else {
+    for (const char* word : {"True", "False"}) {
+      if (header.compare(i, std::strlen(word), word) == 0) end = i + std::strlen(word);
+    }
+  }
+  if (end == std::string::npos) throw Error(fmt::format("{}: npy header has a malformed '{}'", what, key));
+  return header.substr(i, end - i);
+}
+
+// "(3, 4)" -> {3, 4}; "(3,)" -> {3}; "()" -> {} (a scalar). Anything but digits, commas and spaces is an error.
+std::vector<std::int64_t> parse_shape(const std::string& text, const std::string& what) {
+  const auto bad = [&] { return Error(fmt::format("{}: bad shape {}", what, text)); };
+  std::vector<std::int64_t> shape;
+  const std::string body = text.substr(1, text.size() - 2);
+  std::size_t i = skip_space(body, 0);
+  while (i < body.size()) {
+    std::size_t j = i;
+    while (j < body.size() && std::isdigit(static_cast<unsigned char>(body[j]))) ++j;
+    if (j == i) throw bad();
+    if (j - i > 15) throw Error(fmt::format("{}: shape {} is too large", what, text));
+    shape.push_back(std::stoll(body.substr(i, j - i)));
+    i = skip_space(body, j);
+    if (i == body.size()) break;
+    if (body[i] != ',') throw bad();
+    i = skip_space(body, i + 1);
+  }
+  return shape;
 }
 
 }  // namespace
@@ -57,16 +107,7 @@ Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what) {
   else throw Error(fmt::format("{}: unsupported dtype '{}' (supported: <f4, <f8, <f2)", what, descr));
 
   Tensor t;
-  const std::regex dim_re("\\s*(\\d+)\\s*(,|$)");
-  std::string dims = shape_text.substr(1, shape_text.size() - 2);
-  for (std::sregex_iterator it(dims.begin(), dims.end(), dim_re), end; it != end; ++it) {
-    const std::string d = (*it)[1].str();
-    if (d.size() > 15) throw Error(fmt::format("{}: shape {} is too large", what, shape_text));
-    t.shape.push_back(std::stoll(d));
-  }
-  if (std::regex_replace(dims, std::regex("[\\s\\d,]"), "") != "") {
-    throw Error(fmt::format("{}: bad shape {}", what, shape_text));
-  }
+  t.shape = parse_shape(shape_text, what);
   const std::int64_t n = shape_numel(t.shape);
   const std::size_t data_start = start + header_len;
   const std::size_t available = bytes.size() - data_start;
