@@ -129,9 +129,9 @@ Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what) {
 Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
 
 void write_npy(const std::string& path, const Tensor& tensor) {
-  std::string dims;
-  for (const std::int64_t d : tensor.shape) dims += fmt::format("{}, ", d);
-  if (!dims.empty()) dims.resize(dims.size() - (tensor.shape.size() == 1 ? 1 : 2));  // "(3, 4)", "(3,)"
+  std::string dims;  // "3, 4" or "3," (a one-element tuple needs its comma)
+  for (std::size_t i = 0; i < tensor.shape.size(); ++i) dims += fmt::format("{}{}", i ? ", " : "", tensor.shape[i]);
+  if (tensor.shape.size() == 1) dims += ",";
   std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", dims);
   header.append(63 - (10 + header.size()) % 64, ' ');  // data starts on a 64-byte boundary
   header.push_back('\n');
