@@ -37,6 +37,21 @@ void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);
   const engine::RowBlock& block = t.plan->blocks()[index];
   if (block.row_end == block.row_begin) return;
+  if (t.batch == 1 && t.plan->has_sell()) {
+    engine::SellArgs args;
+    args.layer_ptr = block.sell.layer_ptr.data();
+    args.slots = block.sell.slots.data();
+    args.masks = block.sell.masks.data();
+    args.panels = block.sell.panels.data();
+    args.rows = block.row_end - block.row_begin;
+    args.table = t.plan->table();
+    args.x = t.in;
+    args.x_tail_mask = t.plan->sell_tail_mask();
+    args.y = t.out + block.row_begin;
+    args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
+    args.activation = t.activation;
+    return engine::spmv_sell16__avx512(args);
+  }
   const std::size_t panels = block.panels.size();
   for (std::size_t p = 0; p < panels; ++p) {
     const engine::Panel& panel = block.panels[p];
@@ -91,7 +106,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   }
   auto plans = std::make_shared<std::vector<LayerPlan>>();
   plans->reserve(layers.size());
-  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_);
+  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_, options_.max_batch);
   plans_ = std::move(plans);
   allocate_scratch();
 }
