@@ -27,23 +27,24 @@ void spmv_sell16__avx512(const SellArgs& a) {
   const __m512 table = _mm512_load_ps(a.table);
   const std::int64_t slices = (a.rows + 15) / 16;
   for (std::int64_t s = 0; s < slices; ++s) {
-    __m512 acc0 = _mm512_setzero_ps();
-    __m512 acc1 = _mm512_setzero_ps();
+    // Four independent chains: one FMA chain alone would wait its 4-cycle latency on every layer.
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+           acc3 = _mm512_setzero_ps();
     std::uint32_t k = a.layer_ptr[2 * s];
     const std::uint32_t full_end = a.layer_ptr[2 * s + 1];
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
-    for (; k + 2 <= full_end; k += 2) {  // two independent chains hide the FMA latency
-      acc0 = layer_fma(a, k, table, _mm512_loadu_ps(a.x + 16 * std::size_t{a.panels[k]}), acc0);
-      acc1 = layer_fma(a, k + 1, table, _mm512_loadu_ps(a.x + 16 * std::size_t{a.panels[k + 1]}), acc1);
+    const auto x_of = [&](std::uint32_t layer) { return _mm512_loadu_ps(a.x + 16 * std::size_t{a.panels[layer]}); };
+    for (; k + 4 <= full_end; k += 4) {
+      acc0 = layer_fma(a, k, table, x_of(k), acc0);
+      acc1 = layer_fma(a, k + 1, table, x_of(k + 1), acc1);
+      acc2 = layer_fma(a, k + 2, table, x_of(k + 2), acc2);
+      acc3 = layer_fma(a, k + 3, table, x_of(k + 3), acc3);
     }
-    if (k < full_end) {
-      acc0 = layer_fma(a, k, table, _mm512_loadu_ps(a.x + 16 * std::size_t{a.panels[k]}), acc0);
-      ++k;
-    }
+    for (; k < full_end; ++k) acc0 = layer_fma(a, k, table, x_of(k), acc0);
     for (; k < end; ++k) {  // the partial last panel: load only the activations that exist
       acc1 = layer_fma(a, k, table, _mm512_maskz_loadu_ps(a.x_tail_mask, a.x + 16 * std::size_t{a.panels[k]}), acc1);
     }
-    __m512 y = _mm512_add_ps(acc0, acc1);
+    __m512 y = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
     const std::int64_t left = a.rows - 16 * s;
     const __mmask16 rows = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
     if (a.bias != nullptr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(rows, a.bias + 16 * s));
