@@ -189,6 +189,7 @@ LayerPlanInfo LayerPlan::info() const {
   for (const engine::RowBlock& block : blocks_) {
     most = std::max(most, block.entries);
     bytes += block.sell.bytes();
+    info.sell_slots += static_cast<std::int64_t>(block.sell.slots.size());
     for (const engine::Panel& panel : block.panels) {
       bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.cols.size() * 2 + panel.codes.size());
     }
