@@ -123,14 +123,44 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   return sell;
 }
 
+// The csr16 layout of one row block: its rows' entries in column panels of at most panel_cols columns.
+std::vector<engine::Panel> build_csr16(const Csr& csr, const engine::RowBlock& block, std::int64_t cols) {
+  std::vector<engine::Panel> panels;
+  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols + LayerPlan::panel_cols - 1) / LayerPlan::panel_cols);
+  std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
+  for (std::int64_t p = 0; p < num_panels; ++p) {
+    engine::Panel panel;
+    panel.col_begin = p * LayerPlan::panel_cols;
+    const std::int64_t col_end = std::min(cols, panel.col_begin + LayerPlan::panel_cols);
+    panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
+    panel.row_ptr.push_back(0);
+    for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
+      std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
+      const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
+      for (; k < end && csr.cols[k] < col_end; ++k) {
+        panel.cols.push_back(static_cast<std::uint16_t>(csr.cols[k] - panel.col_begin));
+        panel.codes.push_back(csr.codes[k]);
+      }
+      panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.cols.size()));
+    }
+    panel.cols.shrink_to_fit();
+    panel.codes.shrink_to_fit();
+    panels.push_back(std::move(panel));
+  }
+  return panels;
+}
+
+// sell16 is dropped for the gather kernel when its layers carry more than this many slots per stored entry.
+// A sell16 layer (16 slots) cost ~0.6 ns and a stored entry of the gather kernel ~0.34 ns on one Zen 5 core
+// (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
+// below ~0.5%, where most layers hold one or two entries.
+constexpr double kMaxSellSlotsPerEntry = 9.0;
+
 }  // namespace
 
 LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
-  has_sell_ = isa == KernelIsa::avx512 && layer.codebook.size() <= 16 && (cols_ + 15) / 16 <= 65536;
-  const bool csr16 = !has_sell_ || max_batch > 1;
-  if (csr16) kernel_ = engine::spmv_kernel(isa);
   const std::size_t codebook_size = layer.codebook.size();
   table_size_ = codebook_size <= 16 ? 16 : codebook_size <= 32 ? 32 : 256;
   table_ = engine::aligned_floats(static_cast<std::size_t>(table_size_));
@@ -139,35 +169,29 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
 
   const Csr csr = to_csr(layer);
   const std::vector<std::int64_t> splits = balanced_row_splits(csr, rows_, blocks);
-  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols_ + panel_cols - 1) / panel_cols);
   blocks_.resize(static_cast<std::size_t>(blocks));
   for (int b = 0; b < blocks; ++b) {
     engine::RowBlock& block = blocks_[static_cast<std::size_t>(b)];
     block.row_begin = splits[static_cast<std::size_t>(b)];
     block.row_end = splits[static_cast<std::size_t>(b) + 1];
     block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
-    if (has_sell_) block.sell = build_sell(csr, block.row_begin, block.row_end, cols_);
-    if (!csr16) continue;
-    std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
-    for (std::int64_t p = 0; p < num_panels; ++p) {
-      engine::Panel panel;
-      panel.col_begin = p * panel_cols;
-      const std::int64_t col_end = std::min(cols_, panel.col_begin + panel_cols);
-      panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
-      panel.row_ptr.push_back(0);
-      for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
-        std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
-        const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
-        for (; k < end && csr.cols[k] < col_end; ++k) {
-          panel.cols.push_back(static_cast<std::uint16_t>(csr.cols[k] - panel.col_begin));
-          panel.codes.push_back(csr.codes[k]);
-        }
-        panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.cols.size()));
-      }
-      panel.cols.shrink_to_fit();
-      panel.codes.shrink_to_fit();
-      block.panels.push_back(std::move(panel));
+  }
+
+  has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 16 && (cols_ + 15) / 16 <= 65536;
+  if (has_sell_) {
+    double slots = 0;
+    for (engine::RowBlock& block : blocks_) {
+      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_);
+      slots += static_cast<double>(block.sell.slots.size());
     }
+    if (slots > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
+      has_sell_ = false;
+      for (engine::RowBlock& block : blocks_) block.sell = {};
+    }
+  }
+  if (!has_sell_ || max_batch > 1) {
+    kernel_ = engine::spmv_kernel(isa);
+    for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
   }
 }
 

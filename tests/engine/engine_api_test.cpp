@@ -72,6 +72,9 @@ TEST(EngineApi, avx512_batch1_plans_sell16_where_the_codebook_fits) {
   EXPECT_EQ(kernel(layer, 8), "spmv_sell16_cb16__avx512 (batch 1), spmv_csr16_cb16__avx512");
   SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = 5, .bias = false, .seed = seed()};
   EXPECT_EQ(kernel(synthetic_layer(wide), 1), "spmv_csr16_cb32__avx512");  // 32 codes: one vpermps cannot decode
+  // At 0.2% density most sell16 layers would hold one entry: the gather kernel is planned instead.
+  SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
+  EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");
   // Planning only what batch 1 needs keeps the layout small: sell16 alone is smaller than both layouts.
   const Engine one({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 1});
   const Engine both({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 8});
