@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -27,5 +29,20 @@ inline CliResult run_eie(const std::string& args) {
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+// A fixture with a fresh directory under the build tree for a test's files, removed afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  explicit TempDirTest(const std::string& prefix = "cli_test") : prefix_(prefix) {}
+  void SetUp() override {
+    dir_ = std::filesystem::path(EIE_BINARY_DIR) / (prefix_ + "_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::string prefix_;
+  std::filesystem::path dir_;
+};
 
 }  // namespace eie::test

@@ -12,15 +12,9 @@
 namespace eie::test {
 namespace {
 
-class BenchCli : public ::testing::Test {
+class BenchCli : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(EIE_BINARY_DIR) / ("bench_cli_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-  std::filesystem::path dir_;
+  BenchCli() : TempDirTest("bench_cli_test") {}
 };
 
 TEST_F(BenchCli, suite_layer_to_json) {

@@ -20,14 +20,9 @@ namespace {
 using test::CliResult;
 CliResult eie_cli(const std::string& args) { return test::run_eie(args); }
 
-class SimCli : public ::testing::Test {
+class SimCli : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(EIE_BINARY_DIR) / ("sim_cli_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  SimCli() : TempDirTest("sim_cli_test") {}
   void write(const std::string& name, const std::string& text) const { std::ofstream(file(name)) << text; }
 
   void expect_cli_error(const std::string& args, std::initializer_list<std::string> fragments) const {
@@ -41,8 +36,6 @@ class SimCli : public ::testing::Test {
     EXPECT_FALSE(std::filesystem::exists(file("out.json")));
     EXPECT_FALSE(std::filesystem::exists(file("out.json.tmp")));
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(SimCli, layer_to_json_with_config_from_file_and_options) {

@@ -43,14 +43,9 @@ Model mlp(const std::string& middle, Rng& rng) {
   return m;
 }
 
-class SimModelCli : public ::testing::Test {
+class SimModelCli : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(EIE_BINARY_DIR) / ("sim_model_cli_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  SimModelCli() : TempDirTest("sim_model_cli_test") {}
 
   EieFile compressed(const std::string& middle) {
     Rng rng(test::seed());
@@ -61,7 +56,6 @@ class SimModelCli : public ::testing::Test {
     save_eie(file("model.eie"), f);
     return f;
   }
-  std::filesystem::path dir_;
 };
 
 TEST_F(SimModelCli, chain_output_equals_the_in_process_simulation) {
