@@ -1,7 +1,8 @@
 // The Engine: a planned chain of layers, a persistent thread pool and scratch reserved for the largest batch.
-// Batch 1 runs straight from the caller's x into the caller's y. A batch is transposed once on the way in to
-// column-major (x[col][b], so that one decoded weight meets all batch elements in one contiguous load) and once
-// on the way out; the layers in between stay in that form.
+// Activations travel between layers in the form the next layer's kernel reads: batch-major (x[b][col], rows
+// padded to 16 floats and 64-byte aligned) for sell16, column-major (x[col][b], so that one decoded weight meets
+// all batch elements in one contiguous load) for csr16 with batch > 1. The caller's x and y are batch-major; a
+// conversion happens only where the form changes (at batch 1 the two coincide).
 #include "eie/engine.h"
 
 #include <algorithm>
@@ -22,10 +23,9 @@ class Engine::Pool : public engine::ThreadPool {
 // panel split across two cache lines costs ~20% (Alex-7, one thread). Hence the aligned hidden buffers, and a
 // copy of a batch-1 input that is not aligned.
 struct Engine::Scratch {
-  std::vector<float> transposed_in;   // cols of the first layer x max_batch (batch > 1 only)
-  std::vector<float> transposed_out;  // rows of the last layer x max_batch (batch > 1 only)
-  engine::AlignedFloats aligned_in;   // cols of the first layer (batch 1 through sell16)
-  engine::AlignedFloats hidden[2];    // the widest hidden layer x max_batch, ping-pong
+  engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
+  engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
+  engine::AlignedFloats last_out;    // the last layer's column-major output (csr16, batch > 1)
 };
 
 namespace {
@@ -36,13 +36,17 @@ struct LayerTask {
   float* out;
   std::int64_t batch;
   Activation activation;
+  std::int64_t in_stride = 0;   // sell16: floats between batch elements
+  std::int64_t out_stride = 0;
 };
+
+std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
 
 void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);
   const engine::RowBlock& block = t.plan->blocks()[index];
   if (block.row_end == block.row_begin) return;
-  if (t.batch == 1 && t.plan->has_sell()) {
+  if (t.plan->has_sell()) {
     engine::SellArgs args;
     args.layer_ptr = block.sell.layer_ptr.data();
     args.slots = block.sell.slots.data();
@@ -55,6 +59,9 @@ void run_block(void* context, std::size_t index) {
     args.y = t.out + block.row_begin;
     args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
     args.activation = t.activation;
+    args.batch = t.batch;
+    args.x_stride = t.in_stride;
+    args.y_stride = t.out_stride;
     return engine::spmv_sell16__avx512(args);
   }
   const std::size_t panels = block.panels.size();
@@ -78,9 +85,11 @@ void run_block(void* context, std::size_t index) {
   }
 }
 
-void transpose(const float* in, float* out, std::int64_t rows, std::int64_t cols) {
+// in[r * in_stride + c] -> out[c * out_stride + r], for r < rows, c < cols.
+void transpose(const float* in, std::int64_t in_stride, float* out, std::int64_t out_stride, std::int64_t rows,
+               std::int64_t cols) {
   for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
+    for (std::int64_t c = 0; c < cols; ++c) out[c * out_stride + r] = in[r * in_stride + c];
   }
 }
 
@@ -111,7 +120,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   }
   auto plans = std::make_shared<std::vector<LayerPlan>>();
   plans->reserve(layers.size());
-  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_, options_.max_batch);
+  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_);
   plans_ = std::move(plans);
   allocate_scratch();
 }
@@ -125,14 +134,16 @@ void Engine::allocate_scratch() {
   pool_ = std::make_unique<Pool>(options_.threads);
   const std::vector<LayerPlan>& plans = *plans_;
   const auto batch = static_cast<std::size_t>(options_.max_batch);
-  std::int64_t widest_hidden = 0;
-  for (std::size_t i = 0; i + 1 < plans.size(); ++i) widest_hidden = std::max(widest_hidden, plans[i].rows());
-  if (batch > 1) {
-    scratch_->transposed_in.resize(static_cast<std::size_t>(plans.front().cols()) * batch);
-    scratch_->transposed_out.resize(static_cast<std::size_t>(plans.back().rows()) * batch);
+  std::int64_t widest_hidden = 0, widest_input = 0;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    widest_input = std::max(widest_input, padded(plans[i].cols()));
+    if (i + 1 < plans.size()) widest_hidden = std::max(widest_hidden, padded(plans[i].rows()));
   }
+  scratch_->converted = engine::aligned_floats(static_cast<std::size_t>(widest_input) * batch);
   for (auto& buffer : scratch_->hidden) buffer = engine::aligned_floats(static_cast<std::size_t>(widest_hidden) * batch);
-  if (plans.front().has_sell()) scratch_->aligned_in = engine::aligned_floats(static_cast<std::size_t>(plans.front().cols()));
+  if (batch > 1 && !plans.back().has_sell()) {
+    scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
+  }
 }
 
 Engine::Engine(Engine&&) noexcept = default;
@@ -174,23 +185,46 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
                 std::to_string(output_size()) + " outputs)");
   }
   const std::vector<LayerPlan>& plans = *plans_;
+  // The current activations: batch-major with `stride` floats per element, or column-major (batch > 1 only).
   const float* in = x.data();
-  if (batch == 1 && plans.front().has_sell() && reinterpret_cast<std::uintptr_t>(in) % 64 != 0) {
-    std::copy(x.begin(), x.end(), scratch_->aligned_in.get());
-    in = scratch_->aligned_in.get();
-  }
-  if (batch > 1) {
-    transpose(x.data(), scratch_->transposed_in.data(), batch, input_size());
-    in = scratch_->transposed_in.data();
-  }
+  bool batch_major = true;
+  std::int64_t stride = input_size();
   for (std::size_t i = 0; i < plans.size(); ++i) {
+    const LayerPlan& plan = plans[i];
     const bool last = i + 1 == plans.size();
-    float* out = !last ? scratch_->hidden[i % 2].get() : batch > 1 ? scratch_->transposed_out.data() : y.data();
-    LayerTask task{&plans[i], in, out, batch, last ? options_.output_activation : options_.hidden_activation};
-    pool_->parallel_for(plans[i].blocks().size(), run_block, &task);
-    in = out;
+    float* converted = scratch_->converted.get();
+    if (plan.has_sell()) {
+      const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && (batch == 1 || stride % 16 == 0);
+      if (!batch_major) {
+        transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
+      } else if (!aligned) {
+        for (std::int64_t b = 0; b < batch; ++b) {
+          std::copy(in + b * stride, in + b * stride + plan.cols(), converted + b * padded(plan.cols()));
+        }
+      }
+      if (!batch_major || !aligned) {
+        in = converted;
+        stride = padded(plan.cols());
+      }
+    } else if (batch > 1 && batch_major) {
+      transpose(in, stride, converted, batch, batch, plan.cols());
+      in = converted;
+    }
+    LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
+    if (plan.has_sell() || batch == 1) {
+      task.in_stride = stride;
+      task.out_stride = last ? output_size() : padded(plan.rows());
+      task.out = last ? y.data() : scratch_->hidden[i % 2].get();
+      batch_major = true;
+      stride = task.out_stride;
+    } else {
+      task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
+      batch_major = false;
+    }
+    pool_->parallel_for(plan.blocks().size(), run_block, &task);
+    in = task.out;
   }
-  if (batch > 1) transpose(scratch_->transposed_out.data(), y.data(), output_size(), batch);
+  if (!batch_major) transpose(in, batch, y.data(), output_size(), output_size(), batch);
 }
 
 }  // namespace eie

@@ -158,7 +158,7 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 
 }  // namespace
 
-LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch)
+LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
@@ -189,7 +189,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
   }
-  if (!has_sell_ || max_batch > 1) {
+  if (!has_sell_) {
     kernel_ = engine::spmv_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
   }
@@ -207,7 +207,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = !has_sell_ ? csr16 : kernel_ ? "spmv_sell16_cb16__avx512 (batch 1), " + csr16 : "spmv_sell16_cb16__avx512";
+  info.kernel = has_sell_ ? "spmv_sell16_cb16__avx512" : csr16;
   std::int64_t bytes = table_size_ * 4 + static_cast<std::int64_t>(bias_.size()) * 4;
   std::int64_t most = 0;
   for (const engine::RowBlock& block : blocks_) {

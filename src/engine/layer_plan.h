@@ -1,9 +1,9 @@
 // A layer as the kernels want it. Planning cuts the rows into one block per thread so that every block holds
 // about the same number of stored entries (EIE's lesson: imbalance, not arithmetic, bounds the parallel
 // speedup), and stores each block in up to two layouts:
-// - csr16 (every ISA, every batch): row-major in column panels of at most 65,536 columns so that a column fits
+// - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
-// - sell16 (AVX-512, batch 1, codebooks of at most 16 entries): SELL-16 over 16-column panels. Sixteen rows
+// - sell16 (AVX-512, every batch size, codebooks of at most 16 entries): SELL-16 over 16-column panels. Sixteen rows
 //   (a slice) are the sixteen lanes of a vector; their entries in one panel of 16 columns are dealt into
 //   "layers" of one entry per lane (one byte: column within the panel << 4 | code), a 16-bit mask of the lanes
 //   that hold an entry, and the panel's index. The kernel loads the panel's 16 activations and picks each lane's
@@ -63,8 +63,8 @@ class LayerPlan {
  public:
   static constexpr std::int64_t panel_cols = 65536;
 
-  // sell16 is planned for batch 1 where the ISA and codebook allow; csr16 where it is not, or max_batch > 1.
-  LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch);
+  // sell16 where the ISA and codebook allow (and its padding pays), csr16 otherwise.
+  LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -74,8 +74,8 @@ class LayerPlan {
   const float* table() const { return table_.get(); }
   const std::vector<float>& bias() const { return bias_; }
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
-  engine::SpmvKernel kernel() const { return kernel_; }  // csr16, any batch (nullptr when not planned)
-  bool has_sell() const { return has_sell_; }           // batch 1 runs sell16
+  engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
+  bool has_sell() const { return has_sell_; }
   std::uint16_t sell_tail_mask() const;                  // lanes of the last panel inside the layer
   LayerPlanInfo info() const;
 

@@ -30,9 +30,10 @@ struct SpmvArgs {
 
 using SpmvKernel = void (*)(const SpmvArgs&);
 
-// The sell16 layout of one row block (layer_plan.h), batch 1: for each slice of 16 rows,
-//   y[r] = sum over its layers of table[slot & 15] * x[16 * panel + (slot >> 4)] (masked lanes add nothing),
-// then bias and activation. One pass covers every column.
+// The sell16 layout of one row block (layer_plan.h): for each batch element b and each slice of 16 rows,
+//   y[b][r] = sum over its layers of table[slot & 15] * x[b][16 * panel + (slot >> 4)] (masked lanes add nothing),
+// then bias and activation. One pass covers every column. Activations are batch-major (x[b * x_stride + col],
+// y[b * y_stride + row]); x rows should start on 64-byte boundaries (x_stride a multiple of 16) for speed.
 struct SellArgs {
   const std::uint32_t* layer_ptr = nullptr;
   const std::uint8_t* slots = nullptr;
@@ -45,6 +46,9 @@ struct SellArgs {
   float* y = nullptr;                      // the block's first row
   const float* bias = nullptr;             // the block's first row's bias, or nullptr
   Activation activation = Activation::none;
+  std::int64_t batch = 1;
+  std::int64_t x_stride = 0;               // floats between batch elements of x (batch > 1)
+  std::int64_t y_stride = 0;               // floats between batch elements of y (batch > 1)
 };
 
 void spmv_sell16__avx512(const SellArgs& args);
