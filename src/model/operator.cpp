@@ -22,7 +22,8 @@ const std::map<std::string, ops::Factory>& table() {
       {"MatMul", ops::make_matmul},       {"MaxPool", ops::make_pool},
       {"Mul", ops::make_binary},          {"Relu", ops::make_unary},
       {"Reshape", ops::make_reshape},     {"Sigmoid", ops::make_unary},
-      {"Softmax", ops::make_softmax},     {"Sub", ops::make_binary},
+      {"Softmax", ops::make_softmax},     {"Squeeze", ops::make_squeeze},
+      {"Sub", ops::make_binary},          {"Unsqueeze", ops::make_squeeze},
       {"Tanh", ops::make_unary},          {"Transpose", ops::make_transpose},
   };
   return factories;

@@ -25,7 +25,7 @@ std::vector<std::string> conformance_cases() {
   static const std::set<std::string> ops = {
       "add", "averagepool", "basic_conv", "batchnorm", "concat", "conv", "div", "dropout", "flatten",
       "gemm", "globalaveragepool", "identity", "leakyrelu", "logsoftmax", "lstm", "matmul", "maxpool",
-      "mul", "relu", "reshape", "sigmoid", "softmax", "sub", "tanh", "transpose"};
+      "mul", "relu", "reshape", "sigmoid", "softmax", "squeeze", "sub", "tanh", "transpose", "unsqueeze"};
   static const std::set<std::string> other_ops = {"convinteger", "convtranspose", "matmulinteger"};
   std::vector<std::string> cases;
   if (!fs::is_directory(kNodeTests)) return cases;
@@ -82,12 +82,13 @@ TEST_P(OnnxConformance, matches_expected_outputs) {
   };
   try {
     Model model = load_onnx((dir / "model.onnx").string());
-    // Reshape's shape is a graph input in these cases; eie plans shapes ahead, so the given shape becomes a
-    // constant of the model (what an exporter writes).
+    // Reshape's shape and (Un)Squeeze's axes are graph inputs in these cases; eie plans shapes ahead, so the
+    // given values become constants of the model (what an exporter writes).
     std::vector<std::size_t> baked;
     for (std::size_t i = 0; i < model.inputs.size(); ++i) {
       for (const Node& node : model.nodes) {
-        if (node.op_type == "Reshape" && node.inputs.size() > 1 && node.inputs[1] == model.inputs[i].name) baked.push_back(i);
+        const bool shape_input = node.op_type == "Reshape" || node.op_type == "Squeeze" || node.op_type == "Unsqueeze";
+        if (shape_input && node.inputs.size() > 1 && node.inputs[1] == model.inputs[i].name) baked.push_back(i);
       }
     }
     for (const ValueInfo& output : model.outputs) check_runnable_type(output.type, "graph output '" + output.name + "'");

@@ -20,6 +20,7 @@ std::unique_ptr<Operator> make_softmax(const Node& node, const Model& model);   
 std::unique_ptr<Operator> make_flatten(const Node& node, const Model& model);
 std::unique_ptr<Operator> make_reshape(const Node& node, const Model& model);
 std::unique_ptr<Operator> make_transpose(const Node& node, const Model& model);
+std::unique_ptr<Operator> make_squeeze(const Node& node, const Model& model);     // Squeeze, Unsqueeze
 std::unique_ptr<Operator> make_concat(const Node& node, const Model& model);
 std::unique_ptr<Operator> make_gemm(const Node& node, const Model& model);
 std::unique_ptr<Operator> make_matmul(const Node& node, const Model& model);

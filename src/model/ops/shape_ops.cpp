@@ -77,6 +77,49 @@ class Reshape final : public Copy {
   Shape target_;
 };
 
+// Squeeze and Unsqueeze: axes from the constant second input (opset 13) or the attribute (earlier opsets).
+class Squeeze final : public Copy {
+ public:
+  Squeeze(const Node& node, const Model& model) : Copy(node), unsqueeze_(node.op_type == "Unsqueeze") {
+    axes_ = node.attr_ints("axes");
+    if (node.inputs.size() > 1 && !node.inputs[1].empty()) {
+      const std::optional<Tensor> axes = model.constant(node.inputs[1]);
+      if (!axes) {
+        throw node_error(node, fmt::format("axes input '{}' is computed at run time; eie needs constant axes to plan "
+                                           "the graph (dynamic shape)", node.inputs[1]));
+      }
+      axes_.clear();
+      for (const float v : axes->data) axes_.push_back(static_cast<std::int64_t>(v));
+    }
+    if (unsqueeze_ && axes_.empty()) throw node_error(node, "needs axes");
+  }
+  std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
+    const Shape& x = inputs[0];
+    const auto rank = static_cast<std::int64_t>(x.size() + (unsqueeze_ ? axes_.size() : 0));
+    std::vector<bool> marked(static_cast<std::size_t>(rank), false);
+    for (const std::int64_t axis : axes_) {
+      const auto a = static_cast<std::size_t>(normalize_axis(node(), axis, rank));
+      if (marked[a]) throw node_error(node(), fmt::format("axis {} appears twice", axis));
+      marked[a] = true;
+    }
+    Shape out;
+    if (unsqueeze_) {
+      for (std::size_t i = 0, k = 0; i < marked.size(); ++i) out.push_back(marked[i] ? 1 : x[k++]);
+      return {out};
+    }
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const bool drop = axes_.empty() ? x[i] == 1 : static_cast<bool>(marked[i]);
+      if (drop && x[i] != 1) throw node_error(node(), fmt::format("cannot squeeze dimension {} of {} (not 1)", i, shape_string(x)));
+      if (!drop) out.push_back(x[i]);
+    }
+    return {out};
+  }
+
+ private:
+  bool unsqueeze_;
+  std::vector<std::int64_t> axes_;
+};
+
 class Transpose final : public Operator {
  public:
   Transpose(const Node& node) : Operator(node), perm_(node.attr_ints("perm")) {}
@@ -173,6 +216,10 @@ std::unique_ptr<Operator> make_flatten(const Node& node, const Model&) {
 std::unique_ptr<Operator> make_reshape(const Node& node, const Model& model) {
   expect_arity(node, 2, 2, 1);
   return std::make_unique<Reshape>(node, model);
+}
+std::unique_ptr<Operator> make_squeeze(const Node& node, const Model& model) {
+  expect_arity(node, 1, 2, 1);
+  return std::make_unique<Squeeze>(node, model);
 }
 std::unique_ptr<Operator> make_transpose(const Node& node, const Model&) {
   expect_arity(node, 1, 1, 1);
