@@ -75,6 +75,50 @@ TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
   EXPECT_NE(c.output.find("max abs error 0.000e+00"), std::string::npos) << c.output;
 }
 
+// Writes an IDX file of unsigned bytes (big-endian dimensions).
+void write_idx(const std::string& path, const std::vector<std::int64_t>& dims, const std::vector<std::uint8_t>& data) {
+  std::vector<std::uint8_t> bytes = {0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};
+  for (const std::int64_t d : dims) {
+    for (int shift : {24, 16, 8, 0}) bytes.push_back(static_cast<std::uint8_t>((d >> shift) & 0xff));
+  }
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  write_file_atomic(path, bytes);
+}
+
+TEST(RunCli, eval_engine_agrees_with_the_reference_path) {
+  if (run_eie("eval --help").status != 0) GTEST_SKIP() << "eie eval needs the train module (libtorch)";
+  SCOPED_TRACE(seed_trace());
+  const Files f;
+  // A LeNet-300-100-shaped classifier as eie train writes it (input [-1, 1, 28, 28], Flatten, Gemm transB = 1).
+  Rng rng(seed());
+  Model m;
+  m.name = "lenet";
+  m.inputs = {{"input", {-1, 1, 28, 28}}};
+  m.outputs = {{"logits", {-1, 10}}};
+  const auto tensor = [&](Shape shape, double scale) {
+    Tensor t{std::move(shape), {}};
+    for (std::int64_t i = 0; i < t.numel(); ++i) t.data.push_back(static_cast<float>(rng.normal() * scale));
+    return t;
+  };
+  m.initializers = {{"ip1", tensor({30, 784}, 0.05)}, {"ip1.bias", tensor({30}, 0.1)},
+                    {"ip2", tensor({10, 30}, 0.2)}, {"ip2.bias", tensor({10}, 0.1)}};
+  const std::map<std::string, Attribute> t = {{"transB", std::int64_t{1}}};
+  m.nodes = {{"Flatten", "flatten", {"input"}, {"flat"}, {}}, {"Gemm", "ip1", {"flat", "ip1", "ip1.bias"}, {"h"}, t},
+             {"Relu", "relu", {"h"}, {"a"}, {}}, {"Gemm", "ip2", {"a", "ip2", "ip2.bias"}, {"logits"}, t}};
+  write_file_atomic(f("m.onnx"), serialize_onnx(m));
+  ASSERT_EQ(run_eie("compress " + f("m.onnx") + " -o " + f("m.eie") + " --density 0.3").status, 0);
+  const std::int64_t n = 250;
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(n * 784)), labels(static_cast<std::size_t>(n));
+  for (auto& p : pixels) p = static_cast<std::uint8_t>(rng.below(256));
+  for (auto& l : labels) l = static_cast<std::uint8_t>(rng.below(10));
+  write_idx(f("t10k-images-idx3-ubyte"), {n, 28, 28}, pixels);
+  write_idx(f("t10k-labels-idx1-ubyte"), {n}, labels);
+  const CliResult r = run_eie("eval " + f("m.eie") + " --data " + f("") + " --check-reference --threads 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("CPU engine (whole network)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("agreement with the scalar reference path: 100.00%"), std::string::npos) << r.output;
+}
+
 void expect_cli_error(const std::string& args, std::initializer_list<std::string> fragments) {
   SCOPED_TRACE(args);
   const CliResult r = run_eie(args);
