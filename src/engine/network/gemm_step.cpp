@@ -2,6 +2,8 @@
 // when it is a constant vector and alpha = beta = 1, and a broadcast epilogue otherwise.
 #include "engine/network/step.h"
 
+#include <cblas.h>
+
 #include <fmt/core.h>
 
 namespace eie::network {
@@ -69,6 +71,57 @@ class MatMulStep final : public Step {
   Tensor* y_;
 };
 
+// MatMul of two run-time matrices (attention-like products): one OpenBLAS sgemm per broadcast batch entry.
+class RuntimeMatMulStep final : public Step {
+ public:
+  RuntimeMatMulStep(const Tensor* a, const Tensor* b, Tensor* y) : a_(a), b_(b), y_(y) {
+    const Shape &as = a->shape, &bs = b->shape;
+    m_ = as[as.size() - 2];
+    k_ = as.back();
+    n_ = bs.back();
+    const Shape a_batch(as.begin(), as.end() - 2), b_batch(bs.begin(), bs.end() - 2);
+    const Shape batch(y->shape.begin(), y->shape.end() - 2);
+    const std::vector<std::int64_t> sa = strides(a_batch, batch), sb = strides(b_batch, batch);
+    const std::int64_t count = shape_numel(batch);
+    for (std::int64_t t = 0; t < count; ++t) {
+      std::int64_t ia = 0, ib = 0, rest = t;
+      for (std::size_t d = batch.size(); d-- > 0;) {
+        const std::int64_t i = rest % batch[d];
+        rest /= batch[d];
+        ia += i * sa[d];
+        ib += i * sb[d];
+      }
+      offsets_.push_back({ia * m_ * k_, ib * k_ * n_});
+    }
+  }
+  void run() override {
+    for (std::size_t t = 0; t < offsets_.size(); ++t) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m_), static_cast<int>(n_),
+                  static_cast<int>(k_), 1.0f, a_->data.data() + offsets_[t].first, static_cast<int>(k_),
+                  b_->data.data() + offsets_[t].second, static_cast<int>(n_), 0.0f,
+                  y_->data.data() + static_cast<std::int64_t>(t) * m_ * n_, static_cast<int>(n_));
+    }
+  }
+  std::string path() const override { return fmt::format("dense OpenBLAS, {} products of {} x {} x {}", offsets_.size(), m_, k_, n_); }
+
+ private:
+  // Strides (in matrices) of `shape` broadcast to `out`, right-aligned; 0 along broadcast dimensions.
+  static std::vector<std::int64_t> strides(const Shape& shape, const Shape& out) {
+    std::vector<std::int64_t> s(out.size(), 0);
+    std::int64_t stride = 1;
+    for (std::size_t k = 0; k < shape.size(); ++k) {
+      const std::size_t i = shape.size() - 1 - k, o = out.size() - 1 - k;
+      s[o] = shape[i] == 1 ? 0 : stride;
+      stride *= shape[i];
+    }
+    return s;
+  }
+  const Tensor *a_, *b_;
+  Tensor* y_;
+  std::int64_t m_ = 0, k_ = 0, n_ = 0;
+  std::vector<std::pair<std::int64_t, std::int64_t>> offsets_;
+};
+
 }  // namespace
 
 std::unique_ptr<Step> make_gemm_step(const Node& node, const StepContext& context) {
@@ -93,9 +146,12 @@ std::unique_ptr<Step> make_gemm_step(const Node& node, const StepContext& contex
 }
 
 std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& context) {
-  if (!context.is_constant(node.inputs[1]) || context.is_constant(node.inputs[0])) return nullptr;
   const Tensor* a = context.value(node.inputs[0]);
   const Tensor* b = context.value(node.inputs[1]);
+  if (!context.is_constant(node.inputs[1]) || context.is_constant(node.inputs[0])) {
+    if (a->shape.size() < 2 || b->shape.size() < 2 || a->numel() == 0 || b->numel() == 0) return nullptr;
+    return std::make_unique<RuntimeMatMulStep>(a, b, context.value(node.outputs[0]));
+  }
   if (a->shape.size() < 2 || b->shape.size() != 2) return nullptr;
   const std::int64_t k = b->shape[0], n = b->shape[1];
   const std::int64_t m = k == 0 ? 0 : a->numel() / k;
