@@ -43,6 +43,11 @@ void MatrixProduct::run(const float* x, float* y, std::int64_t m) {
     if (bias_.empty()) std::fill(y, y + m * n_, 0.0f);
     return;
   }
+  if (m == 1) {  // one row: the matrix-vector product (what OpenBLAS does best for it)
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n_), static_cast<int>(k_), 1.0f, weights_.data(),
+                static_cast<int>(k_), x, 1, beta, y, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n_), static_cast<int>(k_),
               1.0f, x, static_cast<int>(k_), weights_.data(), static_cast<int>(k_), beta, y, static_cast<int>(n_));
 }
