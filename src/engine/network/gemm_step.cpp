@@ -14,7 +14,7 @@ class GemmStep final : public Step {
   GemmStep(MatrixProduct product, const Tensor* a, Tensor* y, bool trans_a, float alpha, float beta, const Tensor* c)
       : product_(std::move(product)), a_(a), y_(y), trans_a_(trans_a), alpha_(alpha), beta_(beta), c_(c) {
     if (trans_a_) transposed_.resize(a->data.size());
-    if (c_) c_strides_ = broadcast(c_->shape, y_->shape);
+    if (c_) c_strides_ = broadcast(c_->shape);
   }
   void run() override {
     const std::int64_t m = y_->shape[0], k = product_.k();
@@ -41,13 +41,10 @@ class GemmStep final : public Step {
   std::string path() const override { return product_.path(); }
 
  private:
-  static std::vector<std::int64_t> broadcast(const Shape& c, const Shape& y) {
-    std::vector<std::int64_t> strides(2, 0);
+  // Row and column strides of C broadcast to [m, n] (C is a scalar, [n], [1, n], [m, 1] or [m, n]).
+  static std::vector<std::int64_t> broadcast(const Shape& c) {
     const Shape full = c.size() == 2 ? c : c.size() == 1 ? Shape{1, c[0]} : Shape{1, 1};
-    strides[1] = full[1] == 1 ? 0 : 1;
-    strides[0] = full[0] == 1 ? 0 : full[1];
-    (void)y;
-    return strides;
+    return {full[0] == 1 ? 0 : full[1], full[1] == 1 ? 0 : 1};
   }
   MatrixProduct product_;
   const Tensor* a_;
@@ -127,12 +124,10 @@ class RuntimeMatMulStep final : public Step {
 std::unique_ptr<Step> make_gemm_step(const Node& node, const StepContext& context) {
   if (!context.is_constant(node.inputs[1]) || context.is_constant(node.inputs[0])) return nullptr;
   const Tensor* a = context.value(node.inputs[0]);
-  const Tensor* b = context.value(node.inputs[1]);
   Tensor* y = context.value(node.outputs[0]);
   const bool trans_a = node.attr_int("transA", 0) != 0, trans_b = node.attr_int("transB", 0) != 0;
   const float alpha = node.attr_float("alpha", 1.0f), beta = node.attr_float("beta", 1.0f);
   const std::int64_t m = y->shape[0], n = y->shape[1], k = trans_a ? a->shape[0] : a->shape[1];
-  (void)b;
   const Tensor* c = node.inputs.size() > 2 && !node.inputs[2].empty() ? context.value(node.inputs[2]) : nullptr;
   std::vector<float> bias;
   if (c && alpha == 1.0f && beta == 1.0f && context.is_constant(node.inputs[2]) && c->numel() == n &&
