@@ -1,4 +1,4 @@
-// Writes seed corpora for the fuzz targets: valid .eie, safetensors and ONNX files of a few shapes.
+// Writes seed corpora for the fuzz targets: valid .eie, safetensors, ONNX, .npy, IDX and simulator config files.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "eie/io.h"
+#include "eie/sim.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path dir = argv[1];
-  for (const char* sub : {"eie", "safetensors", "onnx"}) std::filesystem::create_directories(dir / sub);
+  for (const char* sub : {"eie", "safetensors", "onnx", "npy", "idx", "sim_config"}) std::filesystem::create_directories(dir / sub);
   int n = 0;
   for (const auto& [rows, cols, density] : {std::tuple{8, 6, 0.3}, {40, 3, 0.1}, {1, 20, 1.0}, {33, 17, 0.05}}) {
     eie::Model m;
@@ -40,6 +41,20 @@ int main(int argc, char** argv) {
     options.bits = eie::LayerRules::parse_bits(fmt::format("{}", 1 + n * 2));
     options.index_bits = eie::LayerRules::parse_bits(fmt::format("{}", 2 + n));
     eie::save_eie((dir / "eie" / fmt::format("{}.eie", n)).string(), eie::compress_model(m, options));
+    eie::write_npy((dir / "npy" / fmt::format("{}.npy", n)).string(), w);
+    // IDX: unsigned bytes, rows x cols (magic 0 0 8 2, big-endian dimensions).
+    std::vector<std::uint8_t> idx = {0, 0, 8, 2};
+    for (const int d : {rows, cols}) {
+      for (int shift = 24; shift >= 0; shift -= 8) idx.push_back(static_cast<std::uint8_t>(d >> shift));
+    }
+    for (int i = 0; i < rows * cols; ++i) idx.push_back(static_cast<std::uint8_t>(i * 37));
+    eie::write_file_atomic((dir / "idx" / fmt::format("{}.idx", n)).string(), idx);
+    eie::sim::Config config;
+    config.num_pes = rows;
+    config.fifo_depth = cols;
+    const std::string json = eie::sim::to_json(config).dump();
+    eie::write_file_atomic((dir / "sim_config" / fmt::format("{}.json", n)).string(),
+                           std::vector<std::uint8_t>(json.begin(), json.end()));
     ++n;
   }
   return 0;

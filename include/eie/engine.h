@@ -53,6 +53,7 @@ struct LayerPlanInfo {
   std::string kernel;               // e.g. "spmv_csr16_cb16__avx512"
   std::int64_t resident_bytes = 0;  // the planned layout: indices, codes, row pointers, codebook, bias
   double imbalance = 1.0;           // max / mean entries over the thread blocks
+  std::int64_t sell_slots = 0;      // sell16 lanes including padding (0 when sell16 is not planned)
 };
 
 class LayerPlan;

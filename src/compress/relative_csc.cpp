@@ -87,21 +87,25 @@ CompressedLayer decode_relative_csc(const RelativeCsc& csc) {
     const std::uint32_t begin = csc.col_ptr[static_cast<std::size_t>(j)];
     const std::uint32_t end = csc.col_ptr[static_cast<std::size_t>(j) + 1];
     if (end < begin) throw Error(where + ": column pointers decrease at column " + std::to_string(j));
+    if (end > csc.codes.size()) {  // checked here, before the entries are read: a later decrease is too late
+      throw Error(where + ": column pointer " + std::to_string(end) + " at column " + std::to_string(j + 1) +
+                  " is past the " + std::to_string(csc.codes.size()) + " entries");
+    }
     std::int64_t row = 0;
     for (std::uint32_t e = begin; e < end; ++e) {
-      const std::string at = where + ": column " + std::to_string(j) + " entry " + std::to_string(e - begin);
+      const auto at = [&] { return where + ": column " + std::to_string(j) + " entry " + std::to_string(e - begin); };
       if (csc.index[e] > max_gap) {
-        throw Error(at + ": relative index " + std::to_string(csc.index[e]) + " exceeds " + std::to_string(max_gap));
+        throw Error(at() + ": relative index " + std::to_string(csc.index[e]) + " exceeds " + std::to_string(max_gap));
       }
       if (csc.codes[e] >= csc.codebook.size()) {
-        throw Error(at + ": code " + std::to_string(csc.codes[e]) + " is outside the " +
+        throw Error(at() + ": code " + std::to_string(csc.codes[e]) + " is outside the " +
                     std::to_string(csc.codebook.size()) + "-entry codebook");
       }
       row += csc.index[e];
-      if (row >= csc.rows) throw Error(at + ": row " + std::to_string(row) + " is past the last row");
+      if (row >= csc.rows) throw Error(at() + ": row " + std::to_string(row) + " is past the last row");
       if (fillers && csc.codes[e] == 0) {
         if (csc.index[e] != max_gap || e + 1 == end) {
-          throw Error(at + ": a filler zero must bridge a gap of " + std::to_string(max_gap) +
+          throw Error(at() + ": a filler zero must bridge a gap of " + std::to_string(max_gap) +
                       " rows and precede an entry of its column");
         }
       } else {

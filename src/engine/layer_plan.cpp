@@ -16,6 +16,10 @@ AlignedFloats aligned_floats(std::size_t count) {
   return AlignedFloats(static_cast<float*>(p));
 }
 
+std::int64_t SellBlock::bytes() const {
+  return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + panels.size() * 2);
+}
+
 }  // namespace engine
 
 namespace {
@@ -62,11 +66,101 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
   return splits;
 }
 
+// The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy.
+engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols) {
+  engine::SellBlock sell;
+  const std::int64_t last_panel = (cols - 1) / 16;
+  const bool partial = cols % 16 != 0;
+  sell.layer_ptr.push_back(0);
+  for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
+    const int lanes = static_cast<int>(std::min<std::int64_t>(16, row_end - s0));
+    std::uint32_t cursor[16], end[16];
+    for (int l = 0; l < lanes; ++l) {
+      cursor[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l)];
+      end[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l) + 1];
+    }
+    std::uint32_t full_end = 0;
+    bool tail_started = false;
+    for (;;) {
+      std::int64_t panel = -1;  // the lowest panel any lane still has entries in
+      for (int l = 0; l < lanes; ++l) {
+        if (cursor[l] < end[l]) {
+          const std::int64_t p = csr.cols[cursor[l]] / 16;
+          if (panel < 0 || p < panel) panel = p;
+        }
+      }
+      if (panel < 0) break;
+      if (partial && panel == last_panel && !tail_started) {
+        full_end = static_cast<std::uint32_t>(sell.masks.size());
+        tail_started = true;
+      }
+      for (;;) {  // one layer per round: each lane takes its next entry if it lies in this panel
+        std::uint16_t mask = 0;
+        for (int l = 0; l < 16; ++l) {
+          std::uint8_t slot = 0;
+          if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] / 16 == panel) {
+            slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] % 16) << 4 | csr.codes[cursor[l]]);
+            mask = static_cast<std::uint16_t>(mask | 1u << l);
+            ++cursor[l];
+          }
+          sell.slots.push_back(slot);
+        }
+        if (mask == 0) {
+          sell.slots.resize(sell.slots.size() - 16);
+          break;
+        }
+        sell.masks.push_back(mask);
+        sell.panels.push_back(static_cast<std::uint16_t>(panel));
+      }
+    }
+    const auto layers = static_cast<std::uint32_t>(sell.masks.size());
+    sell.layer_ptr.push_back(tail_started ? full_end : layers);
+    sell.layer_ptr.push_back(layers);
+  }
+  sell.slots.shrink_to_fit();
+  sell.masks.shrink_to_fit();
+  sell.panels.shrink_to_fit();
+  return sell;
+}
+
+// The csr16 layout of one row block: its rows' entries in column panels of at most panel_cols columns.
+std::vector<engine::Panel> build_csr16(const Csr& csr, const engine::RowBlock& block, std::int64_t cols) {
+  std::vector<engine::Panel> panels;
+  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols + LayerPlan::panel_cols - 1) / LayerPlan::panel_cols);
+  std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
+  for (std::int64_t p = 0; p < num_panels; ++p) {
+    engine::Panel panel;
+    panel.col_begin = p * LayerPlan::panel_cols;
+    const std::int64_t col_end = std::min(cols, panel.col_begin + LayerPlan::panel_cols);
+    panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
+    panel.row_ptr.push_back(0);
+    for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
+      std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
+      const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
+      for (; k < end && csr.cols[k] < col_end; ++k) {
+        panel.cols.push_back(static_cast<std::uint16_t>(csr.cols[k] - panel.col_begin));
+        panel.codes.push_back(csr.codes[k]);
+      }
+      panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.cols.size()));
+    }
+    panel.cols.shrink_to_fit();
+    panel.codes.shrink_to_fit();
+    panels.push_back(std::move(panel));
+  }
+  return panels;
+}
+
+// sell16 is dropped for the gather kernel when its layers carry more than this many slots per stored entry.
+// A sell16 layer (16 slots) cost ~0.6 ns and a stored entry of the gather kernel ~0.34 ns on one Zen 5 core
+// (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
+// below ~0.5%, where most layers hold one or two entries.
+constexpr double kMaxSellSlotsPerEntry = 9.0;
+
 }  // namespace
 
-LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
+LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
-      isa_(isa), kernel_(engine::spmv_kernel(isa)) {
+      isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
   table_size_ = codebook_size <= 16 ? 16 : codebook_size <= 32 ? 32 : 256;
   table_ = engine::aligned_floats(static_cast<std::size_t>(table_size_));
@@ -75,34 +169,35 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
 
   const Csr csr = to_csr(layer);
   const std::vector<std::int64_t> splits = balanced_row_splits(csr, rows_, blocks);
-  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols_ + panel_cols - 1) / panel_cols);
   blocks_.resize(static_cast<std::size_t>(blocks));
   for (int b = 0; b < blocks; ++b) {
     engine::RowBlock& block = blocks_[static_cast<std::size_t>(b)];
     block.row_begin = splits[static_cast<std::size_t>(b)];
     block.row_end = splits[static_cast<std::size_t>(b) + 1];
     block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
-    std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
-    for (std::int64_t p = 0; p < num_panels; ++p) {
-      engine::Panel panel;
-      panel.col_begin = p * panel_cols;
-      const std::int64_t col_end = std::min(cols_, panel.col_begin + panel_cols);
-      panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
-      panel.row_ptr.push_back(0);
-      for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
-        std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
-        const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
-        for (; k < end && csr.cols[k] < col_end; ++k) {
-          panel.cols.push_back(static_cast<std::uint16_t>(csr.cols[k] - panel.col_begin));
-          panel.codes.push_back(csr.codes[k]);
-        }
-        panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.cols.size()));
-      }
-      panel.cols.shrink_to_fit();
-      panel.codes.shrink_to_fit();
-      block.panels.push_back(std::move(panel));
+  }
+
+  has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 16 && (cols_ + 15) / 16 <= 65536;
+  if (has_sell_) {
+    double slots = 0;
+    for (engine::RowBlock& block : blocks_) {
+      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_);
+      slots += static_cast<double>(block.sell.slots.size());
+    }
+    if (slots > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
+      has_sell_ = false;
+      for (engine::RowBlock& block : blocks_) block.sell = {};
     }
   }
+  if (!has_sell_ || max_batch > 1) {
+    kernel_ = engine::spmv_kernel(isa);
+    for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
+  }
+}
+
+std::uint16_t LayerPlan::sell_tail_mask() const {
+  const std::int64_t tail = cols_ % 16;
+  return tail == 0 ? std::uint16_t{0xffff} : static_cast<std::uint16_t>((1u << tail) - 1u);
 }
 
 LayerPlanInfo LayerPlan::info() const {
@@ -111,11 +206,14 @@ LayerPlanInfo LayerPlan::info() const {
   info.rows = rows_;
   info.cols = cols_;
   info.entries = entries_;
-  info.kernel = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
+  const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
+  info.kernel = !has_sell_ ? csr16 : kernel_ ? "spmv_sell16_cb16__avx512 (batch 1), " + csr16 : "spmv_sell16_cb16__avx512";
   std::int64_t bytes = table_size_ * 4 + static_cast<std::int64_t>(bias_.size()) * 4;
   std::int64_t most = 0;
   for (const engine::RowBlock& block : blocks_) {
     most = std::max(most, block.entries);
+    bytes += block.sell.bytes();
+    info.sell_slots += static_cast<std::int64_t>(block.sell.slots.size());
     for (const engine::Panel& panel : block.panels) {
       bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.cols.size() * 2 + panel.codes.size());
     }

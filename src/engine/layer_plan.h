@@ -1,8 +1,16 @@
 // A layer as the kernels want it. Planning cuts the rows into one block per thread so that every block holds
 // about the same number of stored entries (EIE's lesson: imbalance, not arithmetic, bounds the parallel
-// speedup), and stores each block row-major in column panels of at most 65,536 columns so that a column fits
-// in 16 bits: per entry 2 bytes of column and 1 byte of code. The codebook becomes a 64-byte-aligned table
-// padded with zeros to 16, 32 or 256 entries, the sizes the kernels decode with one permute, two, or a gather.
+// speedup), and stores each block in up to two layouts:
+// - csr16 (every ISA, every batch): row-major in column panels of at most 65,536 columns so that a column fits
+//   in 16 bits: per entry 2 bytes of column and 1 byte of code.
+// - sell16 (AVX-512, batch 1, codebooks of at most 16 entries): SELL-16 over 16-column panels. Sixteen rows
+//   (a slice) are the sixteen lanes of a vector; their entries in one panel of 16 columns are dealt into
+//   "layers" of one entry per lane (one byte: column within the panel << 4 | code), a 16-bit mask of the lanes
+//   that hold an entry, and the panel's index. The kernel loads the panel's 16 activations and picks each lane's
+//   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
+//   measurements that chose it).
+// The codebook becomes a 64-byte-aligned table padded with zeros to 16, 32 or 256 entries, the sizes the kernels
+// decode with one permute, two, or a gather.
 #pragma once
 
 #include <cstdint>
@@ -30,11 +38,23 @@ struct Panel {
   std::vector<std::uint8_t> codes;
 };
 
+// One row block in the sell16 layout. Slice s's layers are [layer_ptr[2s], layer_ptr[2s+2]); those from
+// layer_ptr[2s+1] on use the layer's last, partial panel (cols not a multiple of 16), whose activations are
+// loaded masked so that no kernel reads past the input.
+struct SellBlock {
+  std::vector<std::uint32_t> layer_ptr;  // 2 * slices + 1
+  std::vector<std::uint8_t> slots;       // 16 per layer: column in panel << 4 | code (0 where masked off)
+  std::vector<std::uint16_t> masks;      // per layer: the lanes that hold an entry
+  std::vector<std::uint16_t> panels;     // per layer: its panel (columns 16 * panel ...)
+  std::int64_t bytes() const;
+};
+
 struct RowBlock {
   std::int64_t row_begin = 0;
   std::int64_t row_end = 0;
   std::int64_t entries = 0;
-  std::vector<Panel> panels;
+  std::vector<Panel> panels;  // csr16; empty when only sell16 is planned
+  SellBlock sell;             // sell16; empty layer_ptr when not planned
 };
 
 }  // namespace engine
@@ -43,7 +63,8 @@ class LayerPlan {
  public:
   static constexpr std::int64_t panel_cols = 65536;
 
-  LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa);
+  // sell16 is planned for batch 1 where the ISA and codebook allow; csr16 where it is not, or max_batch > 1.
+  LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -53,7 +74,9 @@ class LayerPlan {
   const float* table() const { return table_.get(); }
   const std::vector<float>& bias() const { return bias_; }
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
-  engine::SpmvKernel kernel() const { return kernel_; }
+  engine::SpmvKernel kernel() const { return kernel_; }  // csr16, any batch (nullptr when not planned)
+  bool has_sell() const { return has_sell_; }           // batch 1 runs sell16
+  std::uint16_t sell_tail_mask() const;                  // lanes of the last panel inside the layer
   LayerPlanInfo info() const;
 
  private:
@@ -67,6 +90,7 @@ class LayerPlan {
   std::vector<engine::RowBlock> blocks_;
   KernelIsa isa_ = KernelIsa::scalar;
   engine::SpmvKernel kernel_ = nullptr;
+  bool has_sell_ = false;
 };
 
 }  // namespace eie

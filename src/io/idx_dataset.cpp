@@ -121,8 +121,17 @@ IdxArray read_idx(const std::string& path) {
       throw Error(format("{}: wrong count: dimensions {} exceed {} bytes", path, join_dims(array.dims), max_idx_bytes));
     }
   }
-  array.data.resize(static_cast<std::size_t>(total));
-  const std::int64_t got = file.read(array.data.data(), total);
+  // Grow the buffer as data arrives rather than trusting the header: a 20-byte file claiming 1.6 GB must not
+  // allocate 1.6 GB (found by fuzz/idx_reader_fuzz.cpp).
+  std::int64_t got = 0;
+  while (got < total) {
+    const std::int64_t chunk = std::min<std::int64_t>(total - got, std::max<std::int64_t>(got, 1 << 20));
+    array.data.resize(static_cast<std::size_t>(got + chunk));
+    const std::int64_t n = file.read(array.data.data() + got, chunk);
+    got += n;
+    if (n < chunk) break;
+  }
+  array.data.resize(static_cast<std::size_t>(got));
   if (got < total) {
     throw Error(format("{}: truncated: the header ({}) promises {} data bytes, the file has {}", path,
                             join_dims(array.dims), total, got));

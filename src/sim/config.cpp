@@ -81,7 +81,9 @@ nlohmann::json to_json(const Config& c) {
 
 Config config_from_json(const nlohmann::json& json, const std::string& source, Config base) {
   if (!json.is_object()) throw Error(source + ": a config must be a JSON object");
-  for (const auto& [key, value] : json.items()) {
+  for (const auto& item : json.items()) {
+    const std::string& key = item.key();  // named, not a structured binding: clang 14 cannot capture those
+    const nlohmann::json& value = item.value();
     auto integer = [&](int& field) {
       if (!value.is_number_integer()) throw Error(source + ": key '" + key + "' must be an integer, got " + value.dump());
       const auto v = value.get<long long>();

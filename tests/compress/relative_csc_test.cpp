@@ -116,6 +116,8 @@ TEST(RelativeCsc, corrupt_encodings_are_errors) {
   expect([](RelativeCsc& c) { c.col_ptr.push_back(3); }, {"fc1", "column pointers"});
   expect([](RelativeCsc& c) { c.index.pop_back(); }, {"fc1", "3 codes but 2 relative indices"});
   expect([](RelativeCsc& c) { c.col_ptr[1] = 2; }, {"fc1", "column pointers must run from 0 to 3"});
+  // A middle pointer past the entries (the next one decreases back): caught before any entry is read.
+  expect([](RelativeCsc& c) { c.cols = 2; c.col_ptr = {0, 100, 3}; }, {"fc1", "column pointer 100 at column 1 is past the 3 entries"});
   expect([](RelativeCsc& c) { c.index_bits = 9; }, {"fc1", "index bits", "9"});
   test::expect_error([&] { encode_relative_csc(layer, 0); }, {"fc1", "index bits", "0"});
   // A filler zero that ends its column bridges nothing.

@@ -62,6 +62,25 @@ TEST(EngineApi, plan_info_names_the_kernel_and_balances_entries) {
   EXPECT_GT(info[0].resident_bytes, 3 * layer.nnz());
 }
 
+TEST(EngineApi, avx512_batch1_plans_sell16_where_the_codebook_fits) {
+  if (!kernel_isa_available(KernelIsa::avx512)) GTEST_SKIP() << "this CPU has no AVX-512";
+  const CompressedLayer layer = layer_of(100, 70, seed());  // 4-bit codes
+  const auto kernel = [](const CompressedLayer& l, std::int64_t max_batch) {
+    return Engine({l}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = max_batch}).plan_info()[0].kernel;
+  };
+  EXPECT_EQ(kernel(layer, 1), "spmv_sell16_cb16__avx512");
+  EXPECT_EQ(kernel(layer, 8), "spmv_sell16_cb16__avx512 (batch 1), spmv_csr16_cb16__avx512");
+  SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = 5, .bias = false, .seed = seed()};
+  EXPECT_EQ(kernel(synthetic_layer(wide), 1), "spmv_csr16_cb32__avx512");  // 32 codes: one vpermps cannot decode
+  // At 0.2% density most sell16 layers would hold one entry: the gather kernel is planned instead.
+  SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
+  EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");
+  // Planning only what batch 1 needs keeps the layout small: sell16 alone is smaller than both layouts.
+  const Engine one({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 1});
+  const Engine both({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 8});
+  EXPECT_LT(one.resident_bytes(), both.resident_bytes());
+}
+
 TEST(EngineApi, nan_and_inf_inputs_propagate) {
   CompressedLayer layer = layer_of(30, 20, seed());
   layer.bias.clear();

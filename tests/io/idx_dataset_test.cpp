@@ -135,6 +135,16 @@ TEST_F(IdxDir, fewer_bytes_than_the_header_says) {
   }
 }
 
+TEST_F(IdxDir, a_tiny_file_claiming_gigabytes_allocates_only_what_it_has) {
+  // fuzz/regressions/idx_huge_dims_tiny_file.idx: 65535 x 25186 bytes promised, 12 present. The reader used to
+  // allocate the promised 1.6 GB first.
+  const std::vector<std::uint8_t> bytes = {0, 0, 8, 2, 0, 0, 0xff, 0xff, 0, 0, 0x62, 0x62, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  for (bool gzip : {false, true}) {
+    expect_error([&] { read_idx(write("huge", bytes, gzip)); },
+                 {"huge", "truncated", "promises 1650564510 data bytes, the file has 12"});
+  }
+}
+
 TEST_F(IdxDir, more_bytes_than_the_header_says) {
   expect_error([&] { read_idx(write("long", idx_bytes({10}, 11))); }, {"long", "more data bytes", "wrong count"});
 }

@@ -1,5 +1,6 @@
 // `eie bench --suite eie-paper`: the nine layers of the EIE paper's Table III on this machine, eie vs dense
 // OpenBLAS vs Eigen CSR, measured in one process, printed like the paper's Table IV and written as JSON.
+// `eie bench MODEL.eie` does the same for every compressed weight of a model, as an M x V on a synthetic input.
 #include <unistd.h>
 
 #include <cblas.h>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -20,12 +22,15 @@
 #include "command.h"
 #include "eie/core.h"
 #include "eie/engine.h"
+#include "eie/io.h"
 #include "layer_bench.h"
 
 namespace eie::cli {
 namespace {
 
 struct BenchOptions {
+  std::string model;
+  double input_density = 1.0;
   std::string suite;
   std::string batches = "1,64";
   std::string threads = "1,2";
@@ -99,13 +104,28 @@ void write_json_atomically(const std::string& path, const nlohmann::json& doc) {
   std::filesystem::rename(tmp, path);
 }
 
-void run_bench(const BenchOptions& o, const std::string& command_line) {
+// One layer to time and how its inputs are made.
+struct BenchLayer {
+  std::string name;
+  CompressedLayer weights;
+  std::function<std::vector<float>(std::int64_t)> make_input;  // input of batch element b
+};
+
+std::vector<BenchLayer> bench_layers(const BenchOptions& o) {
+  std::vector<BenchLayer> out;
+  if (!o.model.empty()) {
+    const EieFile file = load_eie(o.model);
+    for (const auto& [name, weight] : file.model.compressed) {
+      const std::int64_t cols = weight.layer.cols;
+      out.push_back({name, weight.layer, [cols, &o](std::int64_t b) {
+                       return synthetic_activations(cols, o.input_density, o.seed + static_cast<std::uint64_t>(b));
+                     }});
+      out.back().weights.bias.clear();  // the baselines time W x alone
+    }
+    if (out.empty()) throw Error(o.model + ": the model has no compressed weight to time");
+    return out;
+  }
   if (o.suite != "eie-paper") throw Error("--suite: '" + o.suite + "' is not a suite (available: eie-paper)");
-  const std::vector<std::int64_t> batches = parse_list(o.batches, "--batch", 1, 256);
-  const std::vector<std::int64_t> threads = parse_list(o.threads, "--threads", 1, EngineOptions::max_threads);
-  const KernelIsa kernel = parse_kernel_isa(o.kernel);
-  if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
-  if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
   std::vector<const PaperLayer*> layers;
   if (o.layers.empty()) {
     for (const PaperLayer& l : paper_benchmark_layers()) layers.push_back(&l);
@@ -114,6 +134,23 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     std::string name;
     while (std::getline(in, name, ',')) layers.push_back(&paper_benchmark_layer(name));
   }
+  for (const PaperLayer* l : layers) {
+    out.push_back({l->name, paper_layer_weights(*l, o.seed), [l, &o](std::int64_t b) {
+                     return paper_layer_input(*l, o.seed + static_cast<std::uint64_t>(b));
+                   }});
+  }
+  return out;
+}
+
+void run_bench(const BenchOptions& o, const std::string& command_line) {
+  if (o.model.empty() == o.suite.empty()) throw Error("eie bench: give a model file (.eie) or --suite eie-paper");
+  if (!o.model.empty() && !o.layers.empty()) throw Error("--layers: only with --suite");
+  const std::vector<std::int64_t> batches = parse_list(o.batches, "--batch", 1, 256);
+  const std::vector<std::int64_t> threads = parse_list(o.threads, "--threads", 1, EngineOptions::max_threads);
+  const KernelIsa kernel = parse_kernel_isa(o.kernel);
+  if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
+  if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
+  const std::vector<BenchLayer> layers = bench_layers(o);
 
   const double ghz = measure_core_ghz();
   const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
@@ -121,17 +158,16 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   doc["command"] = command_line;
   doc["machine"] = describe_machine(ghz, isa);
   doc["results"] = nlohmann::json::array();
-  fmt::print("eie bench --suite eie-paper: {} ({} logical cores, {:.2f} GHz measured), kernels {}\n",
+  fmt::print("eie bench {}: {} ({} logical cores, {:.2f} GHz measured), kernels {}\n",
+             o.model.empty() ? "--suite " + o.suite : o.model + fmt::format(" (inputs synthetic, {:.0f}% non-zero)", 100 * o.input_density),
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa));
   fmt::print("Timing: warm caches, warm-up then >= 20 runs / {:.2f} s per implementation; medians (p99 for eie).\n"
              "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>;\n"
              "each baseline: the faster of 1 thread and the configured threads.\n",
              o.budget);
 
-  struct Summary { std::vector<double> vs_dense, vs_csr; bool all_beat_dense = true, all_beat_csr = true; double alex7 = 0; };
+  struct Summary { std::vector<double> vs_dense, vs_csr; bool all_beat_dense = true, all_beat_csr = true; };
   std::map<std::pair<std::int64_t, std::int64_t>, Summary> summaries;
-  std::map<std::string, CompressedLayer> weights;
-  for (const PaperLayer* l : layers) weights.emplace(l->name, paper_layer_weights(*l, o.seed));
 
   for (std::int64_t batch : batches) {
     for (std::int64_t t : threads) {
@@ -140,10 +176,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                  "entries", "act%", "dense us", "CSR us", "eie us", "eie p99", "xdense", "xCSR", "ent/c/core",
                  "eie MB", "GB/s", "probe");
       Summary& s = summaries[{batch, t}];
-      for (const PaperLayer* l : layers) {
-        const CompressedLayer& layer = weights.at(l->name);
-        const auto make_input = [&](std::int64_t b) { return paper_layer_input(*l, o.seed + static_cast<std::uint64_t>(b)); };
-        const LayerComparison c = compare_layer(layer, make_input, batch, static_cast<int>(t), kernel, o.budget);
+      for (const BenchLayer& l : layers) {
+        const CompressedLayer& layer = l.weights;
+        const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget);
         const double vs_dense = c.dense.median_us / c.eie.median_us;
         const double vs_csr = c.csr.median_us / c.eie.median_us;
         const double entries = static_cast<double>(layer.nnz()) * static_cast<double>(batch);
@@ -151,21 +186,21 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         const double gbs = static_cast<double>(c.plan.resident_bytes) / (c.eie.median_us * 1e3);
         const double probe = measure_read_bandwidth(c.plan.resident_bytes, static_cast<int>(t));
         fmt::print("{:<8} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
-                   l->name, layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
+                   l.name, layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
                    c.eie.median_us, c.eie.p99_us, vs_dense, vs_csr, per_cycle,
                    static_cast<double>(c.plan.resident_bytes) / 1e6, gbs, probe);
-        if (c.max_error > 1e-3) throw std::runtime_error(fmt::format("{}: eie and dense disagree ({})", l->name, c.max_error));
+        if (c.max_error > 1e-3) throw std::runtime_error(fmt::format("{}: eie and dense disagree ({})", l.name, c.max_error));
         s.vs_dense.push_back(vs_dense);
         s.vs_csr.push_back(vs_csr);
         s.all_beat_dense = s.all_beat_dense && vs_dense > 1.0;
         s.all_beat_csr = s.all_beat_csr && vs_csr > 1.0;
-        if (std::string(l->name) == "Alex-7") s.alex7 = c.eie.median_us;
         const std::pair<const char*, const Timing*> impls[] = {{"eie", &c.eie}, {"dense", &c.dense}, {"csr", &c.csr}};
         for (const auto& [impl, timing] : impls) {
-          nlohmann::json r{{"layer", l->name}, {"batch", batch}, {"threads", t}, {"impl", impl},
+          nlohmann::json r{{"layer", l.name}, {"batch", batch}, {"threads", t}, {"impl", impl},
                            {"median_us", timing->median_us}, {"p99_us", timing->p99_us}, {"runs", timing->runs}};
           if (std::string(impl) == "eie") {
             r["kernel"] = c.plan.kernel;
+            if (c.plan.sell_slots > 0) r["sell16_slots"] = c.plan.sell_slots;
             r["entries"] = layer.nnz();
             r["bytes"] = c.plan.resident_bytes;
             r["entries_per_cycle_per_core"] = per_cycle;
@@ -194,9 +229,13 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
 }
 
 const CommandRegistration registration(60, [](CLI::App& root) {
-  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR on a benchmark suite");
+  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR on a benchmark suite "
+                                           "or a compressed model's layers");
   auto o = std::make_shared<BenchOptions>();
-  cmd->add_option("--suite", o->suite, "The suite: eie-paper (the nine layers of the EIE paper, Table III)")->required();
+  cmd->add_option("model", o->model, "A compressed model (.eie): time each compressed weight as an M x V");
+  cmd->add_option("--input-density", o->input_density, "With a model: share of non-zero values in the synthetic inputs")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--suite", o->suite, "The suite: eie-paper (the nine layers of the EIE paper, Table III)");
   cmd->add_option("--batch", o->batches, "Comma-separated batch sizes (1..256)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Comma-separated thread counts")->capture_default_str();
   cmd->add_option("--kernel", o->kernel, "auto, scalar, avx2 or avx512")->capture_default_str();
@@ -205,7 +244,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();
   cmd->add_option("--json", o->json, "Also write the results (and the machine) as JSON to this file");
   cmd->callback([o] {
-    std::string line = "eie bench --suite " + o->suite + " --batch " + o->batches + " --threads " + o->threads +
+    std::string line = "eie bench " + (o->model.empty() ? "--suite " + o->suite : o->model) + " --batch " + o->batches + " --threads " + o->threads +
                        " --kernel " + o->kernel + fmt::format(" --budget {}", o->budget);
     if (!o->layers.empty()) line += " --layers " + o->layers;
     run_bench(*o, line);

@@ -1,5 +1,6 @@
 // `eie sim`: the cycle-accurate EIE simulator on the paper's nine benchmark layers (--suite eie-paper), on
-// some of them (--layer), or as a design-space sweep (--sweep pes=1,2,4). The design comes from the defaults
+// some of them (--layer), as a design-space sweep (--sweep pes=1,2,4), or on a compressed model (FILE.eie,
+// with a real input from --input). The design comes from the defaults
 // (the paper's), then a JSON config file (--config), then the options; it is printed with every result.
 #include <chrono>
 #include <fstream>
@@ -8,15 +9,22 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "eie/io.h"
 #include "eie/sim.h"
+#include "sim_model.h"
 
 namespace eie::cli {
 namespace {
 
 struct SimOptions {
+  std::string model;
+  std::string input;
+  std::string output;
+  double input_density = 1.0;
   std::string suite;
   std::vector<std::string> layers;
   std::string config_file;
@@ -100,11 +108,113 @@ std::pair<std::string, std::vector<int>> parse_sweep(const std::string& spec) {
   return {parameter, values};
 }
 
+// `eie sim FILE.eie`: the model's FC layers as one chain with its real activations flowing, then any other
+// compressed weight (Conv, LSTM) as one M x V on a synthetic input.
+void run_model(const SimOptions& o, sim::Config config) {
+  const EieFile file = load_eie(o.model);
+  const SimulatedModel layers = simulated_layers(file.model, o.model);
+  // Unless the design is given (options or a config file), it widens to the model's codebooks.
+  if (!o.weight_bits && !o.sram_width && o.config_file.empty()) config = fit_to_model(config, layers);
+  const sim::FixedFormat format = sim::fixed_format(config);
+
+  std::vector<sim::LayerReport> reports;
+  if (!layers.chain.empty()) {
+    const std::int64_t cols = layers.chain.front().cols;
+    std::vector<float> x;
+    std::string source;
+    if (!o.input.empty()) {
+      const Tensor t = read_npy(o.input);
+      if (t.numel() != cols) {
+        throw Error(fmt::format("{}: --input has shape {} ({} values); layer '{}' takes {} inputs", o.input,
+                                shape_string(t.shape), t.numel(), layers.chain.front().name, cols));
+      }
+      x = t.data;
+      source = o.input;
+    } else {
+      x = synthetic_activations(cols, o.input_density, o.seed);
+      source = fmt::format("synthetic, seed {}", o.seed);
+    }
+    const auto nonzero = std::count_if(x.begin(), x.end(), [](float v) { return v != 0.0f; });
+    std::vector<const CompressedLayer*> chain;
+    for (const CompressedLayer& layer : layers.chain) chain.push_back(&layer);
+    const auto t0 = std::chrono::steady_clock::now();
+    const sim::NetworkRun run = sim::simulate_network(chain, x, config);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    // The float model on the same weights (ReLU between), to show what 16-bit fixed point costs.
+    std::vector<float> ref = x;
+    for (std::size_t k = 0; k < chain.size(); ++k) {
+      const std::vector<double> y = reference_spmv(*chain[k], ref);
+      ref.assign(y.begin(), y.end());
+      if (k + 1 < chain.size()) {
+        for (float& v : ref) v = std::max(v, 0.0f);
+      }
+    }
+    std::vector<float> out(run.output.size());
+    double max_error = 0, max_ref = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = static_cast<float>(format.to_double(run.output[i]));
+      max_error = std::max(max_error, std::abs(static_cast<double>(out[i]) - ref[i]));
+      max_ref = std::max(max_ref, std::abs(static_cast<double>(ref[i])));
+    }
+    const auto argmax = [](const std::vector<float>& v) { return std::max_element(v.begin(), v.end()) - v.begin(); };
+
+    fmt::print("EIE, cycle-accurate: {}\n", describe(config));
+    fmt::print("Model '{}' ({}): {} fully connected layer{} as one chain, ReLU between, activations flowing in "
+               "fixed point; input {} ({} of {} non-zero)\n", file.model.name, o.model, chain.size(),
+               chain.size() == 1 ? "" : "s", source, nonzero, cols);
+    print_table(run.report.layers);
+    fmt::print("Inference: {} cycles, {:.2f} us, {:.3g} inferences/s, {:.3f} uJ/inference. Simulated in {:.0f} ms.\n",
+               run.report.cycles, static_cast<double>(run.report.cycles) / config.clock_mhz,
+               run.report.frames_per_s, run.report.energy_uj, seconds * 1e3);
+    fmt::print("Output: {} values, argmax {} (float model: argmax {}); max |fixed point - float| = {:.4g} "
+               "(largest output {:.4g}). Every layer equals the fixed-point reference bit for bit.\n",
+               out.size(), argmax(out), argmax(ref), max_error, max_ref);
+    if (!o.output.empty()) {
+      write_npy(o.output, Tensor{{static_cast<std::int64_t>(out.size())}, out});
+      fmt::print("wrote {}\n", o.output);
+    }
+    reports = run.report.layers;
+  }
+  if (!layers.standalone.empty()) {
+    std::vector<sim::LayerReport> standalone;
+    for (std::size_t i = 0; i < layers.standalone.size(); ++i) {
+      const CompressedLayer& layer = layers.standalone[i];
+      const std::vector<float> x = synthetic_activations(layer.cols, o.input_density, o.seed + 1 + i);
+      const sim::RunResult run = sim::simulate(layer, x, config);
+      sim::LayerReport r{.name = layer.name, .config = config, .rows = layer.rows, .cols = layer.cols,
+                         .stats = run.stats, .energy = sim::energy(run.stats, config),
+                         .output_matches_reference =
+                             run.output == sim::fixed_reference(layer, sim::quantize(x, format), format)};
+      if (!r.output_matches_reference) throw std::runtime_error("simulator output differs from the fixed-point reference");
+      standalone.push_back(std::move(r));
+    }
+    if (layers.chain.empty()) fmt::print("EIE, cycle-accurate: {}\n", describe(config));
+    fmt::print("Other compressed weights ({}), each one M x V on a synthetic input of density {} (seed {}+):\n",
+               fmt::format("{}", fmt::join(layers.standalone_ops, ", ")), o.input_density, o.seed + 1);
+    print_table(standalone);
+    reports.insert(reports.end(), standalone.begin(), standalone.end());
+  }
+  if (!o.json_file.empty()) {
+    nlohmann::json json{{"config", sim::to_json(config)}, {"model", o.model}, {"layers", nlohmann::json::array()}};
+    for (const auto& r : reports) json["layers"].push_back(sim::to_json(r));
+    write_atomically(o.json_file, json.dump(1) + "\n");
+    fmt::print("wrote {}\n", o.json_file);
+  }
+}
+
 void run(const SimOptions& o) {
   const sim::Config config = build_config(o);
+  if (!o.model.empty()) {
+    if (!o.suite.empty() || !o.layers.empty() || !o.sweep.empty()) {
+      throw Error("eie sim: give a model file or --suite/--layer/--sweep, not both");
+    }
+    return run_model(o, config);
+  }
+  if (!o.input.empty() || !o.output.empty()) throw Error("eie sim: --input and --output need a model file");
   const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   if (!o.suite.empty() && o.suite != "eie-paper") throw Error("--suite: unknown suite '" + o.suite + "' (known: eie-paper)");
-  if (o.suite.empty() && o.layers.empty()) throw Error("eie sim: give --suite eie-paper or --layer NAME");
+  if (o.suite.empty() && o.layers.empty()) throw Error("eie sim: give a model file (.eie), --suite eie-paper or --layer NAME");
   const std::vector<std::string> layers = o.suite.empty() ? o.layers : std::vector<std::string>{};
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -184,6 +294,13 @@ const CommandRegistration registration(50, [](CLI::App& root) {
   auto* cmd = root.add_subcommand("sim", "Cycle-accurate simulation of the EIE accelerator: the paper's "
                                          "benchmark layers, energy, area and design-space sweeps");
   auto o = std::make_shared<SimOptions>();
+  cmd->add_option("model", o->model, "A compressed model (.eie): its fully connected layers as one chain with "
+                                     "real activations flowing (ReLU between), other compressed weights alone");
+  cmd->add_option("--input", o->input, "The model's input (.npy, as many values as the first layer's inputs); "
+                                       "default: synthetic, see --input-density");
+  cmd->add_option("--input-density", o->input_density, "Share of non-zero values in a synthetic input (0..1)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--output", o->output, "Write the model's output (dequantized) to this .npy file");
   cmd->add_option("--suite", o->suite, "Run a benchmark suite: eie-paper (the nine layers of Table III and the "
                                        "AlexNet FC6-FC8 chain)");
   cmd->add_option("--layer", o->layers, "Run one of the paper's layers by name (Alex-6 ... NT-LSTM); repeatable");

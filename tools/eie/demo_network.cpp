@@ -60,7 +60,7 @@ const DemoSection section(60, "A whole compressed network on the CPU engine (Mod
   }
   fmt::print("  (medians of warm runs, {} thread{}, same process)\n", threads, threads == 1 ? "" : "s");
 #ifdef EIE_HAVE_TRAIN
-  const EieFile* trained = ctx.get<EieFile>("trained_lenet_eie");
+  const EieFile* trained = ctx.get<EieFile>("lenet_trained_eie");
   if (trained == nullptr) return;
   const ImageSet test = load_mnist_split(default_dataset_dir, "t10k").head(ctx.quick ? 1000 : 10000);
   const std::vector<int> engine = engine_predict(trained->model, test, ModelEngineOptions{.threads = threads});

@@ -60,7 +60,7 @@ const DemoSection section(30, "Deep Compression with retraining: LeNet-300-100 o
              100.0 * static_cast<double>(same) / n, test.count);
   if (static_cast<double>(same) < 0.999 * n) throw std::runtime_error("engine and libtorch disagree on > 0.1% of images");
   std::filesystem::remove(path);
-  ctx.put("trained_lenet_eie", loaded);  // the network section runs it through the CPU engine
+  ctx.put("lenet_trained_eie", loaded);
 });
 
 }  // namespace

@@ -30,6 +30,25 @@ struct SpmvArgs {
 
 using SpmvKernel = void (*)(const SpmvArgs&);
 
+// The sell16 layout of one row block (layer_plan.h), batch 1: for each slice of 16 rows,
+//   y[r] = sum over its layers of table[slot & 15] * x[16 * panel + (slot >> 4)] (masked lanes add nothing),
+// then bias and activation. One pass covers every column.
+struct SellArgs {
+  const std::uint32_t* layer_ptr = nullptr;
+  const std::uint8_t* slots = nullptr;
+  const std::uint16_t* masks = nullptr;
+  const std::uint16_t* panels = nullptr;
+  std::int64_t rows = 0;                   // of the block; the last slice may be partial
+  const float* table = nullptr;            // 16 floats, 64-byte aligned
+  const float* x = nullptr;                // the layer's input
+  std::uint16_t x_tail_mask = 0xffff;      // lanes of the last panel inside the input
+  float* y = nullptr;                      // the block's first row
+  const float* bias = nullptr;             // the block's first row's bias, or nullptr
+  Activation activation = Activation::none;
+};
+
+void spmv_sell16__avx512(const SellArgs& args);
+
 void spmv_csr16__scalar(const SpmvArgs& args);
 void spmv_csr16__avx2(const SpmvArgs& args);
 void spmv_csr16__avx512(const SpmvArgs& args);

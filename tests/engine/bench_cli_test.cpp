@@ -1,0 +1,70 @@
+// `eie bench` on the command line: the JSON the issue specifies, a model's layers, and bad options answered
+// with one line and exit status 1. Timings are never asserted (they belong to benchmarks), only their shape.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/run_eie.h"
+
+namespace eie::test {
+namespace {
+
+class BenchCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(EIE_BINARY_DIR) / ("bench_cli_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(BenchCli, suite_layer_to_json) {
+  const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1,3 --threads 1 --budget 0.01 --json " +
+                              file("b.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(file("b.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_TRUE(j["machine"].contains("cpu"));
+  ASSERT_EQ(j["results"].size(), 6u);  // 2 batches x 3 implementations
+  for (const auto& row : j["results"]) {
+    EXPECT_EQ(row["layer"], "NT-LSTM");
+    EXPECT_EQ(row["threads"], 1);
+    EXPECT_TRUE(row["impl"] == "eie" || row["impl"] == "dense" || row["impl"] == "csr") << row;
+    EXPECT_GT(row["median_us"].get<double>(), 0.0);
+    EXPECT_GE(row["p99_us"].get<double>(), row["median_us"].get<double>());
+  }
+  EXPECT_EQ(j["results"][0]["batch"], 1);
+  EXPECT_EQ(j["results"][3]["batch"], 3);
+}
+
+TEST_F(BenchCli, a_models_compressed_layers) {
+  const std::string model = file("mlp.eie");
+  ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/io/data/mlp_python.onnx -o " + model +
+                    " --density '*=0.5' --bits 4").status, 0);
+  const CliResult r = run_eie("bench " + model + " --batch 1 --threads 1 --budget 0.01 --input-density 0.5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("inputs synthetic, 50% non-zero"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\nw1 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\nw2 "), std::string::npos) << r.output;
+}
+
+TEST_F(BenchCli, bad_options) {
+  const auto expect = [&](const std::string& args, const std::string& fragment) {
+    const CliResult r = run_eie("bench " + args);
+    EXPECT_EQ(r.status, 1) << args << ": " << r.output;
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << args << ": " << r.output;
+  };
+  expect("", "give a model file (.eie) or --suite eie-paper");
+  expect("--suite imagenet", "'imagenet' is not a suite");
+  expect("--suite eie-paper --batch 0", "--batch: '0' is not an integer in 1..256");
+  expect("--suite eie-paper --layers Alex-9", "Alex-9");
+  expect(file("missing.eie"), "missing.eie");
+}
+
+}  // namespace
+}  // namespace eie::test
