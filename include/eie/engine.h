@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "eie/core.h"
+#include "eie/model.h"
 
 namespace eie {
 
@@ -96,6 +97,51 @@ class Engine {
   std::shared_ptr<const std::vector<LayerPlan>> plans_;
   std::unique_ptr<Scratch> scratch_;
   std::unique_ptr<Pool> pool_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Whole networks. ModelEngine plans a Model (eie/model.h) once for fixed input shapes: shapes inferred, every
+// tensor's buffer allocated, every node bound to a step. Matrix products with a constant weight (Gemm, MatMul
+// with a constant B, Conv via im2col, LSTM steps as one product over [x, h]) run through an Engine when the
+// weight is compressed and through OpenBLAS when it is dense; every other node runs its scalar operator
+// (src/model/ops/), the same code reference_run() uses. docs/network.md describes the plan.
+struct ModelEngineOptions {
+  int threads = 1;                          // for the compressed products (EngineOptions::threads)
+  KernelIsa kernel = KernelIsa::automatic;  // forced kernel for the compressed products
+};
+
+// How one node is executed.
+struct NodePlanInfo {
+  std::string node;
+  std::string op_type;
+  std::string path;  // "compressed <kernel>", "dense OpenBLAS", "scalar operator", "fused into <node>"
+};
+
+class ModelEngine {
+ public:
+  // Plans for `input_shapes` (one per graph input, in order). Throws Error naming the node or tensor for an
+  // unsupported operator or attribute, a graph input whose shape or type does not match the model, a shape
+  // that cannot be resolved, a node input that is neither computed nor a constant.
+  ModelEngine(const Model& model, const std::vector<Shape>& input_shapes, ModelEngineOptions options = {});
+  // Plans for the shapes the model declares (every dimension must be known).
+  explicit ModelEngine(const Model& model, ModelEngineOptions options = {});
+  ModelEngine(ModelEngine&&) noexcept;
+  ModelEngine& operator=(ModelEngine&&) noexcept;
+  ~ModelEngine();
+
+  const std::vector<Shape>& input_shapes() const;
+  const std::vector<Shape>& output_shapes() const;
+  std::vector<NodePlanInfo> plan_info() const;
+
+  // Runs the graph; inputs and outputs in graph order, each exactly as large as its planned shape (Error
+  // naming the tensor otherwise). Allocates nothing.
+  void run(const std::vector<std::span<const float>>& inputs, const std::vector<std::span<float>>& outputs);
+  // The same with tensors; checks each input's shape and returns the outputs (allocating them).
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+
+ private:
+  struct Plan;
+  std::unique_ptr<Plan> plan_;
 };
 
 // Yardsticks for the benchmarks. The core clock measured with a chain of dependent one-cycle adds (GHz), and

@@ -42,8 +42,20 @@ std::vector<std::uint8_t> serialize_safetensors(const std::map<std::string, Tens
 // --- ONNX: the whole graph, initializers as fp32 -------------------------------------------------------
 Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what);
 Model load_onnx(const std::string& path);
+// BatchNormalization nodes that follow a Conv or Gemm are folded into it (fold_batch_norm in eie/model.h).
 // The model as an ONNX ModelProto (opset 13, compressed weights decompressed to dense initializers).
 std::vector<std::uint8_t> serialize_onnx(const Model& model);
+
+// --- ONNX TensorProto (.pb, as in ONNX's test data): one tensor, converted to fp32 ---------------------------
+// `type`, when given, receives the stored element type in lower case ("float", "int64", ...).
+Tensor parse_tensor_proto(std::span<const std::uint8_t> bytes, const std::string& what, std::string* type = nullptr);
+Tensor read_tensor_proto(const std::string& path, std::string* type = nullptr);
+void write_tensor_proto(const std::string& path, const Tensor& tensor, const std::string& name = "");
+std::string onnx_type_name(int data_type);  // ONNX TensorProto data type in lower case, "float"
+
+// A tensor file by extension: .npy (type "float") or .pb; write_tensor writes fp32.
+Tensor read_tensor(const std::string& path, std::string* type = nullptr);
+void write_tensor(const std::string& path, const Tensor& tensor);
 
 // Any supported model file, by extension: .onnx, .safetensors, .npy (and .eie: the stored model).
 Model load_model(const std::string& path);

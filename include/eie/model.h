@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -54,10 +55,13 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
-// A graph input or output: a float tensor; a dimension of -1 is not known until run time.
+// A graph input or output; a dimension of -1 is not known until run time. `type` is the ONNX element type in
+// lower case ("float", "int64", ...): eie computes in fp32 and accepts the types fp32 holds (see
+// check_runnable_type).
 struct ValueInfo {
   std::string name;
   std::vector<std::int64_t> shape;
+  std::string type = "float";
   bool operator==(const ValueInfo&) const = default;
 };
 
@@ -120,5 +124,87 @@ struct Model {
 
   bool operator==(const Model&) const = default;
 };
+
+// ---------------------------------------------------------------------------------------------------------
+// Running a graph. Operators (src/model/ops/) compute in fp32 on row-major tensors whose first dimension is
+// usually the batch; each is created once per node (attributes parsed and checked then) and then infers its
+// output shapes and runs. These scalar operators are the reference every faster path (the engine's
+// ModelEngine) is tested against.
+using Shape = std::vector<std::int64_t>;
+
+class Operator {
+ public:
+  explicit Operator(const Node& node) : node_(node) {}
+  virtual ~Operator() = default;
+  const Node& node() const { return node_; }
+  // Output shapes from the input shapes (an omitted optional input has an empty shape and a null tensor).
+  // Throws Error naming the node when shapes do not fit the operator.
+  virtual std::vector<Shape> infer(const std::vector<Shape>& inputs) const = 0;
+  // Computes the outputs, which arrive shaped and sized as infer() said. Allocates nothing unless stated.
+  virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const = 0;
+  // "node 'name' (Op)": the prefix of every error about this node.
+  std::string where() const;
+
+ private:
+  Node node_;
+};
+
+// The operator for `node`; constants it needs at plan time (Reshape's shape, LSTM's weights) come from
+// `model`. Throws Error naming the operator and the node when the op type is not supported, and naming the
+// attribute and value when an attribute value is not supported.
+std::unique_ptr<Operator> make_operator(const Node& node, const Model& model);
+std::vector<std::string> supported_operators();  // ONNX op types, sorted
+
+// Throws Error unless `type` is an element type eie runs (held in fp32): float, double, float16, bfloat16,
+// int32, int64. `what` names the tensor in the message.
+void check_runnable_type(const std::string& type, const std::string& what);
+
+// The shape of every tensor of the graph (inputs, constants, node outputs) for the given graph input shapes,
+// which must agree with the shapes the model declares (a declared -1 takes any size). Throws Error naming the
+// node or tensor: an unsupported operator or attribute, a missing input shape, shapes that do not fit, a
+// shape that depends on run-time data.
+std::map<std::string, Shape> infer_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes);
+// The graph inputs' shapes when every dimension is declared; throws Error naming the input otherwise.
+std::map<std::string, Shape> declared_input_shapes(const Model& model);
+
+// Folds each BatchNormalization whose input comes only from a Conv or Gemm (transB = 1) with a dense constant
+// weight into that node's weight and bias, and removes it. Returns the number folded. Run by the importers
+// before compression, so the compressed weights are the folded ones.
+int fold_batch_norm(Model& model);
+
+// Runs the whole graph with the scalar operators (compressed weights decompressed); `inputs` in graph input
+// order, the result in graph output order. Slow and simple: the checker for the engine.
+std::vector<Tensor> reference_run(const Model& model, const std::vector<Tensor>& inputs);
+
+// ---------------------------------------------------------------------------------------------------------
+// Pieces of the operators the engine reuses around its compressed matrix products.
+
+// Conv's resolved geometry for 1-D and 2-D convolutions (a 1-D one is 2-D with height 1).
+struct ConvGeometry {
+  std::int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
+  std::int64_t in_h = 1, in_w = 0, kernel_h = 1, kernel_w = 0, out_h = 1, out_w = 0;
+  std::int64_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_top = 0, pad_left = 0;
+  std::int64_t patch_size() const { return in_channels / group * kernel_h * kernel_w; }  // im2col columns
+  std::int64_t positions() const { return out_h * out_w; }
+};
+// Throws Error naming the node for unsupported attributes (3-D and higher, bad auto_pad) or shapes that do
+// not fit.
+ConvGeometry conv_geometry(const Node& node, const Shape& x, const Shape& w);
+// Patches of image `n`, group `g`: positions() rows of patch_size() values (zeros where padding).
+void im2col(const ConvGeometry& geometry, const float* x, std::int64_t n, std::int64_t g, float* patches);
+
+// LSTM's attributes as ONNX defines them (gates i, o, f, c; activations sigmoid, tanh, tanh).
+struct LstmAttributes {
+  std::int64_t hidden = 0;
+  int directions = 1;
+  bool reverse = false;     // direction == "reverse"
+  bool batch_first = false;  // layout == 1
+  float clip = 0.0f;         // 0: no clip
+};
+LstmAttributes lstm_attributes(const Node& node);
+// One step's cell update for one sequence, from the pre-activations `gates` (4 * hidden: W x + R h + Wb + Rb
+// in ONNX's i, o, f, c order), the peepholes (3 * hidden or null) and the cell state, which it updates; writes
+// the new hidden state to `h`.
+void lstm_cell(const LstmAttributes& attributes, const float* gates, const float* peepholes, float* c, float* h);
 
 }  // namespace eie

@@ -140,7 +140,9 @@ void Reader::read_graph(const json& model, Model& out) const {
   for (const char* key : {"inputs", "outputs"}) {
     for (const json& v : array(model, key, "model")) {
       const std::string place = fmt::format("model {}", key);
-      (key[0] == 'i' ? out.inputs : out.outputs).push_back({string(v, "name", place), shape(v, place)});
+      ValueInfo info{string(v, "name", place), shape(v, place)};
+      if (v.contains("type")) info.type = string(v, "type", place);
+      (key[0] == 'i' ? out.inputs : out.outputs).push_back(std::move(info));
     }
   }
   for (const json& n : array(model, "nodes", "model")) {

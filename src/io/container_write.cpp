@@ -109,7 +109,10 @@ json stream_json(std::size_t section, const HuffmanStream& s) {
 
 json value_infos(const std::vector<ValueInfo>& values) {
   json out = json::array();
-  for (const ValueInfo& v : values) out.push_back({{"name", v.name}, {"shape", v.shape}});
+  for (const ValueInfo& v : values) {
+    out.push_back({{"name", v.name}, {"shape", v.shape}});
+    if (v.type != "float") out.back()["type"] = v.type;  // absent means float (files written before types)
+  }
   return out;
 }
 

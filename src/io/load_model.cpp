@@ -15,4 +15,21 @@ Model load_model(const std::string& path) {
   throw Error(fmt::format("{}: unknown model file type '{}' (expected .onnx, .safetensors, .npy or .eie)", path, ext));
 }
 
+Tensor read_tensor(const std::string& path, std::string* type) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".npy") {
+    if (type) *type = "float";
+    return read_npy(path);
+  }
+  if (ext == ".pb") return read_tensor_proto(path, type);
+  throw Error(fmt::format("{}: unknown tensor file type '{}' (expected .npy or .pb)", path, ext));
+}
+
+void write_tensor(const std::string& path, const Tensor& tensor) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".npy") return write_npy(path, tensor);
+  if (ext == ".pb") return write_tensor_proto(path, tensor);
+  throw Error(fmt::format("{}: unknown tensor file type '{}' (expected .npy or .pb)", path, ext));
+}
+
 }  // namespace eie

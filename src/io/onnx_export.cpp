@@ -1,5 +1,7 @@
 // ONNX export of a Model (opset 13, fp32 raw_data initializers; compressed weights decompressed), so that models
 // built in eie (the demo's, the tests') can be written and imported back through the same path as a user's.
+#include <cctype>
+
 #include <fmt/core.h>
 #include <onnx/onnx_pb.h>
 
@@ -18,7 +20,11 @@ void fill_tensor(onnx::TensorProto& proto, const std::string& name, const Tensor
 void fill_value_info(onnx::ValueInfoProto& proto, const ValueInfo& v) {
   proto.set_name(v.name);
   auto* tensor = proto.mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  std::string upper = v.type;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  onnx::TensorProto::DataType type = onnx::TensorProto::FLOAT;
+  if (!onnx::TensorProto::DataType_Parse(upper, &type)) type = onnx::TensorProto::FLOAT;
+  tensor->set_elem_type(type);
   auto* shape = tensor->mutable_shape();
   for (const std::int64_t d : v.shape) {
     if (d >= 0) shape->add_dim()->set_dim_value(d);
@@ -75,6 +81,13 @@ std::vector<std::uint8_t> serialize_onnx(const Model& model) {
   std::string bytes;
   if (!proto.SerializeToString(&bytes)) throw Error(fmt::format("model '{}': ONNX serialisation failed", model.name));
   return {bytes.begin(), bytes.end()};
+}
+
+void write_tensor_proto(const std::string& path, const Tensor& tensor, const std::string& name) {
+  onnx::TensorProto proto;
+  fill_tensor(proto, name, tensor);
+  const std::string bytes = proto.SerializeAsString();
+  write_file_atomic(path, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace eie

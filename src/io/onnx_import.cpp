@@ -2,6 +2,7 @@
 // and every initializer converted to fp32. Constant nodes become initializers. Integer initializers (Reshape
 // shapes, ...) are converted to float and must be exact (|v| <= 2^24). Weights of Gemm, MatMul, Conv and LSTM
 // are then found by Model::weight_slots().
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -134,8 +135,22 @@ Attribute convert_attribute(const onnx::AttributeProto& a, const Context& ctx, c
   }
 }
 
+}  // namespace
+
+std::string onnx_type_name(int data_type) {
+  std::string name = onnx::TensorProto::DataType_IsValid(data_type)
+                         ? onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(data_type))
+                         : fmt::format("type {}", data_type);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+namespace {
+
 ValueInfo convert_value_info(const onnx::ValueInfoProto& v) {
   ValueInfo info{.name = v.name(), .shape = {}};
+  if (v.type().has_tensor_type()) info.type = onnx_type_name(v.type().tensor_type().elem_type());
+  else info.type = v.type().has_sequence_type() ? "sequence" : v.type().has_optional_type() ? "optional" : "float";
   if (v.type().has_tensor_type() && v.type().tensor_type().has_shape()) {
     for (const auto& d : v.type().tensor_type().shape().dim()) {
       info.shape.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value() : -1);
@@ -217,6 +232,7 @@ Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what) {
   for (const onnx::ValueInfoProto& v : graph.output()) model.outputs.push_back(convert_value_info(v));
   try {
     model.validate();
+    fold_batch_norm(model);
   } catch (const Error& e) {
     throw Error(fmt::format("{}: {}", what, e.what()));
   }
@@ -224,5 +240,19 @@ Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what) {
 }
 
 Model load_onnx(const std::string& path) { return parse_onnx(read_file(path), path); }
+
+Tensor parse_tensor_proto(std::span<const std::uint8_t> bytes, const std::string& what, std::string* type) {
+  onnx::TensorProto proto;
+  if (bytes.size() > static_cast<std::size_t>(INT32_MAX) ||
+      !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !proto.has_data_type() ||
+      proto.data_type() == onnx::TensorProto::UNDEFINED) {
+    throw Error(fmt::format("{}: not an ONNX TensorProto (protobuf parse failed or no data type)", what));
+  }
+  const Context ctx{what};
+  if (type) *type = onnx_type_name(proto.data_type());
+  return convert_tensor(proto, ctx, proto.name().empty() ? "tensor" : fmt::format("tensor '{}'", proto.name()));
+}
+
+Tensor read_tensor_proto(const std::string& path, std::string* type) { return parse_tensor_proto(read_file(path), path, type); }
 
 }  // namespace eie

@@ -1,6 +1,8 @@
 // `eie eval FILE.eie --data DIR`: top-1 accuracy of a model from `eie train` on the test set, computed by the
-// scalar reference path (core's reference_spmv over the compressed layers), and with --check-torch the share
-// of images on which libtorch's evaluation of the same weights predicts the same class.
+// CPU engine running the whole network (ModelEngine: compressed products through the engine's kernels), or
+// with --reference by the scalar reference path (core's reference_spmv, double accumulation). --check-reference
+// and --check-torch report the share of images on which the other path (libtorch: the decompressed weights)
+// predicts the same class.
 #ifdef EIE_HAVE_TRAIN
 #include <chrono>
 
@@ -9,6 +11,7 @@
 
 #include "command.h"
 #include "eie/train.h"
+#include "network_predict.h"
 
 namespace eie::cli {
 namespace {
@@ -18,33 +21,49 @@ struct EvalArgs {
   std::string data = default_dataset_dir;
   std::int64_t limit = 0;
   bool check_torch = false;
+  bool reference = false;
+  bool check_reference = false;
+  int threads = 1;
   bool json = false;
 };
+
+double agreement(const std::vector<int>& a, const std::vector<int>& b) {
+  std::int64_t same = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  return 100.0 * static_cast<double>(same) / static_cast<double>(a.size());
+}
 
 void run(const EvalArgs& args) {
   const EieFile file = load_eie(args.file);
   ImageSet test = load_mnist_split(args.data, "t10k");
   if (args.limit > 0) test = test.head(args.limit);
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<int> predicted = train::reference_predict(file.model, test);
+  const ModelEngineOptions engine_options{.threads = args.threads};
+  const std::vector<int> predicted = args.reference ? train::reference_predict(file.model, test)
+                                                    : engine_predict(file.model, test, engine_options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::int64_t correct = 0;
   for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == test.labels[i];
   const double accuracy = 100.0 * static_cast<double>(correct) / static_cast<double>(test.count);
   nlohmann::json out = {{"file", args.file}, {"images", test.count}, {"top1_accuracy_percent", accuracy},
-                        {"top1_error_percent", 100.0 - accuracy}, {"seconds", seconds}, {"path", "reference_spmv"}};
-  if (args.check_torch) {
-    const std::vector<int> torch_predicted = train::torch_predict(file.model, test);
-    std::int64_t same = 0;
-    for (std::size_t i = 0; i < predicted.size(); ++i) same += predicted[i] == torch_predicted[i];
-    out["agreement_with_libtorch_percent"] = 100.0 * static_cast<double>(same) / static_cast<double>(test.count);
+                        {"top1_error_percent", 100.0 - accuracy}, {"seconds", seconds}, {"path", args.reference ? "reference_spmv" : "engine"}};
+  if (args.check_torch) out["agreement_with_libtorch_percent"] = agreement(predicted, train::torch_predict(file.model, test));
+  if (args.check_reference) {
+    out["agreement_with_reference_percent"] =
+        agreement(predicted, args.reference ? engine_predict(file.model, test, engine_options)
+                                            : train::reference_predict(file.model, test));
   }
   if (args.json) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  fmt::print("{}: top-1 accuracy {:.2f}% (error {:.2f}%) on {} test images, scalar reference path, {:.1f} s\n",
-             args.file, accuracy, 100.0 - accuracy, test.count, seconds);
+  fmt::print("{}: top-1 accuracy {:.2f}% (error {:.2f}%) on {} test images, {}, {:.2f} s\n", args.file, accuracy,
+             100.0 - accuracy, test.count, args.reference ? "scalar reference path" : "CPU engine (whole network)",
+             seconds);
+  if (args.check_reference) {
+    fmt::print("agreement with the {}: {:.2f}% of the images\n", args.reference ? "CPU engine" : "scalar reference path",
+               out["agreement_with_reference_percent"].get<double>());
+  }
   if (args.check_torch) {
     fmt::print("agreement with libtorch on the same weights: {:.2f}% of the images\n",
                out["agreement_with_libtorch_percent"].get<double>());
@@ -58,6 +77,10 @@ const CommandRegistration registration(61, [](CLI::App& root) {
   cmd->add_option("--data", args->data, "Directory with the MNIST-format test files")->capture_default_str();
   cmd->add_option("--limit", args->limit, "Evaluate only the first N test images");
   cmd->add_flag("--check-torch", args->check_torch, "Also evaluate with libtorch and report the agreement");
+  cmd->add_flag("--reference", args->reference, "Evaluate with the scalar reference path instead of the CPU engine");
+  cmd->add_flag("--check-reference", args->check_reference,
+                "Also evaluate with the other path (engine or reference) and report the agreement");
+  cmd->add_option("--threads", args->threads, "Threads for the engine's compressed products")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([args] { run(*args); });
 });

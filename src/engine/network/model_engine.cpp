@@ -1,0 +1,156 @@
+// ModelEngine: plan a whole network once, run it many times. Planning infers every tensor's shape, allocates
+// one buffer per tensor (constants copied in once), and binds each node to a step: a matrix product through
+// the compressed kernels or OpenBLAS for the weighted nodes, the scalar operator for the rest. run() copies the
+// inputs in, runs the steps in graph order and copies the outputs out; nothing is allocated.
+#include <fmt/core.h>
+
+#include "eie/engine.h"
+#include "engine/network/step.h"
+
+namespace eie {
+namespace {
+
+class OperatorStep final : public network::Step {
+ public:
+  OperatorStep(std::unique_ptr<Operator> op, std::vector<const Tensor*> in, std::vector<Tensor*> out)
+      : op_(std::move(op)), in_(std::move(in)), out_(std::move(out)) {}
+  void run() override { op_->run(in_, out_); }
+  std::string path() const override { return "scalar operator"; }
+
+ private:
+  std::unique_ptr<Operator> op_;
+  std::vector<const Tensor*> in_;
+  std::vector<Tensor*> out_;
+};
+
+}  // namespace
+
+struct ModelEngine::Plan {
+  std::map<std::string, std::unique_ptr<Tensor>> values;
+  std::vector<Tensor*> inputs, outputs;
+  std::vector<std::string> input_names, output_names;
+  std::vector<Shape> input_shapes, output_shapes;
+  std::vector<std::unique_ptr<network::Step>> steps;
+  std::vector<NodePlanInfo> info;
+};
+
+ModelEngine::ModelEngine(const Model& model, ModelEngineOptions options)
+    : ModelEngine(model, [&] {
+        const std::map<std::string, Shape> declared = declared_input_shapes(model);
+        std::vector<Shape> shapes;
+        for (const ValueInfo& input : model.inputs) shapes.push_back(declared.at(input.name));
+        return shapes;
+      }(), options) {}
+
+ModelEngine::ModelEngine(const Model& model, const std::vector<Shape>& input_shapes, ModelEngineOptions options)
+    : plan_(std::make_unique<Plan>()) {
+  Plan& plan = *plan_;
+  if (input_shapes.size() != model.inputs.size()) {
+    throw Error(fmt::format("model '{}' has {} graph inputs, {} shapes given", model.name, model.inputs.size(),
+                            input_shapes.size()));
+  }
+  std::map<std::string, Shape> given;
+  for (std::size_t i = 0; i < model.inputs.size(); ++i) {
+    check_runnable_type(model.inputs[i].type, fmt::format("graph input '{}'", model.inputs[i].name));
+    given[model.inputs[i].name] = input_shapes[i];
+  }
+  const std::map<std::string, Shape> shapes = infer_shapes(model, given);
+  const auto value = [&](const std::string& name) -> Tensor* {
+    auto& slot = plan.values[name];
+    if (!slot) {
+      slot = std::make_unique<Tensor>();
+      if (std::optional<Tensor> constant = model.constant(name)) {
+        *slot = std::move(*constant);
+      } else {
+        slot->shape = shapes.at(name);
+        slot->data.assign(static_cast<std::size_t>(slot->numel()), 0.0f);
+      }
+    }
+    return slot.get();
+  };
+  for (const ValueInfo& input : model.inputs) {
+    plan.inputs.push_back(value(input.name));
+    plan.input_names.push_back(input.name);
+    plan.input_shapes.push_back(shapes.at(input.name));
+  }
+  const network::StepContext context{model, options, value};
+  for (const Node& node : model.nodes) {
+    std::unique_ptr<Operator> op = make_operator(node, model);  // checks the attributes
+    std::vector<const Tensor*> in;
+    std::vector<Tensor*> out;
+    for (const std::string& name : node.inputs) in.push_back(name.empty() ? nullptr : value(name));
+    for (const std::string& name : node.outputs) out.push_back(name.empty() ? nullptr : value(name));
+    std::unique_ptr<network::Step> step;
+    if (node.op_type == "Gemm") step = network::make_gemm_step(node, context);
+    else if (node.op_type == "MatMul") step = network::make_matmul_step(node, context);
+    else if (node.op_type == "Conv") step = network::make_conv_step(node, context);
+    else if (node.op_type == "LSTM") step = network::make_lstm_step(node, context);
+    if (!step) step = std::make_unique<OperatorStep>(std::move(op), std::move(in), std::move(out));
+    plan.info.push_back({node.name, node.op_type, step->path()});
+    plan.steps.push_back(std::move(step));
+  }
+  for (const ValueInfo& output : model.outputs) {
+    plan.outputs.push_back(value(output.name));
+    plan.output_names.push_back(output.name);
+    plan.output_shapes.push_back(plan.outputs.back()->shape);
+  }
+}
+
+ModelEngine::ModelEngine(ModelEngine&&) noexcept = default;
+ModelEngine& ModelEngine::operator=(ModelEngine&&) noexcept = default;
+ModelEngine::~ModelEngine() = default;
+
+const std::vector<Shape>& ModelEngine::input_shapes() const { return plan_->input_shapes; }
+const std::vector<Shape>& ModelEngine::output_shapes() const { return plan_->output_shapes; }
+std::vector<NodePlanInfo> ModelEngine::plan_info() const { return plan_->info; }
+
+void ModelEngine::run(const std::vector<std::span<const float>>& inputs, const std::vector<std::span<float>>& outputs) {
+  Plan& plan = *plan_;
+  if (inputs.size() != plan.inputs.size() || outputs.size() != plan.outputs.size()) {
+    throw Error(fmt::format("model engine: {} inputs and {} outputs given, the model has {} and {}", inputs.size(),
+                            outputs.size(), plan.inputs.size(), plan.outputs.size()));
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].size() != plan.inputs[i]->data.size()) {
+      throw Error(fmt::format("graph input '{}': {} values given, shape {} needs {}", plan.input_names[i],
+                              inputs[i].size(), shape_string(plan.input_shapes[i]), plan.inputs[i]->data.size()));
+    }
+    std::copy(inputs[i].begin(), inputs[i].end(), plan.inputs[i]->data.begin());
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i].size() != plan.outputs[i]->data.size()) {
+      throw Error(fmt::format("graph output '{}': room for {} values given, shape {} needs {}", plan.output_names[i],
+                              outputs[i].size(), shape_string(plan.output_shapes[i]), plan.outputs[i]->data.size()));
+    }
+  }
+  for (const auto& step : plan.steps) step->run();
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    std::copy(plan.outputs[i]->data.begin(), plan.outputs[i]->data.end(), outputs[i].begin());
+  }
+}
+
+std::vector<Tensor> ModelEngine::run(const std::vector<Tensor>& inputs) {
+  Plan& plan = *plan_;
+  if (inputs.size() != plan.inputs.size()) {
+    throw Error(fmt::format("model engine: {} inputs given, the model has {}", inputs.size(), plan.inputs.size()));
+  }
+  std::vector<std::span<const float>> in;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].shape != plan.input_shapes[i]) {
+      throw Error(fmt::format("graph input '{}' has shape {}, the engine was planned for {}", plan.input_names[i],
+                              shape_string(inputs[i].shape), shape_string(plan.input_shapes[i])));
+    }
+    in.emplace_back(inputs[i].data);
+  }
+  std::vector<Tensor> result(plan.outputs.size());
+  std::vector<std::span<float>> out;
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    result[i].shape = plan.output_shapes[i];
+    result[i].data.resize(plan.outputs[i]->data.size());
+    out.emplace_back(result[i].data);
+  }
+  run(in, out);
+  return result;
+}
+
+}  // namespace eie

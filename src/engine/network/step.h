@@ -1,0 +1,42 @@
+// A planned node: its buffers bound, its weights planned; run() computes its outputs. The matrix nodes with a
+// constant weight get the steps here; make_*_step returns null when a node does not qualify (a run-time
+// weight, an unusual layout), and the node then runs its scalar operator.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/network/matrix_product.h"
+
+namespace eie::network {
+
+class Step {
+ public:
+  virtual ~Step() = default;
+  virtual void run() = 0;
+  virtual std::string path() const = 0;
+};
+
+struct StepContext {
+  const Model& model;
+  const ModelEngineOptions& options;
+  std::function<Tensor*(const std::string&)> value;  // the planned buffer of a tensor (constants filled)
+  bool is_constant(const std::string& name) const {
+    return model.initializers.count(name) > 0 || model.compressed.count(name) > 0;
+  }
+};
+
+// The product for constant weight `name` used as an n x k matrix stored in `layout` (rows [row_begin,
+// row_begin + n) of it), with `bias`. Compressed when the model stores the weight compressed with this view.
+MatrixProduct make_product(const StepContext& context, const std::string& name, WeightLayout layout,
+                           std::int64_t row_begin, std::int64_t n, std::int64_t k, std::vector<float> bias,
+                           std::int64_t max_rows);
+
+std::unique_ptr<Step> make_gemm_step(const Node& node, const StepContext& context);
+std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& context);
+std::unique_ptr<Step> make_conv_step(const Node& node, const StepContext& context);
+std::unique_ptr<Step> make_lstm_step(const Node& node, const StepContext& context);
+
+}  // namespace eie::network

@@ -1,0 +1,94 @@
+// The scalar operators and shape inference on hand-computed cases and edge cases (ONNX's node tests, run in
+// tests/engine/onnx_conformance_test.cpp, cover the breadth): what each computes, and the errors that name the
+// node, the attribute and the value.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/test_util.h"
+#include "eie/model.h"
+
+namespace eie {
+namespace {
+
+Model single(const std::string& op, std::vector<ValueInfo> inputs, std::map<std::string, Attribute> attributes = {},
+             std::map<std::string, Tensor> constants = {}, std::vector<std::string> extra_inputs = {}) {
+  Model m;
+  m.inputs = std::move(inputs);
+  m.outputs = {{"y", {}}};
+  m.initializers = std::move(constants);
+  std::vector<std::string> in;
+  for (const ValueInfo& v : m.inputs) in.push_back(v.name);
+  in.insert(in.end(), extra_inputs.begin(), extra_inputs.end());
+  m.nodes = {Node{op, "n", in, {"y"}, std::move(attributes)}};
+  return m;
+}
+
+TEST(Operators, conv_one_by_one_with_stride_and_padding_by_hand) {
+  // x = [[1, 2], [3, 4]], w = 2, bias 1, pads 1, stride 2: positions (-1,-1), (-1,1), (1,-1), (1,1).
+  Model m = single("Conv", {{"x", {1, 1, 2, 2}}},
+                   {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}, {"strides", std::vector<std::int64_t>{2, 2}}},
+                   {{"w", Tensor{{1, 1, 1, 1}, {2.0f}}}, {"b", Tensor{{1}, {1.0f}}}}, {"w", "b"});
+  const Tensor y = reference_run(m, {Tensor{{1, 1, 2, 2}, {1, 2, 3, 4}}})[0];
+  EXPECT_EQ(y.shape, (Shape{1, 1, 2, 2}));
+  EXPECT_EQ(y.data, (std::vector<float>{1, 1, 1, 9}));
+}
+
+TEST(Operators, average_pool_count_include_pad) {
+  const std::map<std::string, Attribute> base = {{"kernel_shape", std::vector<std::int64_t>{2}},
+                                                 {"pads", std::vector<std::int64_t>{1, 0}}};
+  Model m = single("AveragePool", {{"x", {1, 1, 2}}}, base);
+  EXPECT_EQ(reference_run(m, {Tensor{{1, 1, 2}, {2, 4}}})[0].data, (std::vector<float>{2, 3}));
+  m.nodes[0].attributes["count_include_pad"] = std::int64_t{1};
+  EXPECT_EQ(reference_run(m, {Tensor{{1, 1, 2}, {2, 4}}})[0].data, (std::vector<float>{1, 3}));
+}
+
+TEST(Operators, softmax_rows_sum_to_one_and_log_softmax_is_its_log) {
+  Rng rng(test::seed());
+  Tensor x{{3, 5}, {}};
+  for (int i = 0; i < 15; ++i) x.data.push_back(static_cast<float>(rng.normal() * 10));
+  const Tensor s = reference_run(single("Softmax", {{"x", {3, 5}}}), {x})[0];
+  const Tensor l = reference_run(single("LogSoftmax", {{"x", {3, 5}}}), {x})[0];
+  for (int r = 0; r < 3; ++r) {
+    double sum = 0;
+    for (int c = 0; c < 5; ++c) {
+      sum += s.data[static_cast<std::size_t>(r * 5 + c)];
+      EXPECT_NEAR(std::log(s.data[static_cast<std::size_t>(r * 5 + c)]), l.data[static_cast<std::size_t>(r * 5 + c)], 1e-4);
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-6);
+  }
+}
+
+TEST(Operators, broadcasting_add_of_a_column_and_a_row) {
+  const Tensor y = reference_run(single("Add", {{"a", {2, 1}}, {"b", {3}}}), {Tensor{{2, 1}, {10, 20}}, Tensor{{3}, {1, 2, 3}}})[0];
+  EXPECT_EQ(y.shape, (Shape{2, 3}));
+  EXPECT_EQ(y.data, (std::vector<float>{11, 12, 13, 21, 22, 23}));
+}
+
+TEST(Operators, empty_tensors_flow_through) {
+  const Tensor y = reference_run(single("Relu", {{"x", {0, 4}}}), {Tensor{{0, 4}, {}}})[0];
+  EXPECT_EQ(y.shape, (Shape{0, 4}));
+  EXPECT_TRUE(y.data.empty());
+}
+
+TEST(ShapeInference, every_tensor_gets_its_shape) {
+  Model m = single("Flatten", {{"x", {-1, 3, 4}}}, {{"axis", std::int64_t{-1}}});
+  const auto shapes = infer_shapes(m, {{"x", {5, 3, 4}}});
+  EXPECT_EQ(shapes.at("y"), (Shape{15, 4}));
+}
+
+TEST(ShapeInference, errors_name_the_node_and_the_value) {
+  test::expect_error([] { infer_shapes(single("Gelu", {{"x", {2}}}), {{"x", {2}}}); }, {"node 'n'", "operator Gelu is not supported"});
+  test::expect_error([] { infer_shapes(single("MaxPool", {{"x", {1, 1, 4, 4}}}, {{"kernel_shape", std::vector<std::int64_t>{2, 2}}, {"storage_order", std::int64_t{1}}}), {{"x", {1, 1, 4, 4}}}); },
+                     {"node 'n' (MaxPool)", "storage_order = 1"});
+  test::expect_error([] { infer_shapes(single("Concat", {{"a", {2, 3}}, {"b", {2, 4}}}, {{"axis", std::int64_t{0}}}), {{"a", {2, 3}}, {"b", {2, 4}}}); },
+                     {"node 'n' (Concat)", "[2, 4]"});
+  test::expect_error([] { infer_shapes(single("Softmax", {{"x", {2, 3}}}, {{"axis", std::int64_t{2}}}), {{"x", {2, 3}}}); },
+                     {"node 'n' (Softmax)", "axis 2"});
+  test::expect_error([] { infer_shapes(single("Relu", {{"x", {2, 3}}}), {}); }, {"graph input 'x'", "no shape"});
+  test::expect_error([] { declared_input_shapes(single("Relu", {{"x", {-1, 3}}})); }, {"graph input 'x'", "dynamic shape [-1, 3]"});
+  test::expect_error([] { check_runnable_type("uint8", "graph input 'x'"); }, {"graph input 'x'", "uint8"});
+}
+
+}  // namespace
+}  // namespace eie

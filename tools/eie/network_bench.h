@@ -1,0 +1,36 @@
+// Whole-network timing: a compressed model run by ModelEngine (compressed products through the engine's
+// kernels) against the same network with every weight decompressed, run layer by layer with dense OpenBLAS
+// (the same ModelEngine, whose dense path is sgemm), in the same process, timed the same way (layer_bench's
+// time_runs: warm caches, medians). Used by the demo's network section and meant for `eie bench MODEL.eie
+// --network` (hook: print network_bench_json(load_model(path), {1, 64}, threads, kernel, budget)).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eie/engine.h"
+#include "eie/model.h"
+#include "layer_bench.h"
+
+namespace eie::cli {
+
+struct NetworkComparison {
+  std::int64_t batch = 1;
+  int threads = 1;
+  Timing eie, dense;
+  double max_error = 0.0;  // eie vs dense, max |a - b| / max(1, |b|) over all outputs
+};
+
+// The model with every compressed weight replaced by its decompressed dense tensor.
+Model decompressed(const Model& model);
+
+// Times the model at each batch size (dimension 0 of every graph input; seeded inputs in [0, 1)). Throws Error
+// when the model has no compressed weight or its inputs cannot take a batch dimension.
+std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
+                                               int threads, KernelIsa kernel, double budget_seconds);
+nlohmann::json network_bench_json(const Model& model, const std::vector<std::int64_t>& batches, int threads,
+                                  KernelIsa kernel, double budget_seconds);
+
+}  // namespace eie::cli
