@@ -45,6 +45,8 @@ TEST_F(BenchCli, a_models_compressed_layers) {
   EXPECT_NE(r.output.find("inputs synthetic, 50% non-zero"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\nw1 "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\nw2 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Whole network"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("batch   1, 1 thread : eie"), std::string::npos) << r.output;
 }
 
 TEST_F(BenchCli, bad_options) {

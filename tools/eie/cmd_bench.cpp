@@ -1,6 +1,7 @@
 // `eie bench --suite eie-paper`: the nine layers of the EIE paper's Table III on this machine, eie vs dense
 // OpenBLAS vs Eigen CSR, measured in one process, printed like the paper's Table IV and written as JSON.
-// `eie bench MODEL.eie` does the same for every compressed weight of a model, as an M x V on a synthetic input.
+// `eie bench MODEL.eie` does the same for every compressed weight of a model, as an M x V on a synthetic input,
+// then times the whole network against its decompressed self run with dense OpenBLAS.
 #include <unistd.h>
 
 #include <cblas.h>
@@ -24,6 +25,7 @@
 #include "eie/engine.h"
 #include "eie/io.h"
 #include "layer_bench.h"
+#include "network_bench.h"
 
 namespace eie::cli {
 namespace {
@@ -217,6 +219,22 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       fmt::print("{:<8} geometric mean speedup: {:.1f}x over dense, {:.1f}x over CSR; eie faster than dense on every "
                  "layer: {}; than CSR: {}\n", "", geomean(s.vs_dense), geomean(s.vs_csr),
                  s.all_beat_dense ? "yes" : "no", s.all_beat_csr ? "yes" : "no");
+    }
+  }
+  if (!o.model.empty()) {
+    // The whole network against the same network decompressed, run layer by layer with dense OpenBLAS.
+    const Model model = load_eie(o.model).model;
+    doc["network"] = nlohmann::json::array();
+    fmt::print("\nWhole network (ModelEngine; dense = every weight decompressed, OpenBLAS layer by layer):\n");
+    for (std::int64_t t : threads) {
+      for (const NetworkComparison& c : compare_network(model, batches, static_cast<int>(t), kernel, o.budget)) {
+        fmt::print("  batch {:>3}, {} thread{}: eie {:10.1f} us (p99 {:.1f}) | dense {:10.1f} us | {:.1f}x | max "
+                   "difference {:.1e}\n", c.batch, t, t == 1 ? " " : "s", c.eie.median_us, c.eie.p99_us,
+                   c.dense.median_us, c.dense.median_us / c.eie.median_us, c.max_error);
+        doc["network"].push_back({{"batch", c.batch}, {"threads", t}, {"eie_median_us", c.eie.median_us},
+                                  {"eie_p99_us", c.eie.p99_us}, {"dense_median_us", c.dense.median_us},
+                                  {"max_relative_difference", c.max_error}});
+      }
     }
   }
   fmt::print("\nColumns: entries = stored weights; act% = non-zero inputs; xdense/xCSR = speedup of eie's median;\n"
