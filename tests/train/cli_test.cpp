@@ -1,34 +1,18 @@
 // `eie train` / `eie eval` on bad input: exit status 1, one line naming the problem, no output file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
-
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include "common/run_eie.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status = -1;
-  std::string output;
-};
-
-Outcome run_eie(const std::string& args) {
-  const std::string eie = std::string(EIE_BINARY_DIR) + "/tools/eie/eie";
-  Outcome o;
-  FILE* pipe = popen((eie + " " + args + " 2>&1").c_str(), "r");
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) o.output += buf;
-  const int raw = pclose(pipe);
-  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return o;
-}
+using eie::test::run_eie;
 
 class TrainCli : public ::testing::Test {
  protected:
@@ -39,7 +23,7 @@ class TrainCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove(out_); }
   void expect_failure(const std::string& args, const std::string& fragment) {
-    const Outcome o = run_eie(args);
+    const eie::test::CliResult o = run_eie(args);
     EXPECT_EQ(o.status, 1) << o.output;
     EXPECT_NE(o.output.find(fragment), std::string::npos) << o.output;
     EXPECT_EQ(std::count(o.output.begin(), o.output.end(), '\n'), 1) << o.output;
