@@ -1,6 +1,7 @@
 // Gemm and MatMul with a constant weight: one matrix product over the rows of A; Gemm's C is the product's bias
 // when it is a constant vector and alpha = beta = 1, and a broadcast epilogue otherwise.
 #include "engine/network/step.h"
+#include "model/ops/ops.h"
 
 #include <cblas.h>
 
@@ -78,16 +79,7 @@ class RuntimeMatMulStep final : public Step {
     n_ = bs.back();
     const Shape a_batch(as.begin(), as.end() - 2), b_batch(bs.begin(), bs.end() - 2);
     const Shape batch(y->shape.begin(), y->shape.end() - 2);
-    const std::vector<std::int64_t> sa = strides(a_batch, batch), sb = strides(b_batch, batch);
-    const std::int64_t count = shape_numel(batch);
-    for (std::int64_t t = 0; t < count; ++t) {
-      std::int64_t ia = 0, ib = 0, rest = t;
-      for (std::size_t d = batch.size(); d-- > 0;) {
-        const std::int64_t i = rest % batch[d];
-        rest /= batch[d];
-        ia += i * sa[d];
-        ib += i * sb[d];
-      }
+    for (const auto& [ia, ib] : ops::matmul_batch_pairs(a_batch, b_batch, batch)) {
       offsets_.push_back({ia * m_ * k_, ib * k_ * n_});
     }
   }
@@ -102,17 +94,6 @@ class RuntimeMatMulStep final : public Step {
   std::string path() const override { return fmt::format("dense OpenBLAS, {} products of {} x {} x {}", offsets_.size(), m_, k_, n_); }
 
  private:
-  // Strides (in matrices) of `shape` broadcast to `out`, right-aligned; 0 along broadcast dimensions.
-  static std::vector<std::int64_t> strides(const Shape& shape, const Shape& out) {
-    std::vector<std::int64_t> s(out.size(), 0);
-    std::int64_t stride = 1;
-    for (std::size_t k = 0; k < shape.size(); ++k) {
-      const std::size_t i = shape.size() - 1 - k, o = out.size() - 1 - k;
-      s[o] = shape[i] == 1 ? 0 : stride;
-      stride *= shape[i];
-    }
-    return s;
-  }
   const Tensor *a_, *b_;
   Tensor* y_;
   std::int64_t m_ = 0, k_ = 0, n_ = 0;

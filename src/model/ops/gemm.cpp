@@ -83,17 +83,9 @@ class MatMul final : public Operator {
     const std::int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
     const Shape a_batch(a.begin(), a.end() - 2), b_batch(b.begin(), b.end() - 2);
     const Shape batch = broadcast_shapes(node(), a_batch, b_batch);
-    const std::vector<std::int64_t> sa = broadcast_strides(a_batch, batch), sb = broadcast_strides(b_batch, batch);
-    const std::int64_t count = shape_numel(batch);
-    std::vector<std::int64_t> index(batch.size(), 0);
-    for (std::int64_t t = 0; t < count; ++t) {
-      std::int64_t ia = 0, ib = 0, rest = t;
-      for (std::size_t d = batch.size(); d-- > 0;) {
-        const std::int64_t i = rest % batch[d];
-        rest /= batch[d];
-        ia += i * sa[d];
-        ib += i * sb[d];
-      }
+    const auto pairs = matmul_batch_pairs(a_batch, b_batch, batch);
+    for (std::int64_t t = 0; t < static_cast<std::int64_t>(pairs.size()); ++t) {
+      const auto [ia, ib] = pairs[static_cast<std::size_t>(t)];
       const float* pa = inputs[0]->data.data() + ia * m * k;
       const float* pb = inputs[1]->data.data() + ib * k * n;
       float* py = outputs[0]->data.data() + t * m * n;
