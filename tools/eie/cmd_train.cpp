@@ -21,6 +21,8 @@ struct TrainArgs {
   std::string output;
   std::uint64_t seed = 1;
   int epochs = 0;
+  int retrain_epochs = 0;
+  int finetune_epochs = 0;
   std::string quality;
   std::string bits;
   int index_bits = 5;
@@ -51,6 +53,8 @@ void run(const TrainArgs& args) {
       train::default_options(train::parse_architecture(args.model), train::parse_method(args.method));
   options.seed = args.seed;
   if (args.epochs > 0) options.dense.epochs = args.epochs;
+  if (args.retrain_epochs > 0) options.retrain.epochs = args.retrain_epochs;
+  if (args.finetune_epochs > 0) options.finetune.epochs = args.finetune_epochs;
   // User rules go after the defaults: the last matching rule wins.
   std::vector<std::string> names;
   for (const auto& l : train::layer_specs(options.architecture)) names.push_back(l.name);
@@ -129,6 +133,12 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("-o,--output", args->output, "The .eie file to write")->required();
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling")->capture_default_str();
   cmd->add_option("--epochs", args->epochs, "Epochs of the dense baseline (default: 8 for LeNet-300-100, 6 for LeNet-5)");
+  cmd->add_option("--retrain-epochs", args->retrain_epochs,
+                  "deep-compression: retraining epochs after each pruning iteration (default 1)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--finetune-epochs", args->finetune_epochs,
+                  "deep-compression: centroid fine-tuning epochs (default 1)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--quality", args->quality,
                   "deep-compression: pruning quality per layer, threshold = quality x std (e.g. 'ip1=1.8')");
   cmd->add_option("--bits", args->bits, "deep-compression: codebook bits per layer (e.g. 'conv*=8,ip*=5')");
