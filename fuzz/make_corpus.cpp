@@ -1,4 +1,4 @@
-// Writes seed corpora for the fuzz targets: valid .eie, safetensors, ONNX, .npy, IDX and simulator config files.
+// Writes seed corpora for the fuzz targets: valid .eie, safetensors, ONNX, .npy, TensorProto .pb, IDX and simulator config files.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path dir = argv[1];
-  for (const char* sub : {"eie", "safetensors", "onnx", "npy", "idx", "sim_config"}) std::filesystem::create_directories(dir / sub);
+  for (const char* sub : {"eie", "safetensors", "onnx", "npy", "idx", "sim_config", "pb"}) std::filesystem::create_directories(dir / sub);
   int n = 0;
   for (const auto& [rows, cols, density] : {std::tuple{8, 6, 0.3}, {40, 3, 0.1}, {1, 20, 1.0}, {33, 17, 0.05}}) {
     eie::Model m;
@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     options.index_bits = eie::LayerRules::parse_bits(fmt::format("{}", 2 + n));
     eie::save_eie((dir / "eie" / fmt::format("{}.eie", n)).string(), eie::compress_model(m, options));
     eie::write_npy((dir / "npy" / fmt::format("{}.npy", n)).string(), w);
+    eie::write_tensor_proto((dir / "pb" / fmt::format("{}.pb", n)).string(), w);
     // IDX: unsigned bytes, rows x cols (magic 0 0 8 2, big-endian dimensions).
     std::vector<std::uint8_t> idx = {0, 0, 8, 2};
     for (const int d : {rows, cols}) {
