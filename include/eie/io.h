@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,7 @@ namespace eie {
 std::vector<std::uint8_t> read_file(const std::string& path);
 // Writes `path` + ".tmp-<pid>", then renames it to `path`; removes the temporary file on failure.
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
+void write_file_atomic(const std::string& path, std::string_view text);
 
 // --- NumPy .npy: one array, dtype <f4, <f8 or <f2, C order ----------------------------------------------
 Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what);

@@ -28,7 +28,7 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes) {
   const std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
   std::FILE* f = std::fopen(temp.c_str(), "wb");
-  if (f == nullptr) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  if (f == nullptr) throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
   const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   const bool closed = std::fclose(f) == 0;
   if (!written || !closed || std::rename(temp.c_str(), path.c_str()) != 0) {
@@ -36,6 +36,10 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
     std::remove(temp.c_str());
     throw Error(fmt::format("{}: write failed: {}", path, reason));
   }
+}
+
+void write_file_atomic(const std::string& path, std::string_view text) {
+  write_file_atomic(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 namespace io {

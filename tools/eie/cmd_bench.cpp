@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <fstream>
 #include <map>
@@ -93,17 +92,6 @@ double geomean(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += std::log(x);
   return v.empty() ? 0.0 : std::exp(s / static_cast<double>(v.size()));
-}
-
-void write_json_atomically(const std::string& path, const nlohmann::json& doc) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw Error("--json: cannot write '" + path + "'");
-    out << doc.dump(2) << "\n";
-    if (!out) throw Error("--json: cannot write '" + path + "'");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 // One layer to time and how its inputs are made.
@@ -241,7 +229,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
              "ent/c/core = stored entries x batch per cycle per thread; eie MB = the planned layout eie reads every run;\n"
              "GB/s = eie MB / median; probe = read bandwidth of a warm buffer of the same size with the same threads.\n");
   if (!o.json.empty()) {
-    write_json_atomically(o.json, doc);
+    write_file_atomic(o.json, doc.dump(2) + "\n");
     fmt::print("Wrote {}\n", o.json);
   }
 }

@@ -3,7 +3,6 @@
 // with a real input from --input). The design comes from the defaults
 // (the paper's), then a JSON config file (--config), then the options; it is printed with every result.
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -58,17 +57,6 @@ sim::Config build_config(const SimOptions& o) {
   if (o.queue_includes_pointer) c.queue_includes_pointer = true;
   c.validate();
   return c;
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error(path + ": cannot write");
-    out << text;
-    if (!out) throw Error(path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
 }
 
 std::string describe(const sim::Config& c) {
@@ -198,7 +186,7 @@ void run_model(const SimOptions& o, sim::Config config) {
   if (!o.json_file.empty()) {
     nlohmann::json json{{"config", sim::to_json(config)}, {"model", o.model}, {"layers", nlohmann::json::array()}};
     for (const auto& r : reports) json["layers"].push_back(sim::to_json(r));
-    write_atomically(o.json_file, json.dump(1) + "\n");
+    write_file_atomic(o.json_file, json.dump(1) + "\n");
     fmt::print("wrote {}\n", o.json_file);
   }
 }
@@ -285,7 +273,7 @@ void run(const SimOptions& o) {
       json["alexnet_fc6_fc8"] = {{"cycles", chain->cycles}, {"frames_per_s", chain->frames_per_s},
                                  {"energy_uj", chain->energy_uj}, {"layers", chain_layers}};
     }
-    write_atomically(o.json_file, json.dump(1) + "\n");
+    write_file_atomic(o.json_file, json.dump(1) + "\n");
     fmt::print("wrote {}\n", o.json_file);
   }
 }
