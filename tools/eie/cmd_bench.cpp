@@ -11,6 +11,7 @@
 #include <functional>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -101,11 +102,11 @@ struct BenchLayer {
   std::function<std::vector<float>(std::int64_t)> make_input;  // input of batch element b
 };
 
-std::vector<BenchLayer> bench_layers(const BenchOptions& o) {
+// The model's compressed weights (when `model` is given), or the suite's layers.
+std::vector<BenchLayer> bench_layers(const BenchOptions& o, const Model* model) {
   std::vector<BenchLayer> out;
-  if (!o.model.empty()) {
-    const EieFile file = load_eie(o.model);
-    for (const auto& [name, weight] : file.model.compressed) {
+  if (model != nullptr) {
+    for (const auto& [name, weight] : model->compressed) {
       const std::int64_t cols = weight.layer.cols;
       out.push_back({name, weight.layer, [cols, &o](std::int64_t b) {
                        return synthetic_activations(cols, o.input_density, o.seed + static_cast<std::uint64_t>(b));
@@ -140,7 +141,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   const KernelIsa kernel = parse_kernel_isa(o.kernel);
   if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
   if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
-  const std::vector<BenchLayer> layers = bench_layers(o);
+  std::optional<Model> model;  // loaded once: its layers here, the whole network after them
+  if (!o.model.empty()) model = load_eie(o.model).model;
+  const std::vector<BenchLayer> layers = bench_layers(o, model ? &*model : nullptr);
 
   const double ghz = measure_core_ghz();
   const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
@@ -209,13 +212,12 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                  s.all_beat_dense ? "yes" : "no", s.all_beat_csr ? "yes" : "no");
     }
   }
-  if (!o.model.empty()) {
+  if (model) {
     // The whole network against the same network decompressed, run layer by layer with dense OpenBLAS.
-    const Model model = load_eie(o.model).model;
     doc["network"] = nlohmann::json::array();
     fmt::print("\nWhole network (ModelEngine; dense = every weight decompressed, OpenBLAS layer by layer):\n");
     for (std::int64_t t : threads) {
-      for (const NetworkComparison& c : compare_network(model, batches, static_cast<int>(t), kernel, o.budget)) {
+      for (const NetworkComparison& c : compare_network(*model, batches, static_cast<int>(t), kernel, o.budget)) {
         fmt::print("  batch {:>3}, {} thread{}: eie {:10.1f} us (p99 {:.1f}) | dense {:10.1f} us | {:.1f}x | max "
                    "difference {:.1e}\n", c.batch, t, t == 1 ? " " : "s", c.eie.median_us, c.eie.p99_us,
                    c.dense.median_us, c.dense.median_us / c.eie.median_us, c.max_error);

@@ -53,26 +53,25 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
 
   // Each baseline gets its best of 1 thread and `threads` threads: on a loaded machine the libraries' own
   // barriers (OpenBLAS's pool, Eigen's OpenMP) can stall for a scheduler tick, and a user would pick the faster.
-  const auto best = [](const Timing& a, const Timing& b) { return a.median_us <= b.median_us ? a : b; };
+  const auto time_baseline = [&](const auto& baseline, std::vector<float>& y) {
+    Timing fastest;
+    for (int t : {threads, 1}) {
+      set_baseline_threads(t);
+      const Timing timing = time_runs([&] { baseline.run_batch(x, y, batch); }, budget_seconds, 10);
+      if (t == threads || timing.median_us < fastest.median_us) fastest = timing;
+      if (threads == 1) break;
+    }
+    return fastest;
+  };
   {
     const DenseBaseline dense(layer);
     c.dense_bytes = dense.bytes();
-    for (int t : {threads, 1}) {
-      set_baseline_threads(t);
-      const Timing timing = time_runs([&] { dense.run_batch(x, y_dense, batch); }, budget_seconds, 10);
-      c.dense = t == threads ? timing : best(c.dense, timing);
-      if (threads == 1) break;
-    }
+    c.dense = time_baseline(dense, y_dense);
   }
   {
     const CsrBaseline csr(layer);
     c.csr_bytes = csr.bytes();
-    for (int t : {threads, 1}) {
-      set_baseline_threads(t);
-      const Timing timing = time_runs([&] { csr.run_batch(x, y_csr, batch); }, budget_seconds, 10);
-      c.csr = t == threads ? timing : best(c.csr, timing);
-      if (threads == 1) break;
-    }
+    c.csr = time_baseline(csr, y_csr);
   }
   for (std::size_t i = 0; i < y_eie.size(); ++i) {
     c.max_error = std::max(c.max_error, std::fabs(static_cast<double>(y_eie[i]) - y_dense[i]) /
