@@ -96,9 +96,8 @@ void HuffmanEncode(benchmark::State& state) {
 }
 BENCHMARK(HuffmanEncode)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// Decoded symbols per second (one byte per symbol): the issue asks for >= 200 MB/s on one core.
-void HuffmanDecode(benchmark::State& state) {
-  const std::vector<std::uint8_t>& s = state.range(0) ? layer_streams().index : layer_streams().codes;
+// Decodes `s` after compressing it; decoded symbols per second (one byte per symbol).
+HuffmanStream time_decode(benchmark::State& state, const std::vector<std::uint8_t>& s) {
   const HuffmanStream h = huffman_compress(s);
   std::vector<std::uint8_t> out(s.size());
   for (auto _ : state) {
@@ -109,6 +108,12 @@ void HuffmanDecode(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(s.size()));
   state.counters["bits_per_symbol"] = static_cast<double>(h.bit_count) / static_cast<double>(h.symbols);
   state.counters["group"] = h.group;
+  return h;
+}
+
+// The issue asks for >= 200 MB/s on one core.
+void HuffmanDecode(benchmark::State& state) {
+  time_decode(state, state.range(0) ? layer_streams().index : layer_streams().codes);
   state.SetLabel(state.range(0) ? "relative indices" : "weight codes");
 }
 BENCHMARK(HuffmanDecode)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
@@ -122,17 +127,8 @@ void HuffmanDecode8Bit(benchmark::State& state) {
     const KmeansResult r = kmeans_1d(w, {.clusters = 256});
     return assign_clusters(w, r.centroids);
   }();
-  const HuffmanStream h = huffman_compress(s);
-  std::vector<std::uint8_t> out(s.size());
-  for (auto _ : state) {
-    huffman_decode(h, out);
-    benchmark::DoNotOptimize(out.data());
-  }
-  if (out != s) state.SkipWithError("decoded stream differs");
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(s.size()));
-  state.counters["bits_per_symbol"] = static_cast<double>(h.bit_count) / static_cast<double>(h.symbols);
+  const HuffmanStream h = time_decode(state, s);
   state.counters["max_length"] = h.table.max_length();
-  state.counters["group"] = h.group;
 }
 BENCHMARK(HuffmanDecode8Bit)->Unit(benchmark::kMillisecond);
 
