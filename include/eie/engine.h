@@ -34,14 +34,39 @@ KernelIsa best_kernel_isa();
 enum class Activation { none, relu };
 const char* activation_name(Activation activation);
 
+class WorkerThreads;
+namespace engine {
+class ThreadPool;
+}
+
 struct EngineOptions {
   int threads = 1;                             // 1..max_threads; the calling thread is one of them
   KernelIsa kernel = KernelIsa::automatic;     // force a kernel (tests, benchmarks); Error if unavailable
   Activation hidden_activation = Activation::relu;  // between layers of the chain
   Activation output_activation = Activation::none;  // after the last layer
   std::int64_t max_batch = 256;                // largest batch run_batch() accepts (scratch is sized for it)
+  // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
+  // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
+  // each engine's idle workers spin for ~100 us after its layer while the next engine's workers need the
+  // cores. Engines sharing workers must never run at the same time.
+  std::shared_ptr<WorkerThreads> workers = nullptr;
 
   static constexpr int max_threads = 256;
+};
+
+// Persistent worker threads (threads - 1 of them; the caller is the last) that Engines can share
+// (EngineOptions::workers).
+class WorkerThreads {
+ public:
+  explicit WorkerThreads(int threads);  // Error outside 1..EngineOptions::max_threads
+  ~WorkerThreads();
+  WorkerThreads(const WorkerThreads&) = delete;
+  WorkerThreads& operator=(const WorkerThreads&) = delete;
+  int threads() const;
+
+ private:
+  friend class Engine;
+  std::unique_ptr<engine::ThreadPool> pool_;
 };
 
 // What planning decided for one layer.
@@ -59,8 +84,9 @@ struct LayerPlanInfo {
 class LayerPlan;
 
 // Runs y = f_L(W_L ... f_1(W_1 x + b_1) ... + b_L) on the planned chain. Copying an Engine shares the planned
-// (immutable) weights and gives the copy its own scratch and thread pool: run() mutates scratch, so one Engine
-// serves one calling thread at a time; give each thread its own copy.
+// (immutable) weights and gives the copy its own scratch and worker threads (also when the original shares
+// EngineOptions::workers): run() mutates scratch, so one Engine serves one calling thread at a time; give each
+// thread its own copy.
 class Engine {
  public:
   // Throws Error for an empty chain, a layer that fails validate(), consecutive layers whose shapes do not
@@ -90,13 +116,12 @@ class Engine {
 
  private:
   struct Scratch;
-  class Pool;
   void allocate_scratch();
   EngineOptions options_;
   KernelIsa isa_ = KernelIsa::scalar;
   std::shared_ptr<const std::vector<LayerPlan>> plans_;
   std::unique_ptr<Scratch> scratch_;
-  std::unique_ptr<Pool> pool_;
+  std::shared_ptr<WorkerThreads> workers_;
 };
 
 // ---------------------------------------------------------------------------------------------------------

@@ -14,10 +14,15 @@
 
 namespace eie {
 
-class Engine::Pool : public engine::ThreadPool {
- public:
-  using ThreadPool::ThreadPool;
-};
+WorkerThreads::WorkerThreads(int threads) {
+  if (threads < 1 || threads > EngineOptions::max_threads) {
+    throw Error("engine: threads = " + std::to_string(threads) + " is outside 1.." +
+                std::to_string(EngineOptions::max_threads));
+  }
+  pool_ = std::make_unique<engine::ThreadPool>(threads);
+}
+WorkerThreads::~WorkerThreads() = default;
+int WorkerThreads::threads() const { return pool_->threads(); }
 
 // Activations the sell16 kernel reads are 64-byte aligned: each of its loads is one 16-float panel, and a
 // panel split across two cache lines costs ~20% (Alex-7, one thread). Hence the aligned hidden buffers, and a
@@ -41,6 +46,11 @@ struct LayerTask {
 };
 
 std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
+
+// A layer with less work than this (stored entries x batch) runs all its blocks on the calling thread: handing
+// blocks to a worker costs about 0.5 us, as much as ~5,000 entries of sell16 work on one Zen 5 core, so
+// splitting pays only above a few times that. Measured on LeNet-300-100's layers (docs/engine.md).
+constexpr std::int64_t kMinEntriesToShare = 16384;
 
 void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);
@@ -104,6 +114,10 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   if (options_.max_batch < 1 || options_.max_batch > 65536) {
     throw Error("engine: max_batch = " + std::to_string(options_.max_batch) + " is outside 1..65536");
   }
+  if (options_.workers && options_.workers->threads() != options_.threads) {
+    throw Error("engine: the shared workers have " + std::to_string(options_.workers->threads()) +
+                " threads, options.threads = " + std::to_string(options_.threads));
+  }
   if (!kernel_isa_available(options_.kernel)) {
     throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) +
                 "' is not available on this CPU (available: scalar" +
@@ -122,16 +136,18 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   plans->reserve(layers.size());
   for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_);
   plans_ = std::move(plans);
+  workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);
   allocate_scratch();
 }
 
 Engine::Engine(const Engine& other) : options_(other.options_), isa_(other.isa_), plans_(other.plans_) {
+  options_.workers = nullptr;  // the copy may run concurrently with the original
+  workers_ = std::make_shared<WorkerThreads>(options_.threads);
   allocate_scratch();
 }
 
 void Engine::allocate_scratch() {
   scratch_ = std::make_unique<Scratch>();
-  pool_ = std::make_unique<Pool>(options_.threads);
   const std::vector<LayerPlan>& plans = *plans_;
   const auto batch = static_cast<std::size_t>(options_.max_batch);
   std::int64_t widest_hidden = 0, widest_input = 0;
@@ -221,7 +237,11 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
       batch_major = false;
     }
-    pool_->parallel_for(plan.blocks().size(), run_block, &task);
+    if (batch * plan.entries() < kMinEntriesToShare) {
+      for (std::size_t b = 0; b < plan.blocks().size(); ++b) run_block(&task, b);
+    } else {
+      workers_->pool_->parallel_for(plan.blocks().size(), run_block, &task);
+    }
     in = task.out;
   }
   if (!batch_major) transpose(in, batch, y.data(), output_size(), output_size(), batch);

@@ -93,6 +93,37 @@ TEST(EngineApi, copies_share_the_plan_and_give_the_same_output) {
   EXPECT_EQ(ya, yb);
 }
 
+TEST(EngineApi, engines_sharing_worker_threads_give_their_own_outputs) {
+  // Large enough (>= 16k entries) that each layer hands blocks to the shared workers.
+  const CompressedLayer l1 = layer_of(700, 300, seed()), l2 = layer_of(500, 700, seed() + 1);
+  auto workers = std::make_shared<WorkerThreads>(2);
+  Engine a({l1}, EngineOptions{.threads = 2, .workers = workers});
+  Engine b({l2}, EngineOptions{.threads = 2, .workers = workers});
+  Engine a_own({l1}, EngineOptions{.threads = 2}), b_own({l2}, EngineOptions{.threads = 2});
+  const std::vector<float> x = synthetic_activations(300, 0.5, seed());
+  std::vector<float> h(700), y(500), h_own(700), y_own(500);
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    a.run(x, h);
+    b.run(h, y);
+  }
+  a_own.run(x, h_own);
+  b_own.run(h_own, y_own);
+  EXPECT_EQ(h, h_own);
+  EXPECT_EQ(y, y_own);
+  Engine copy(a);  // a copy gets its own workers and may run beside the original
+  std::vector<float> h_copy(700);
+  copy.run(x, h_copy);
+  EXPECT_EQ(h_copy, h_own);
+}
+
+TEST(EngineApi, shared_workers_must_match_the_thread_count) {
+  const CompressedLayer layer = layer_of(10, 8, seed());
+  auto workers = std::make_shared<WorkerThreads>(3);
+  expect_error([&] { Engine({layer}, EngineOptions{.threads = 2, .workers = workers}); },
+               {"shared workers have 3 threads", "options.threads = 2"});
+  expect_error([&] { WorkerThreads bad(0); }, {"threads = 0"});
+}
+
 TEST(EngineApi, plan_info_names_the_kernel_and_balances_entries) {
   const CompressedLayer layer = layer_of(400, 300, seed());
   Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::scalar});

@@ -26,6 +26,19 @@ TEST(EngineKernels, random_sweep_kernels_threads_batches) {
   }
 }
 
+// Layers below ~16k entries x batch run on the calling thread; these are large enough that their blocks go to
+// the workers at batch 1 too.
+TEST(EngineKernels, layers_large_enough_to_split_over_threads_at_batch_1) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (int threads = 2; threads <= 4; ++threads) {
+      EngineTester().rows(1000).cols(400).density(0.12).bits(4).threads(threads).kernel(isa).test(seed() + threads);
+      EngineTester().rows(517).cols(1203).density(0.05).bits(7).bias(true).relu(true).threads(threads).kernel(isa)
+          .test(seed() + 10 * threads);
+    }
+  }
+}
+
 TEST(EngineKernels, every_codebook_size_2_to_256) {
   SCOPED_TRACE(seed_trace());
   for (KernelIsa isa : available_kernels()) {

@@ -23,6 +23,7 @@ struct TrainArgs {
   int epochs = 0;
   int retrain_epochs = 0;
   int finetune_epochs = 0;
+  int prune_iterations = 0;
   std::string quality;
   std::string bits;
   int index_bits = 5;
@@ -55,6 +56,7 @@ void run(const TrainArgs& args) {
   if (args.epochs > 0) options.dense.epochs = args.epochs;
   if (args.retrain_epochs > 0) options.retrain.epochs = args.retrain_epochs;
   if (args.finetune_epochs > 0) options.finetune.epochs = args.finetune_epochs;
+  if (args.prune_iterations > 0) options.prune_iterations = args.prune_iterations;
   // User rules go after the defaults: the last matching rule wins.
   std::vector<std::string> names;
   for (const auto& l : train::layer_specs(options.architecture)) names.push_back(l.name);
@@ -136,6 +138,10 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
                   "deep-compression: retraining epochs after each pruning iteration (default 1)")
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--prune-iterations", args->prune_iterations,
+                  "deep-compression: pruning iterations; the threshold rises to quality x std in equal steps "
+                  "(default 3)")
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--finetune-epochs", args->finetune_epochs,
                   "deep-compression: centroid fine-tuning epochs (default 1)")
       ->check(CLI::Range(1, 1000));

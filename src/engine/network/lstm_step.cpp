@@ -127,7 +127,7 @@ std::unique_ptr<Step> make_lstm_step(const Node& node, const StepContext& contex
                                                          slice_rows(*r, d * 4 * h, (d + 1) * 4 * h));
       if (wr) {
         wr->bias = std::move(bias);
-        directions.emplace_back(std::move(*wr), context.options, batch);
+        directions.emplace_back(std::move(*wr), context.options, context.workers, batch);
         continue;
       }
     }

@@ -9,7 +9,8 @@
 
 namespace eie::network {
 
-MatrixProduct::MatrixProduct(CompressedLayer layer, const ModelEngineOptions& options, std::int64_t max_rows)
+MatrixProduct::MatrixProduct(CompressedLayer layer, const ModelEngineOptions& options,
+                             std::shared_ptr<WorkerThreads> workers, std::int64_t max_rows)
     : n_(layer.rows), k_(layer.cols) {
   chunk_ = std::clamp<std::int64_t>(max_rows, 1, 1024);
   EngineOptions engine_options;
@@ -18,6 +19,7 @@ MatrixProduct::MatrixProduct(CompressedLayer layer, const ModelEngineOptions& op
   engine_options.hidden_activation = Activation::none;
   engine_options.output_activation = Activation::none;
   engine_options.max_batch = chunk_;
+  engine_options.workers = std::move(workers);
   engine_ = std::make_unique<Engine>(std::vector<CompressedLayer>{std::move(layer)}, engine_options);
 }
 
@@ -127,7 +129,7 @@ MatrixProduct make_product(const StepContext& context, const std::string& name, 
     CompressedLayer layer = row_begin == 0 && it->second.layer.rows == n ? it->second.layer
                                                                         : slice_rows(it->second.layer, row_begin, row_begin + n);
     layer.bias = std::move(bias);
-    return MatrixProduct(std::move(layer), context.options, max_rows);
+    return MatrixProduct(std::move(layer), context.options, context.workers, max_rows);
   }
   const Tensor tensor = *context.model.constant(name);
   std::vector<float> matrix = weight_matrix(tensor, layout);

@@ -1,6 +1,7 @@
 // The one matrix product every weighted node of a network reduces to: Y (m x n) = X (m x k) W^T + bias, W the
 // node's constant weight as a rows-first n x k matrix. A compressed weight runs through an Engine (one layer,
-// no activation, m split into batches of at most max_batch); a dense one through OpenBLAS's sgemm.
+// no activation, m split into batches of at most max_batch, on the network's shared worker threads); a dense one
+// through OpenBLAS's sgemm.
 #pragma once
 
 #include <memory>
@@ -14,7 +15,9 @@ namespace eie::network {
 
 class MatrixProduct {
  public:
-  MatrixProduct(CompressedLayer layer, const ModelEngineOptions& options, std::int64_t max_rows);
+  // `workers`: the threads every compressed product of the network shares (null for one thread).
+  MatrixProduct(CompressedLayer layer, const ModelEngineOptions& options, std::shared_ptr<WorkerThreads> workers,
+                std::int64_t max_rows);
   MatrixProduct(std::vector<float> weights, std::int64_t n, std::int64_t k, std::vector<float> bias);
   std::int64_t n() const { return n_; }
   std::int64_t k() const { return k_; }

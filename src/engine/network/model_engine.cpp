@@ -73,7 +73,10 @@ ModelEngine::ModelEngine(const Model& model, const std::vector<Shape>& input_sha
     plan.input_names.push_back(input.name);
     plan.input_shapes.push_back(shapes.at(input.name));
   }
-  const network::StepContext context{model, options, value};
+  // One set of worker threads for every compressed product: the steps run one after another.
+  std::shared_ptr<WorkerThreads> workers;
+  if (options.threads > 1) workers = std::make_shared<WorkerThreads>(options.threads);
+  const network::StepContext context{model, options, workers, value};
   for (const Node& node : model.nodes) {
     std::unique_ptr<Operator> op = make_operator(node, model);  // checks the attributes
     std::vector<const Tensor*> in;

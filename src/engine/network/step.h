@@ -22,6 +22,7 @@ class Step {
 struct StepContext {
   const Model& model;
   const ModelEngineOptions& options;
+  std::shared_ptr<WorkerThreads> workers;  // shared by the compressed products; null for one thread
   std::function<Tensor*(const std::string&)> value;  // the planned buffer of a tensor (constants filled)
   bool is_constant(const std::string& name) const {
     return model.initializers.count(name) > 0 || model.compressed.count(name) > 0;
