@@ -62,6 +62,8 @@ void run_block(void* context, std::size_t index) {
     args.slots = block.sell.slots.data();
     args.masks = block.sell.masks.data();
     args.panels = block.sell.panels.data();
+    args.code_planes = block.sell.code_planes.data();
+    args.code_plane_count = t.plan->sell_code_planes();
     args.rows = block.row_end - block.row_begin;
     args.table = t.plan->table();
     args.x = t.in;

@@ -17,7 +17,8 @@ AlignedFloats aligned_floats(std::size_t count) {
 }
 
 std::int64_t SellBlock::bytes() const {
-  return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + panels.size() * 2);
+  return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + panels.size() * 2 +
+                                   code_planes.size() * 2);
 }
 
 }  // namespace engine
@@ -67,7 +68,8 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
 }
 
 // The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy.
-engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols) {
+engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols,
+                             int code_planes) {
   engine::SellBlock sell;
   const std::int64_t last_panel = (cols - 1) / 16;
   const bool partial = cols % 16 != 0;
@@ -96,10 +98,13 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
       }
       for (;;) {  // one layer per round: each lane takes its next entry if it lies in this panel
         std::uint16_t mask = 0;
+        std::uint16_t planes[2] = {0, 0};  // bits 4 and 5 of each lane's code
         for (int l = 0; l < 16; ++l) {
           std::uint8_t slot = 0;
           if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] / 16 == panel) {
-            slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] % 16) << 4 | csr.codes[cursor[l]]);
+            const unsigned code = csr.codes[cursor[l]];
+            slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] % 16) << 4 | (code & 15u));
+            for (int p = 0; p < 2; ++p) planes[p] = static_cast<std::uint16_t>(planes[p] | ((code >> (4 + p)) & 1u) << l);
             mask = static_cast<std::uint16_t>(mask | 1u << l);
             ++cursor[l];
           }
@@ -109,6 +114,7 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
           sell.slots.resize(sell.slots.size() - 16);
           break;
         }
+        for (int p = 0; p < code_planes; ++p) sell.code_planes.push_back(planes[p]);
         sell.masks.push_back(mask);
         sell.panels.push_back(static_cast<std::uint16_t>(panel));
       }
@@ -120,6 +126,7 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   sell.slots.shrink_to_fit();
   sell.masks.shrink_to_fit();
   sell.panels.shrink_to_fit();
+  sell.code_planes.shrink_to_fit();
   return sell;
 }
 
@@ -162,7 +169,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
-  table_size_ = codebook_size <= 16 ? 16 : codebook_size <= 32 ? 32 : 256;
+  table_size_ = codebook_size <= 16 ? 16 : codebook_size <= 32 ? 32 : 256;  // sell16 reads the first 64 of 256
   table_ = engine::aligned_floats(static_cast<std::size_t>(table_size_));
   std::fill(table_.get(), table_.get() + table_size_, 0.0f);
   std::copy(layer.codebook.values().begin(), layer.codebook.values().end(), table_.get());
@@ -177,15 +184,17 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
     block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
   }
 
-  has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 16 && (cols_ + 15) / 16 <= 65536;
+  has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
   if (has_sell_) {
+    code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
     double slots = 0;
     for (engine::RowBlock& block : blocks_) {
-      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_);
+      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_, code_planes_);
       slots += static_cast<double>(block.sell.slots.size());
     }
     if (slots > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
       has_sell_ = false;
+      code_planes_ = 0;
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
   }
@@ -207,7 +216,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = has_sell_ ? "spmv_sell16_cb16__avx512" : csr16;
+  info.kernel = has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512" : csr16;
   std::int64_t bytes = table_size_ * 4 + static_cast<std::int64_t>(bias_.size()) * 4;
   std::int64_t most = 0;
   for (const engine::RowBlock& block : blocks_) {

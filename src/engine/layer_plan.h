@@ -3,10 +3,11 @@
 // speedup), and stores each block in up to two layouts:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
-// - sell16 (AVX-512, every batch size, codebooks of at most 16 entries): SELL-16 over 16-column panels. Sixteen rows
+// - sell16 (AVX-512, every batch size, codebooks of at most 64 entries): SELL-16 over 16-column panels. Sixteen rows
 //   (a slice) are the sixteen lanes of a vector; their entries in one panel of 16 columns are dealt into
 //   "layers" of one entry per lane (one byte: column within the panel << 4 | code), a 16-bit mask of the lanes
-//   that hold an entry, and the panel's index. The kernel loads the panel's 16 activations and picks each lane's
+//   that hold an entry, the panel's index, and for 32- or 64-entry codebooks one or two 16-bit planes with the
+//   code bits above the nibble. The kernel loads the panel's 16 activations and picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
 // The codebook becomes a 64-byte-aligned table padded with zeros to 16, 32 or 256 entries, the sizes the kernels
@@ -46,6 +47,9 @@ struct SellBlock {
   std::vector<std::uint8_t> slots;       // 16 per layer: column in panel << 4 | code (0 where masked off)
   std::vector<std::uint16_t> masks;      // per layer: the lanes that hold an entry
   std::vector<std::uint16_t> panels;     // per layer: its panel (columns 16 * panel ...)
+  // Codebooks of 17-64 entries: per layer, code_planes 16-bit words holding bit 4 (then bit 5) of each lane's
+  // code; the slot keeps the low nibble.
+  std::vector<std::uint16_t> code_planes;
   std::int64_t bytes() const;
 };
 
@@ -77,6 +81,7 @@ class LayerPlan {
   engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
   bool has_sell() const { return has_sell_; }
   std::uint16_t sell_tail_mask() const;                  // lanes of the last panel inside the layer
+  int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
   LayerPlanInfo info() const;
 
  private:
@@ -91,6 +96,7 @@ class LayerPlan {
   KernelIsa isa_ = KernelIsa::scalar;
   engine::SpmvKernel kernel_ = nullptr;
   bool has_sell_ = false;
+  int code_planes_ = 0;
 };
 
 }  // namespace eie

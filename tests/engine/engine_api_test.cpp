@@ -39,7 +39,7 @@ TEST(EngineApi, chain_with_relu_between_layers_matches_reference) {
   }
 }
 
-// sell16 -> csr16 (a 32-entry codebook) -> sell16 -> csr16: every change of activation form between layers, with
+// sell16 -> csr16 (a 128-entry codebook) -> sell16 (64 entries) -> csr16 (256): every change of activation form between layers, with
 // widths that are not multiples of 16 and batch elements that differ, at batch 1, 3 and 11 (chunk of 8 + tail).
 TEST(EngineApi, chain_mixing_sell16_and_csr16_layers) {
   SCOPED_TRACE(seed_trace());
@@ -47,8 +47,8 @@ TEST(EngineApi, chain_mixing_sell16_and_csr16_layers) {
     SyntheticLayerSpec spec{.name = name, .rows = rows, .cols = cols, .density = 0.3, .bits = bits, .bias = true, .seed = s};
     return synthetic_layer(spec);
   };
-  const std::vector<CompressedLayer> layers = {make(37, 29, 4, seed(), "a"), make(21, 37, 5, seed() + 1, "b"),
-                                               make(50, 21, 4, seed() + 2, "c"), make(9, 50, 6, seed() + 3, "d")};
+  const std::vector<CompressedLayer> layers = {make(37, 29, 4, seed(), "a"), make(21, 37, 7, seed() + 1, "b"),
+                                               make(50, 21, 6, seed() + 2, "c"), make(9, 50, 8, seed() + 3, "d")};
   for (KernelIsa isa : available_kernels()) {
     Engine engine(layers, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 11});
     for (std::int64_t batch : {1, 3, 11}) {
@@ -143,8 +143,12 @@ TEST(EngineApi, avx512_plans_sell16_where_the_codebook_fits) {
   };
   EXPECT_EQ(kernel(layer, 1), "spmv_sell16_cb16__avx512");
   EXPECT_EQ(kernel(layer, 8), "spmv_sell16_cb16__avx512");
-  SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = 5, .bias = false, .seed = seed()};
-  EXPECT_EQ(kernel(synthetic_layer(wide), 1), "spmv_csr16_cb32__avx512");  // 32 codes: one vpermps cannot decode
+  // 32- and 64-entry codebooks decode through one or two bit planes per layer; wider ones need the gather kernel.
+  for (int bits : {5, 6, 7}) {
+    SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = bits, .bias = false, .seed = seed()};
+    EXPECT_EQ(kernel(synthetic_layer(wide), 1),
+              bits == 5 ? "spmv_sell16_cb32__avx512" : bits == 6 ? "spmv_sell16_cb64__avx512" : "spmv_csr16_cb256__avx512");
+  }
   // At 0.2% density most sell16 layers would hold one entry: the gather kernel is planned instead.
   SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
   EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");

@@ -39,8 +39,10 @@ struct SellArgs {
   const std::uint8_t* slots = nullptr;
   const std::uint16_t* masks = nullptr;
   const std::uint16_t* panels = nullptr;
+  const std::uint16_t* code_planes = nullptr;  // code_plane_count per layer (codebooks of 17-64 entries)
+  int code_plane_count = 0;                // 0, 1 or 2
   std::int64_t rows = 0;                   // of the block; the last slice may be partial
-  const float* table = nullptr;            // 16 floats, 64-byte aligned
+  const float* table = nullptr;            // 16 << code_plane_count floats, 64-byte aligned
   const float* x = nullptr;                // the layer's input
   std::uint16_t x_tail_mask = 0xffff;      // lanes of the last panel inside the input
   float* y = nullptr;                      // the block's first row

@@ -1,6 +1,7 @@
 // AVX-512 kernel over the sell16 layout (layer_plan.h), any batch. A slice's 16 rows are the 16 lanes of two
 // accumulators; each layer is 16 one-byte slots: the code in the low nibble decodes through the 16-entry table
-// held in a register (vpermps ignores the index's upper bits), the column in the high nibble picks the lane's
+// held in a register (vpermps ignores the index's upper bits; 32- and 64-entry codebooks add one or two bit
+// planes per layer and decode with vpermt2ps over two or four registers), the column in the high nibble picks the lane's
 // activation from the panel's 16 activations loaded as one vector (vpermps again). One masked FMA per layer:
 // masked lanes never touch an activation, so NaN and Inf propagate exactly as in the reference. Compared with
 // the gather kernel (spmv_csr16__avx512) this trades ~2.5x more slots than entries (padding of the layers) for
@@ -16,9 +17,42 @@
 namespace eie::engine {
 namespace {
 
-inline __m512 layer_fma(const SellArgs& a, std::uint32_t k, __m512 table, __m512 x, __m512 acc) {
-  const __m512i slots = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.slots + 16 * std::size_t{k})));
-  const __m512 w = _mm512_permutexvar_ps(slots, table);
+// Decodes a layer's 16 codes into weights. Planes = 0: 16-entry table in one register, one vpermps on the
+// slot's low nibble. Planes = 1 (17-32 entries): the layer's first plane sets bit 4 of the index, one vpermt2ps
+// over two table registers. Planes = 2 (33-64 entries): two vpermt2ps and a blend on the second plane.
+template <int Planes>
+struct Decoder {
+  __m512 t0, t1, t2, t3;
+  explicit Decoder(const float* table) {
+    t0 = _mm512_load_ps(table);
+    if constexpr (Planes >= 1) t1 = _mm512_load_ps(table + 16);
+    if constexpr (Planes == 2) {
+      t2 = _mm512_load_ps(table + 32);
+      t3 = _mm512_load_ps(table + 48);
+    }
+  }
+  __m512 weights(const SellArgs& a, std::uint32_t k, __m512i slots) const {
+    if constexpr (Planes == 0) {
+      return _mm512_permutexvar_ps(slots, t0);  // vpermps reads only the index's low 4 bits
+    } else {
+      const std::uint16_t* planes = a.code_planes + Planes * std::size_t{k};
+      const __m512i low = _mm512_and_si512(slots, _mm512_set1_epi32(15));
+      const __m512i index = _mm512_mask_or_epi32(low, planes[0], low, _mm512_set1_epi32(16));
+      const __m512 w = _mm512_permutex2var_ps(t0, index, t1);
+      if constexpr (Planes == 1) return w;
+      return _mm512_mask_blend_ps(planes[1], w, _mm512_permutex2var_ps(t2, index, t3));
+    }
+  }
+};
+
+inline __m512i load_slots(const SellArgs& a, std::uint32_t k) {
+  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.slots + 16 * std::size_t{k})));
+}
+
+template <int Planes>
+inline __m512 layer_fma(const SellArgs& a, std::uint32_t k, const Decoder<Planes>& decoder, __m512 x, __m512 acc) {
+  const __m512i slots = load_slots(a, k);
+  const __m512 w = decoder.weights(a, k, slots);
   const __m512 xv = _mm512_permutexvar_ps(_mm512_srli_epi32(slots, 4), x);
   return _mm512_mask3_fmadd_ps(w, xv, acc, a.masks[k]);
 }
@@ -36,8 +70,9 @@ inline void finish_slice(const SellArgs& a, std::int64_t s, __m512 y, float* out
   _mm512_mask_storeu_ps(out + 16 * s, rows, y);
 }
 
+template <int Planes>
 void spmv_batch1(const SellArgs& a) {
-  const __m512 table = _mm512_load_ps(a.table);
+  const Decoder<Planes> table(a.table);
   const std::int64_t slices = (a.rows + 15) / 16;
   for (std::int64_t s = 0; s < slices; ++s) {
     // Four independent chains: one FMA chain alone would wait its 4-cycle latency on every layer.
@@ -62,9 +97,9 @@ void spmv_batch1(const SellArgs& a) {
 }
 
 // Batch elements [b0, b0 + N): each layer decoded once, then one permute and one FMA per element.
-template <int N>
+template <int N, int Planes>
 void spmm_chunk(const SellArgs& a, std::int64_t b0) {
-  const __m512 table = _mm512_load_ps(a.table);
+  const Decoder<Planes> decoder(a.table);
   const std::int64_t slices = (a.rows + 15) / 16;
   const float* x = a.x + b0 * a.x_stride;
   for (std::int64_t s = 0; s < slices; ++s) {
@@ -75,8 +110,8 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
     for (std::uint32_t k = a.layer_ptr[2 * s]; k < end; ++k) {
       const __mmask16 lanes = a.masks[k];
       const __mmask16 load = k < full_end ? __mmask16(0xffff) : __mmask16(a.x_tail_mask);
-      const __m512i slots = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.slots + 16 * std::size_t{k})));
-      const __m512 w = _mm512_permutexvar_ps(slots, table);
+      const __m512i slots = load_slots(a, k);
+      const __m512 w = decoder.weights(a, k, slots);
       const __m512i col = _mm512_srli_epi32(slots, 4);
       const float* panel = x + 16 * std::size_t{a.panels[k]};
       for (int i = 0; i < N; ++i) {
@@ -88,21 +123,30 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
   }
 }
 
+template <int Planes>
+void spmv_any_batch(const SellArgs& a) {
+  if (a.batch == 1) return spmv_batch1<Planes>(a);
+  std::int64_t b0 = 0;
+  for (; b0 + 8 <= a.batch; b0 += 8) spmm_chunk<8, Planes>(a, b0);
+  switch (a.batch - b0) {
+    case 1: return spmm_chunk<1, Planes>(a, b0);
+    case 2: return spmm_chunk<2, Planes>(a, b0);
+    case 3: return spmm_chunk<3, Planes>(a, b0);
+    case 4: return spmm_chunk<4, Planes>(a, b0);
+    case 5: return spmm_chunk<5, Planes>(a, b0);
+    case 6: return spmm_chunk<6, Planes>(a, b0);
+    case 7: return spmm_chunk<7, Planes>(a, b0);
+    default: return;
+  }
+}
+
 }  // namespace
 
 void spmv_sell16__avx512(const SellArgs& a) {
-  if (a.batch == 1) return spmv_batch1(a);
-  std::int64_t b0 = 0;
-  for (; b0 + 8 <= a.batch; b0 += 8) spmm_chunk<8>(a, b0);
-  switch (a.batch - b0) {
-    case 1: return spmm_chunk<1>(a, b0);
-    case 2: return spmm_chunk<2>(a, b0);
-    case 3: return spmm_chunk<3>(a, b0);
-    case 4: return spmm_chunk<4>(a, b0);
-    case 5: return spmm_chunk<5>(a, b0);
-    case 6: return spmm_chunk<6>(a, b0);
-    case 7: return spmm_chunk<7>(a, b0);
-    default: return;
+  switch (a.code_plane_count) {
+    case 0: return spmv_any_batch<0>(a);
+    case 1: return spmv_any_batch<1>(a);
+    default: return spmv_any_batch<2>(a);
   }
 }
 
