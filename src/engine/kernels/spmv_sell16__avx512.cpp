@@ -107,16 +107,19 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
     for (int i = 0; i < N; ++i) acc[i] = _mm512_setzero_ps();
     const std::uint32_t full_end = a.layer_ptr[2 * s + 1];
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
-    for (std::uint32_t k = a.layer_ptr[2 * s]; k < end; ++k) {
-      const __mmask16 lanes = a.masks[k];
+    // A slice's layers come in panel order: the N elements' activations of a panel are loaded once for all
+    // its layers (~4 at 9% density), which halves the loads that bounded this loop.
+    for (std::uint32_t k = a.layer_ptr[2 * s]; k < end;) {
+      const std::uint16_t panel = a.panels[k];
       const __mmask16 load = k < full_end ? __mmask16(0xffff) : __mmask16(a.x_tail_mask);
-      const __m512i slots = load_slots(a, k);
-      const __m512 w = decoder.weights(a, k, slots);
-      const __m512i col = _mm512_srli_epi32(slots, 4);
-      const float* panel = x + 16 * std::size_t{a.panels[k]};
-      for (int i = 0; i < N; ++i) {
-        const __m512 xv = _mm512_maskz_loadu_ps(load, panel + i * a.x_stride);
-        acc[i] = _mm512_mask3_fmadd_ps(w, _mm512_permutexvar_ps(col, xv), acc[i], lanes);
+      __m512 xv[N];
+      for (int i = 0; i < N; ++i) xv[i] = _mm512_maskz_loadu_ps(load, x + 16 * std::size_t{panel} + i * a.x_stride);
+      for (; k < end && a.panels[k] == panel; ++k) {
+        const __mmask16 lanes = a.masks[k];
+        const __m512i slots = load_slots(a, k);
+        const __m512 w = decoder.weights(a, k, slots);
+        const __m512i col = _mm512_srli_epi32(slots, 4);
+        for (int i = 0; i < N; ++i) acc[i] = _mm512_mask3_fmadd_ps(w, _mm512_permutexvar_ps(col, xv[i]), acc[i], lanes);
       }
     }
     for (int i = 0; i < N; ++i) finish_slice(a, s, acc[i], a.y + (b0 + i) * a.y_stride);
