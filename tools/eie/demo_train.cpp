@@ -26,6 +26,8 @@ const DemoSection section(30, "Deep Compression with retraining: LeNet-300-100 o
   options.train_limit = ctx.quick ? 3000 : 20000;
   options.test_limit = ctx.quick ? 1000 : 10000;
   options.prune_iterations = ctx.quick ? 2 : 3;
+  options.retrain.epochs = 1;  // the demo's short story; `eie train` defaults to 6 iterations x 5 epochs
+  options.finetune.epochs = 1;
   // Two epochs on 3,000 images leave the weights near their uniform initialisation, where the full-training
   // qualities (1.6-1.8 x std) would prune nearly everything: the quick demo prunes milder.
   if (ctx.quick) options.quality = LayerRules::parse_quality("1.0");
