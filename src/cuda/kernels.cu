@@ -89,20 +89,33 @@ spmm_panels_kernel(DeviceLayer layer, const float* __restrict__ xT, float* __res
 #pragma unroll
   for (int i = 0; i < kRowsPerWarp; ++i) acc[i][0] = acc[i][1] = 0.0f;
 
+  // Each thread stages kLoads float4 of a panel. The next panel's loads are issued before the current panel's
+  // arithmetic and land in registers meanwhile (software pipelining), so their L2 latency is hidden.
   constexpr int kVectorsPerColumn = kBatchTile / 4;
+  constexpr int kLoads = kPanelCols * kVectorsPerColumn / kThreads;
+  static_assert(kLoads * kThreads == kPanelCols * kVectorsPerColumn, "a panel is a whole number of loads per thread");
+  float4 staged[kLoads];
+  const auto load_panel = [&](int p) {
+#pragma unroll
+    for (int u = 0; u < kLoads; ++u) {
+      const int k = static_cast<int>(threadIdx.x) + u * kThreads;
+      const int col = p * kPanelCols + k / kVectorsPerColumn;
+      staged[u] = col < layer.cols
+                      ? reinterpret_cast<const float4*>(xT + static_cast<size_t>(col) * ld + tile0)[k % kVectorsPerColumn]
+                      : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+  };
+  load_panel(0);
   for (int p = 0; p < layer.panels; ++p) {
     __syncthreads();  // every warp is done reading the previous panel (and the table is in, on the first pass)
-    const int col0 = p * kPanelCols;
     bool any = false;
-    for (int k = static_cast<int>(threadIdx.x); k < kPanelCols * kVectorsPerColumn; k += kThreads) {
-      const int c = k / kVectorsPerColumn;
-      float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      if (col0 + c < layer.cols) {
-        v = reinterpret_cast<const float4*>(xT + static_cast<size_t>(col0 + c) * ld + tile0)[k % kVectorsPerColumn];
-      }
-      reinterpret_cast<float4*>(xs)[k] = v;
+#pragma unroll
+    for (int u = 0; u < kLoads; ++u) {
+      const float4 v = staged[u];
+      reinterpret_cast<float4*>(xs)[static_cast<int>(threadIdx.x) + u * kThreads] = v;
       any = any || v.x != 0.0f || v.y != 0.0f || v.z != 0.0f || v.w != 0.0f;
     }
+    if (p + 1 < layer.panels) load_panel(p + 1);
     if (__syncthreads_or(any) == 0) continue;  // all-zero activations: this panel's weights add nothing
 
 #pragma unroll
