@@ -1,7 +1,8 @@
 // `eie bench --suite eie-paper`: the nine layers of the EIE paper's Table III on this machine, eie vs dense
 // OpenBLAS vs Eigen CSR, measured in one process, printed like the paper's Table IV and written as JSON.
 // `eie bench MODEL.eie` does the same for every compressed weight of a model, as an M x V on a synthetic input,
-// then times the whole network against its decompressed self run with dense OpenBLAS.
+// then times the whole network against its decompressed self run with dense OpenBLAS. With --device cuda (builds
+// with the cuda module) the same layers run on the GPU instead: cuda_bench.cpp.
 #include <unistd.h>
 
 #include <cblas.h>
@@ -250,8 +251,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
 }
 
 const CommandRegistration registration(60, [](CLI::App& root) {
-  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR on a benchmark suite "
-                                           "or a compressed model's layers");
+  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR (in CUDA builds, with "
+                                           "--device cuda: cuBLAS and cuSPARSE) on a benchmark suite or a compressed "
+                                           "model's layers");
   auto o = std::make_shared<BenchOptions>();
   cmd->add_option("model", o->model, "A compressed model (.eie): time each compressed weight as an M x V");
   cmd->add_option("--input-density", o->input_density, "With a model: share of non-zero values in the synthetic inputs")
