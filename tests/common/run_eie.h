@@ -1,5 +1,6 @@
 // Runs the built `eie` binary for command-line tests (build the `eie` target first; `cmake --build` does).
-// Header-only because EIE_BINARY_DIR is defined per test executable.
+// Header-only because EIE_BINARY_DIR is defined per test executable. The environment variable EIE_BINARY
+// names another binary: for test executables moved off the build tree (scripts/cuda-check's bundle).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -19,7 +21,8 @@ struct CliResult {
 };
 
 inline CliResult run_eie(const std::string& args) {
-  const std::string binary = EIE_BINARY_DIR "/tools/eie/eie";
+  const char* from_environment = std::getenv("EIE_BINARY");
+  const std::string binary = from_environment != nullptr ? from_environment : EIE_BINARY_DIR "/tools/eie/eie";
   if (!std::filesystem::exists(binary)) ADD_FAILURE() << binary << " is missing: build the eie target";
   CliResult r;
   FILE* pipe = ::popen((binary + " " + args + " 2>&1").c_str(), "r");

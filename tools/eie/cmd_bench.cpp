@@ -1,7 +1,8 @@
 // `eie bench --suite eie-paper`: the nine layers of the EIE paper's Table III on this machine, eie vs dense
 // OpenBLAS vs Eigen CSR, measured in one process, printed like the paper's Table IV and written as JSON.
 // `eie bench MODEL.eie` does the same for every compressed weight of a model, as an M x V on a synthetic input,
-// then times the whole network against its decompressed self run with dense OpenBLAS.
+// then times the whole network against its decompressed self run with dense OpenBLAS. With --device cuda (builds
+// with the cuda module) the same layers run on the GPU instead: cuda_bench.cpp.
 #include <unistd.h>
 
 #include <cblas.h>
@@ -24,6 +25,10 @@
 #include "eie/core.h"
 #include "eie/engine.h"
 #include "eie/io.h"
+#ifdef EIE_HAVE_CUDA
+#include "eie/cuda.h"
+#endif
+#include "cuda_bench.h"
 #include "layer_bench.h"
 #include "network_bench.h"
 
@@ -41,6 +46,8 @@ struct BenchOptions {
   std::string json;
   double budget = 0.3;
   std::uint64_t seed = 1;
+  std::string device = "cpu";
+  bool threads_or_kernel_given = false;  // CPU-only options, refused with --device cuda
 };
 
 std::vector<std::int64_t> parse_list(const std::string& text, const char* option, std::int64_t lo, std::int64_t hi) {
@@ -95,13 +102,6 @@ double geomean(const std::vector<double>& v) {
   return v.empty() ? 0.0 : std::exp(s / static_cast<double>(v.size()));
 }
 
-// One layer to time and how its inputs are made.
-struct BenchLayer {
-  std::string name;
-  CompressedLayer weights;
-  std::function<std::vector<float>(std::int64_t)> make_input;  // input of batch element b
-};
-
 // The model's compressed weights (when `model` is given), or the suite's layers.
 std::vector<BenchLayer> bench_layers(const BenchOptions& o, const Model* model) {
   std::vector<BenchLayer> out;
@@ -141,9 +141,23 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   const KernelIsa kernel = parse_kernel_isa(o.kernel);
   if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
   if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
+  if (o.device != "cpu" && o.device != "cuda") throw Error("--device: '" + o.device + "' is not a device (cpu or cuda)");
+  if (o.device == "cuda" && o.threads_or_kernel_given) throw Error("--threads and --kernel: CPU options, not used with --device cuda");
+#ifdef EIE_HAVE_CUDA
+  if (o.device == "cuda") cuda_device_info();  // no GPU: fail before building the layers
+#endif
   std::optional<Model> model;  // loaded once: its layers here, the whole network after them
   if (!o.model.empty()) model = load_eie(o.model).model;
   const std::vector<BenchLayer> layers = bench_layers(o, model ? &*model : nullptr);
+#ifdef EIE_HAVE_CUDA
+  if (o.device == "cuda") {
+    run_cuda_bench(layers, CudaBenchOptions{.batches = batches, .budget = o.budget, .json = o.json,
+                                            .command_line = command_line,
+                                            .title = o.model.empty() ? "--suite " + o.suite : o.model});
+    if (model) fmt::print("(Whole-network timing runs on the CPU engine only: run without --device cuda.)\n");
+    return;
+  }
+#endif
 
   const double ghz = measure_core_ghz();
   const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
@@ -237,8 +251,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
 }
 
 const CommandRegistration registration(60, [](CLI::App& root) {
-  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR on a benchmark suite "
-                                           "or a compressed model's layers");
+  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR (in CUDA builds, with "
+                                           "--device cuda: cuBLAS and cuSPARSE) on a benchmark suite or a compressed "
+                                           "model's layers");
   auto o = std::make_shared<BenchOptions>();
   cmd->add_option("model", o->model, "A compressed model (.eie): time each compressed weight as an M x V");
   cmd->add_option("--input-density", o->input_density, "With a model: share of non-zero values in the synthetic inputs")
@@ -251,9 +266,15 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--budget", o->budget, "Seconds of timed runs per implementation and configuration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();
   cmd->add_option("--json", o->json, "Also write the results (and the machine) as JSON to this file");
-  cmd->callback([o] {
-    std::string line = "eie bench " + (o->model.empty() ? "--suite " + o->suite : o->model) + " --batch " + o->batches + " --threads " + o->threads +
-                       " --kernel " + o->kernel + fmt::format(" --budget {}", o->budget);
+#ifdef EIE_HAVE_CUDA
+  cmd->add_option("--device", o->device, "cpu, or cuda: the GPU, eie's CUDA kernels against cuBLAS (fp32, fp16) and "
+                                         "cuSPARSE")->capture_default_str();
+#endif
+  cmd->callback([o, cmd] {
+    o->threads_or_kernel_given = cmd->count("--threads") > 0 || cmd->count("--kernel") > 0;
+    std::string line = "eie bench " + (o->model.empty() ? "--suite " + o->suite : o->model) + " --batch " + o->batches +
+                       (o->device == "cuda" ? " --device cuda" : " --threads " + o->threads + " --kernel " + o->kernel) +
+                       fmt::format(" --budget {}", o->budget);
     if (!o->layers.empty()) line += " --layers " + o->layers;
     run_bench(*o, line);
   });

@@ -7,11 +7,19 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "eie/core.h"
 #include "eie/engine.h"
 
 namespace eie::cli {
+
+// One layer to time and how its inputs are made (`eie bench` on the CPU and on the GPU).
+struct BenchLayer {
+  std::string name;
+  CompressedLayer weights;
+  std::function<std::vector<float>(std::int64_t)> make_input;  // input of batch element b
+};
 
 struct Timing {
   double median_us = 0.0;

@@ -1,0 +1,56 @@
+// Checks a kernel's outputs against core's reference within the engines' documented error bound
+// (docs/engine.md), shared by the CPU engine's and the GPU engine's tests:
+//   |y - reference| <= (n + 2) * 2^-24 * (sum_k |w_k x_k| + |bias|) + tiny,  n = the row's stored entries,
+// the standard bound for fp32 summation of n products in any order (fused or not), exact on the reference's
+// double side.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <span>
+#include <vector>
+
+#include "eie/core.h"
+
+namespace eie::test {
+
+// sum_k |w_rk x_k| + |b_r| for every row: the scale of the rounding error.
+inline std::vector<double> magnitude(const CompressedLayer& layer, std::span<const float> x) {
+  std::vector<double> m(static_cast<std::size_t>(layer.rows), 0.0);
+  for (std::int64_t j = 0; j < layer.cols; ++j) {
+    for (auto k = layer.col_ptr[static_cast<std::size_t>(j)]; k < layer.col_ptr[static_cast<std::size_t>(j) + 1]; ++k) {
+      m[layer.row_idx[k]] += std::fabs(static_cast<double>(layer.codebook[layer.codes[k]]) * x[static_cast<std::size_t>(j)]);
+    }
+  }
+  for (std::size_t r = 0; r < layer.bias.size(); ++r) m[r] += std::fabs(layer.bias[r]);
+  return m;
+}
+
+inline std::vector<std::int64_t> row_entries(const CompressedLayer& layer) {
+  std::vector<std::int64_t> n(static_cast<std::size_t>(layer.rows), 0);
+  for (std::uint32_t r : layer.row_idx) ++n[r];
+  return n;
+}
+
+// Checks y (batch x rows) against the reference for inputs x (batch x cols); relu applied when asked.
+inline void expect_matches_reference(const CompressedLayer& layer, std::span<const float> x, std::span<const float> y,
+                                     std::int64_t batch, bool relu) {
+  const std::vector<std::int64_t> n = row_entries(layer);
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const auto xb = x.subspan(static_cast<std::size_t>(b * layer.cols), static_cast<std::size_t>(layer.cols));
+    const std::vector<double> ref = reference_spmv(layer, xb);
+    const std::vector<double> mag = magnitude(layer, xb);
+    for (std::int64_t r = 0; r < layer.rows; ++r) {
+      double expected = ref[static_cast<std::size_t>(r)];
+      if (relu && expected < 0) expected = 0;
+      const double got = y[static_cast<std::size_t>(b * layer.rows + r)];
+      const double bound = static_cast<double>(n[static_cast<std::size_t>(r)] + 2) * std::ldexp(1.0, -24) *
+                               mag[static_cast<std::size_t>(r)] + 1e-30;
+      ASSERT_LE(std::fabs(got - expected), bound) << "batch element " << b << " row " << r << " of " << layer.rows
+                                                  << " (" << n[static_cast<std::size_t>(r)] << " entries)";
+    }
+  }
+}
+
+}  // namespace eie::test
