@@ -137,14 +137,14 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--epochs", args->epochs, "Epochs of the dense baseline (default: 8 for LeNet-300-100, 6 for LeNet-5)");
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
                   "deep-compression: retraining epochs after each pruning iteration (default: 5 for LeNet-300-100, "
-                  "1 for LeNet-5)")
+                  "3 for LeNet-5)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--prune-iterations", args->prune_iterations,
                   "deep-compression: pruning iterations; the threshold rises to quality x std in equal steps "
-                  "(default: 6 for LeNet-300-100, 3 for LeNet-5)")
+                  "(default 6)")
       ->check(CLI::Range(1, 100));
   cmd->add_option("--finetune-epochs", args->finetune_epochs,
-                  "deep-compression: centroid fine-tuning epochs (default: 3 for LeNet-300-100, 1 for LeNet-5)")
+                  "deep-compression: centroid fine-tuning epochs (default: 3 for LeNet-300-100, 2 for LeNet-5)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--quality", args->quality,
                   "deep-compression: pruning quality per layer, threshold = quality x std (e.g. 'ip1=1.8')");
