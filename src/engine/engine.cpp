@@ -14,11 +14,19 @@
 
 namespace eie {
 
-WorkerThreads::WorkerThreads(int threads) {
+namespace {
+
+void check_thread_count(int threads) {
   if (threads < 1 || threads > EngineOptions::max_threads) {
     throw Error("engine: threads = " + std::to_string(threads) + " is outside 1.." +
                 std::to_string(EngineOptions::max_threads));
   }
+}
+
+}  // namespace
+
+WorkerThreads::WorkerThreads(int threads) {
+  check_thread_count(threads);
   pool_ = std::make_unique<engine::ThreadPool>(threads);
 }
 WorkerThreads::~WorkerThreads() = default;
@@ -109,10 +117,7 @@ void transpose(const float* in, std::int64_t in_stride, float* out, std::int64_t
 
 Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : options_(options) {
   if (layers.empty()) throw Error("engine: the layer chain is empty");
-  if (options_.threads < 1 || options_.threads > EngineOptions::max_threads) {
-    throw Error("engine: threads = " + std::to_string(options_.threads) + " is outside 1.." +
-                std::to_string(EngineOptions::max_threads));
-  }
+  check_thread_count(options_.threads);  // before planning, which is the expensive part
   if (options_.max_batch < 1 || options_.max_batch > 65536) {
     throw Error("engine: max_batch = " + std::to_string(options_.max_batch) + " is outside 1..65536");
   }
