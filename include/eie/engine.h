@@ -1,8 +1,8 @@
 // eie/engine.h: the CPU engine. It runs a chain of compressed layers directly in their compressed form.
 //
-// Planning (the Engine constructor) re-encodes every CompressedLayer into the layout its kernel wants: rows
-// split into one block per thread, balanced by stored entries (not rows), each block in row-major order with
-// 16-bit column indices and one code byte per entry, and the codebook padded into a lookup table the kernel
+// Planning (the Engine constructor) re-encodes every CompressedLayer into the layouts its kernels want: rows
+// split into one block per thread, balanced by stored entries (not rows); for batch 1 sell16 (AVX-512) or
+// csr16, and when max_batch > 1 also tcsr for batches; the codebook padded into a lookup table the kernels
 // can decode with permute instructions. The kernel is chosen once per layer from the CPU's features (scalar,
 // AVX2, AVX-512), or forced by EngineOptions::kernel. run() and run_batch() allocate nothing: scratch for the
 // largest batch is reserved at plan time. docs/engine.md describes the layouts, the kernels and their
@@ -44,7 +44,12 @@ struct EngineOptions {
   KernelIsa kernel = KernelIsa::automatic;     // force a kernel (tests, benchmarks); Error if unavailable
   Activation hidden_activation = Activation::relu;  // between layers of the chain
   Activation output_activation = Activation::none;  // after the last layer
-  std::int64_t max_batch = 256;                // largest batch run_batch() accepts (scratch is sized for it)
+  // Largest batch run_batch() accepts: scratch is sized for it, and from 2 (8 where sell16 runs batch 1) the
+  // batch layout tcsr is planned too, ~2 bytes per stored entry more. Set 1 for a batch-1-only engine.
+  std::int64_t max_batch = 256;
+  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 8;
+  // above max_batch: never, and tcsr is not planned). Benchmarks compare the two layouts with it.
+  std::int64_t tcsr_min_batch = 0;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
   // each engine's idle workers spin for ~100 us after its layer while the next engine's workers need the
@@ -75,8 +80,16 @@ struct LayerPlanInfo {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
   std::int64_t entries = 0;         // stored (non-zero) weights
-  std::string kernel;               // e.g. "spmv_csr16_cb16__avx512"
-  std::int64_t resident_bytes = 0;  // the planned layout: indices, codes, row pointers, codebook, bias
+  std::string kernel;               // batch 1, e.g. "spmv_sell16_cb16__avx512"
+  // Batches of batch_kernel_from or more run on batch_kernel (e.g. "spmm_tcsr_cb16__avx512"), smaller ones on
+  // `kernel`; empty when max_batch is below it.
+  std::string batch_kernel;
+  std::int64_t batch_kernel_from = 0;
+  const std::string& kernel_for(std::int64_t batch) const {
+    return !batch_kernel.empty() && batch >= batch_kernel_from ? batch_kernel : kernel;
+  }
+  std::int64_t resident_bytes = 0;  // the planned layouts (tcsr_bytes included), codebook, bias
+  std::int64_t tcsr_bytes = 0;      // the batch layout alone
   double imbalance = 1.0;           // max / mean entries over the thread blocks
   std::int64_t sell_slots = 0;      // sell16 lanes including padding (0 when sell16 is not planned)
 };

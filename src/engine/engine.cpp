@@ -1,8 +1,9 @@
 // The Engine: a planned chain of layers, a persistent thread pool and scratch reserved for the largest batch.
 // Activations travel between layers in the form the next layer's kernel reads: batch-major (x[b][col], rows
-// padded to 16 floats and 64-byte aligned) for sell16, column-major (x[col][b], so that one decoded weight meets
-// all batch elements in one contiguous load) for csr16 with batch > 1. The caller's x and y are batch-major; a
-// conversion happens only where the form changes (at batch 1 the two coincide).
+// padded to 16 floats and 64-byte aligned) for sell16 and csr16 (batch 1), column-major (x[col][b], so that one
+// decoded weight meets 16 batch elements in one contiguous load) for tcsr. The caller's x and y are
+// batch-major; a transpose happens only where the form changes (at batch 1 the two coincide), so a chain of
+// tcsr layers pays one on the way in and one on the way out.
 #include "eie/engine.h"
 
 #include <algorithm>
@@ -38,7 +39,7 @@ int WorkerThreads::threads() const { return pool_->threads(); }
 struct Engine::Scratch {
   engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
   engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
-  engine::AlignedFloats last_out;    // the last layer's column-major output (csr16, batch > 1)
+  engine::AlignedFloats last_out;    // the last layer's column-major output (tcsr)
 };
 
 namespace {
@@ -64,6 +65,26 @@ void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);
   const engine::RowBlock& block = t.plan->blocks()[index];
   if (block.row_end == block.row_begin) return;
+  if (t.plan->uses_tcsr(t.batch)) {
+    const std::size_t panels = block.tcsr.size();
+    for (std::size_t p = 0; p < panels; ++p) {
+      const engine::TcsrPanel& panel = block.tcsr[p];
+      engine::TcsrArgs args;
+      args.row_ptr = panel.row_ptr.data();
+      args.entries = panel.entries.data();
+      args.rows = block.row_end - block.row_begin;
+      args.table = t.plan->table();
+      args.x = t.in + panel.col_begin * t.batch;
+      args.batch = t.batch;
+      args.y = t.out + block.row_begin * t.batch;
+      args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
+      args.first = p == 0;
+      args.last = p + 1 == panels;
+      args.activation = t.activation;
+      t.plan->tcsr_kernel()(args);
+    }
+    return;
+  }
   if (t.plan->has_sell()) {
     engine::SellArgs args;
     args.layer_ptr = block.sell.layer_ptr.data();
@@ -94,22 +115,13 @@ void run_block(void* context, std::size_t index) {
     args.rows = block.row_end - block.row_begin;
     args.table = t.plan->table();
     args.table_size = t.plan->table_size();
-    args.x = t.in + panel.col_begin * t.batch;
-    args.batch = t.batch;
-    args.y = t.out + block.row_begin * t.batch;
+    args.x = t.in + panel.col_begin;
+    args.y = t.out + block.row_begin;
     args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
     args.first = p == 0;
     args.last = p + 1 == panels;
     args.activation = t.activation;
     t.plan->kernel()(args);
-  }
-}
-
-// in[r * in_stride + c] -> out[c * out_stride + r], for r < rows, c < cols.
-void transpose(const float* in, std::int64_t in_stride, float* out, std::int64_t out_stride, std::int64_t rows,
-               std::int64_t cols) {
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t c = 0; c < cols; ++c) out[c * out_stride + r] = in[r * in_stride + c];
   }
 }
 
@@ -120,6 +132,9 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   check_thread_count(options_.threads);  // before planning, which is the expensive part
   if (options_.max_batch < 1 || options_.max_batch > 65536) {
     throw Error("engine: max_batch = " + std::to_string(options_.max_batch) + " is outside 1..65536");
+  }
+  if (options_.tcsr_min_batch < 0) {
+    throw Error("engine: tcsr_min_batch = " + std::to_string(options_.tcsr_min_batch) + " is negative");
   }
   if (options_.workers && options_.workers->threads() != options_.threads) {
     throw Error("engine: the shared workers have " + std::to_string(options_.workers->threads()) +
@@ -141,7 +156,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   }
   auto plans = std::make_shared<std::vector<LayerPlan>>();
   plans->reserve(layers.size());
-  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_);
+  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch);
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);
   allocate_scratch();
@@ -164,7 +179,7 @@ void Engine::allocate_scratch() {
   }
   scratch_->converted = engine::aligned_floats(static_cast<std::size_t>(widest_input) * batch);
   for (auto& buffer : scratch_->hidden) buffer = engine::aligned_floats(static_cast<std::size_t>(widest_hidden) * batch);
-  if (batch > 1 && !plans.back().has_sell()) {
+  if (plans.back().uses_tcsr(options_.max_batch)) {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
   }
 }
@@ -208,41 +223,43 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
                 std::to_string(output_size()) + " outputs)");
   }
   const std::vector<LayerPlan>& plans = *plans_;
-  // The current activations: batch-major with `stride` floats per element, or column-major (batch > 1 only).
+  const auto transpose = isa_ == KernelIsa::avx512 ? engine::transpose__avx512 : engine::transpose__scalar;
+  // The current activations: batch-major with `stride` floats per element, or column-major (tcsr).
   const float* in = x.data();
   bool batch_major = true;
   std::int64_t stride = input_size();
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const LayerPlan& plan = plans[i];
     const bool last = i + 1 == plans.size();
+    const bool tcsr = plan.uses_tcsr(batch);
     float* converted = scratch_->converted.get();
-    if (plan.has_sell()) {
+    if (tcsr && batch_major) {
+      transpose(in, stride, converted, batch, batch, plan.cols());
+      in = converted;
+    } else if (!tcsr && !batch_major) {
+      transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
+      in = converted;
+      stride = padded(plan.cols());
+    } else if (plan.has_sell() && !tcsr) {
       const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && (batch == 1 || stride % 16 == 0);
-      if (!batch_major) {
-        transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
-      } else if (!aligned) {
+      if (!aligned) {
         for (std::int64_t b = 0; b < batch; ++b) {
           std::copy(in + b * stride, in + b * stride + plan.cols(), converted + b * padded(plan.cols()));
         }
-      }
-      if (!batch_major || !aligned) {
         in = converted;
         stride = padded(plan.cols());
       }
-    } else if (batch > 1 && batch_major) {
-      transpose(in, stride, converted, batch, batch, plan.cols());
-      in = converted;
     }
     LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
-    if (plan.has_sell() || batch == 1) {
+    if (tcsr) {
+      task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
+      batch_major = false;
+    } else {
       task.in_stride = stride;
       task.out_stride = last ? output_size() : padded(plan.rows());
       task.out = last ? y.data() : scratch_->hidden[i % 2].get();
       batch_major = true;
       stride = task.out_stride;
-    } else {
-      task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
-      batch_major = false;
     }
     if (batch * plan.entries() < kMinEntriesToShare) {
       for (std::size_t b = 0; b < plan.blocks().size(); ++b) run_block(&task, b);

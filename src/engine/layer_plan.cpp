@@ -157,15 +157,45 @@ std::vector<engine::Panel> build_csr16(const Csr& csr, const engine::RowBlock& b
   return panels;
 }
 
+// The tcsr layout of one row block (layer_plan.h): its rows' entries in panels of tcsr_panel_cols columns.
+std::vector<engine::TcsrPanel> build_tcsr(const Csr& csr, const engine::RowBlock& block, std::int64_t cols) {
+  std::vector<engine::TcsrPanel> panels;
+  const std::int64_t width = LayerPlan::tcsr_panel_cols;
+  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols + width - 1) / width);
+  std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
+  for (std::int64_t p = 0; p < num_panels; ++p) {
+    engine::TcsrPanel panel;
+    panel.col_begin = p * width;
+    const std::int64_t col_end = std::min(cols, panel.col_begin + width);
+    panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
+    panel.row_ptr.push_back(0);
+    for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
+      std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
+      const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
+      for (; k < end && csr.cols[k] < col_end; ++k) {
+        panel.entries.push_back(static_cast<std::uint16_t>(csr.codes[k] << 8 | (csr.cols[k] - panel.col_begin)));
+      }
+      panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.entries.size()));
+    }
+    panel.entries.shrink_to_fit();
+    panels.push_back(std::move(panel));
+  }
+  return panels;
+}
+
 // sell16 is dropped for the gather kernel when its layers carry more than this many slots per stored entry.
 // A sell16 layer (16 slots) cost ~0.6 ns and a stored entry of the gather kernel ~0.34 ns on one Zen 5 core
 // (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
 // below ~0.5%, where most layers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
 
+// sell16 stays faster than tcsr for batches below this (measured in docs/engine.md).
+constexpr std::int64_t kSellBeatsTcsrBelow = 8;
+
 }  // namespace
 
-LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
+LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
+                     std::int64_t tcsr_min_batch)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
@@ -202,6 +232,12 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa)
     kernel_ = engine::spmv_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
   }
+  // csr16 runs batch 1 only, so without sell16 every batch runs on tcsr.
+  tcsr_min_batch_ = !has_sell_ ? 2 : tcsr_min_batch > 0 ? std::max<std::int64_t>(2, tcsr_min_batch) : kSellBeatsTcsrBelow;
+  if (max_batch >= tcsr_min_batch_) {
+    tcsr_kernel_ = engine::tcsr_kernel(isa);
+    for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr(csr, block, cols_);
+  }
 }
 
 std::uint16_t LayerPlan::sell_tail_mask() const {
@@ -217,6 +253,10 @@ LayerPlanInfo LayerPlan::info() const {
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
   info.kernel = has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512" : csr16;
+  if (tcsr_kernel_ != nullptr) {
+    info.batch_kernel = std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
+    info.batch_kernel_from = tcsr_min_batch();
+  }
   std::int64_t bytes = table_size_ * 4 + static_cast<std::int64_t>(bias_.size()) * 4;
   std::int64_t most = 0;
   for (const engine::RowBlock& block : blocks_) {
@@ -226,8 +266,11 @@ LayerPlanInfo LayerPlan::info() const {
     for (const engine::Panel& panel : block.panels) {
       bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.cols.size() * 2 + panel.codes.size());
     }
+    for (const engine::TcsrPanel& panel : block.tcsr) {
+      info.tcsr_bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.entries.size() * 2);
+    }
   }
-  info.resident_bytes = bytes;
+  info.resident_bytes = bytes + info.tcsr_bytes;
   const double mean = static_cast<double>(entries_) / static_cast<double>(blocks_.size());
   info.imbalance = entries_ == 0 ? 1.0 : static_cast<double>(most) / mean;
   return info;

@@ -1,6 +1,6 @@
 // A layer as the kernels want it. Planning cuts the rows into one block per thread so that every block holds
 // about the same number of stored entries (EIE's lesson: imbalance, not arithmetic, bounds the parallel
-// speedup), and stores each block in up to two layouts:
+// speedup), and stores each block in one layout for batch 1 and, for engines that take batches, tcsr:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
 // - sell16 (AVX-512, every batch size, codebooks of at most 64 entries): SELL-16 over 16-column panels. Sixteen rows
@@ -10,6 +10,10 @@
 //   code bits above the nibble. The kernel loads the panel's 16 activations and picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
+// - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
+//   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
+//   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
+//   multiplies each entry's broadcast weight into 16 batch elements per FMA.
 // The codebook becomes a 64-byte-aligned table padded with zeros to 16, 32 or 256 entries, the sizes the kernels
 // decode with one permute, two, or a gather.
 #pragma once
@@ -53,12 +57,20 @@ struct SellBlock {
   std::int64_t bytes() const;
 };
 
+// One row block in one panel of the tcsr layout.
+struct TcsrPanel {
+  std::int64_t col_begin = 0;
+  std::vector<std::uint32_t> row_ptr;  // block rows + 1
+  std::vector<std::uint16_t> entries;  // code << 8 | (column - col_begin)
+};
+
 struct RowBlock {
   std::int64_t row_begin = 0;
   std::int64_t row_end = 0;
   std::int64_t entries = 0;
   std::vector<Panel> panels;  // csr16; empty when only sell16 is planned
   SellBlock sell;             // sell16; empty layer_ptr when not planned
+  std::vector<TcsrPanel> tcsr;  // empty when not planned
 };
 
 }  // namespace engine
@@ -66,9 +78,13 @@ struct RowBlock {
 class LayerPlan {
  public:
   static constexpr std::int64_t panel_cols = 65536;
+  static constexpr std::int64_t tcsr_panel_cols = 256;
 
-  // sell16 where the ISA and codebook allow (and its padding pays), csr16 otherwise.
-  LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa);
+  // For batch 1: sell16 where the ISA and codebook allow (and its padding pays), csr16 otherwise. For batches
+  // from tcsr_min_batch(): tcsr as well, when max_batch reaches it.
+  // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: automatic).
+  LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
+            std::int64_t tcsr_min_batch);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -82,6 +98,11 @@ class LayerPlan {
   bool has_sell() const { return has_sell_; }
   std::uint16_t sell_tail_mask() const;                  // lanes of the last panel inside the layer
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
+  // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
+  // rows), csr16 is not (2: csr16 runs batch 1 only).
+  std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
+  bool uses_tcsr(std::int64_t batch) const { return !blocks_.front().tcsr.empty() && batch >= tcsr_min_batch(); }
+  engine::TcsrKernel tcsr_kernel() const { return tcsr_kernel_; }
   LayerPlanInfo info() const;
 
  private:
@@ -95,8 +116,10 @@ class LayerPlan {
   std::vector<engine::RowBlock> blocks_;
   KernelIsa isa_ = KernelIsa::scalar;
   engine::SpmvKernel kernel_ = nullptr;
+  engine::TcsrKernel tcsr_kernel_ = nullptr;
   bool has_sell_ = false;
   int code_planes_ = 0;
+  std::int64_t tcsr_min_batch_ = 2;
 };
 
 }  // namespace eie

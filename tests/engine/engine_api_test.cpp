@@ -154,12 +154,45 @@ TEST(EngineApi, avx512_plans_sell16_where_the_codebook_fits) {
   EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");
 }
 
+TEST(EngineApi, plans_tcsr_for_batches_when_max_batch_allows) {
+  const CompressedLayer layer = layer_of(100, 600, seed());
+  for (KernelIsa isa : available_kernels()) {
+    SCOPED_TRACE(kernel_isa_name(isa));
+    const auto info = [&](std::int64_t max_batch) {
+      return Engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = max_batch}).plan_info()[0];
+    };
+    const LayerPlanInfo single = info(1);
+    EXPECT_EQ(single.batch_kernel, "");
+    EXPECT_EQ(single.tcsr_bytes, 0);
+    const LayerPlanInfo batched = info(64);
+    EXPECT_EQ(batched.batch_kernel, std::string("spmm_tcsr_cb16__") + kernel_isa_name(isa));
+    // sell16 keeps the small batches (its permutes serve 16 rows at once); csr16 runs batch 1 only.
+    EXPECT_EQ(batched.batch_kernel_from, isa == KernelIsa::avx512 ? 8 : 2);
+    // Two bytes per entry and a row pointer per row and 256-column panel (3 panels here, 2 row blocks).
+    EXPECT_EQ(batched.tcsr_bytes, 2 * layer.nnz() + 4 * 3 * (100 + 2));
+    EXPECT_EQ(batched.resident_bytes, single.resident_bytes + batched.tcsr_bytes);
+    if (isa == KernelIsa::avx512) {
+      EXPECT_EQ(info(7).batch_kernel, "");
+      // The option moves the switch where sell16 runs batch 1; csr16 layers always take tcsr from 2.
+      const auto from = [&](std::int64_t option) {
+        return Engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 64, .tcsr_min_batch = option})
+            .plan_info()[0];
+      };
+      EXPECT_EQ(from(2).batch_kernel_from, 2);
+      EXPECT_EQ(from(65).batch_kernel, "");
+      SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = 8, .bias = false, .seed = seed()};
+      EXPECT_EQ(Engine({synthetic_layer(wide)}, EngineOptions{.kernel = isa, .max_batch = 64, .tcsr_min_batch = 65})
+                    .plan_info()[0].batch_kernel_from, 2);
+    }
+  }
+}
+
 TEST(EngineApi, nan_and_inf_inputs_propagate) {
   CompressedLayer layer = layer_of(30, 20, seed());
   layer.bias.clear();
   for (KernelIsa isa : available_kernels()) {
-    for (std::int64_t batch : {1, 2}) {
-      Engine engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 2});
+    for (std::int64_t batch : {1, 2, 9}) {  // 9: tcsr for every ISA
+      Engine engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 9});
       std::vector<float> x(static_cast<std::size_t>(20 * batch), 0.5f);
       x[3] = std::numeric_limits<float>::quiet_NaN();
       x[7] = std::numeric_limits<float>::infinity();
@@ -174,6 +207,8 @@ TEST(EngineApi, nan_and_inf_inputs_propagate) {
           EXPECT_EQ(y[r], ref[r]);
         }
       }
+      // The other batch elements hold no NaN or Inf: none may leak into them.
+      for (std::size_t i = 30; i < y.size(); ++i) EXPECT_TRUE(std::isfinite(y[i])) << "output " << i;
     }
   }
 }
@@ -194,6 +229,7 @@ TEST(EngineApi, bad_options) {
   expect_error([&] { Engine({layer}, EngineOptions{.threads = 0}); }, {"threads = 0", "1..256"});
   expect_error([&] { Engine({layer}, EngineOptions{.threads = 1000}); }, {"threads = 1000"});
   expect_error([&] { Engine({layer}, EngineOptions{.max_batch = 0}); }, {"max_batch = 0"});
+  expect_error([&] { Engine({layer}, EngineOptions{.tcsr_min_batch = -1}); }, {"tcsr_min_batch = -1"});
   expect_error([&] { Engine(std::vector<CompressedLayer>{}); }, {"chain is empty"});
   expect_error([&] { Engine({layer_of(10, 8, 1, "a"), layer_of(5, 9, 2, "b")}); }, {"'b'", "takes 9 inputs", "gives 10"});
   expect_error([] { parse_kernel_isa("sse9"); }, {"kernel 'sse9'"});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine_tester.h"
+#include "engine/kernels/kernel.h"
 
 namespace eie::test {
 namespace {
@@ -12,7 +13,7 @@ TEST(EngineKernels, random_sweep_kernels_threads_batches) {
   Rng rng(seed());
   for (KernelIsa isa : available_kernels()) {
     for (int threads = 1; threads <= 4; ++threads) {
-      for (std::int64_t batch : {1, 2, 5, 16, 17, 64, 77}) {
+      for (std::int64_t batch : {1, 2, 5, 7, 8, 16, 17, 64, 77}) {
         const auto rows = static_cast<std::int64_t>(1 + rng.below(90));
         const auto cols = static_cast<std::int64_t>(1 + rng.below(120));
         const double density = rng.uniform();
@@ -149,6 +150,42 @@ TEST(EngineKernels, full_density_weights_and_activations) {
   for (KernelIsa isa : available_kernels()) {
     for (std::int64_t batch : {1, 18}) {
       EngineTester().rows(37).cols(41).density(1.0).activation_density(1.0).batch(batch).threads(2).kernel(isa).test(seed());
+    }
+  }
+}
+
+// tcsr cuts the columns into panels of 256: several of them, a partial last one, and a 256-entry codebook whose
+// code byte fills the upper half of the entry word.
+TEST(EngineKernels, tcsr_panels_of_256_columns_and_256_entry_codebooks) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    for (std::int64_t batch : {8, 33, 130}) {
+      EngineTester().rows(45).cols(700).density(0.1).bits(8).bias(true).relu(true).batch(batch).threads(2).kernel(isa)
+          .test(seed() + batch);
+    }
+  }
+}
+
+TEST(Transpose, tiles_and_edges_match_the_element_loop) {
+  Rng rng(seed());
+  for (int trial = 0; trial < 40; ++trial) {
+    const auto rows = static_cast<std::int64_t>(1 + rng.below(70));
+    const auto cols = static_cast<std::int64_t>(1 + rng.below(70));
+    const auto in_stride = cols + static_cast<std::int64_t>(rng.below(5));
+    const auto out_stride = rows + static_cast<std::int64_t>(rng.below(5));
+    std::vector<float> in(static_cast<std::size_t>(rows * in_stride));
+    for (float& v : in) v = static_cast<float>(rng.uniform());
+    std::vector<float> expected(static_cast<std::size_t>(cols * out_stride), -1.0f);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::int64_t c = 0; c < cols; ++c) expected[static_cast<std::size_t>(c * out_stride + r)] = in[static_cast<std::size_t>(r * in_stride + c)];
+    }
+    std::vector<float> out(expected.size(), -1.0f);
+    engine::transpose__scalar(in.data(), in_stride, out.data(), out_stride, rows, cols);
+    EXPECT_EQ(out, expected) << rows << " x " << cols;
+    if (kernel_isa_available(KernelIsa::avx512)) {
+      std::fill(out.begin(), out.end(), -1.0f);
+      engine::transpose__avx512(in.data(), in_stride, out.data(), out_stride, rows, cols);
+      EXPECT_EQ(out, expected) << rows << " x " << cols;  // untouched padding stays -1 too
     }
   }
 }

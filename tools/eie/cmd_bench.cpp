@@ -206,7 +206,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
           nlohmann::json r{{"layer", l.name}, {"batch", batch}, {"threads", t}, {"impl", impl},
                            {"median_us", timing->median_us}, {"p99_us", timing->p99_us}, {"runs", timing->runs}};
           if (std::string(impl) == "eie") {
-            r["kernel"] = c.plan.kernel;
+            r["kernel"] = c.plan.kernel_for(batch);
             if (c.plan.sell_slots > 0) r["sell16_slots"] = c.plan.sell_slots;
             r["entries"] = layer.nnz();
             r["bytes"] = c.plan.resident_bytes;

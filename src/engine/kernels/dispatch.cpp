@@ -54,5 +54,13 @@ SpmvKernel spmv_kernel(KernelIsa isa) {
   }
 }
 
+TcsrKernel tcsr_kernel(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::avx512: return spmm_tcsr__avx512;
+    case KernelIsa::avx2: return spmm_tcsr__avx2;
+    default: return spmm_tcsr__scalar;
+  }
+}
+
 }  // namespace engine
 }  // namespace eie

@@ -1,8 +1,8 @@
-// The contract between the engine's plan and its kernels: one row block of one column panel, batch-interleaved
-// activations (x[col * batch + b], y[row * batch + b]), codes decoded through a zero-padded table. Kernels are
-// named what__where (spmv_csr16__avx512): a sparse M x V / M x M over 16-bit column indices, for one ISA.
-// Every kernel computes, for each row r of the block and each b < batch,
-//   y[r][b] = (first ? 0 : y[r][b]) + sum_k table[codes[k]] * x[cols[k]][b]   (fp32, fused multiply-add)
+// The contract between the engine's plan and its kernels, one layout at a time: one row block (of one column
+// panel), codes decoded through a zero-padded table. Kernels are named what__where (spmv_csr16__avx512): a
+// sparse M x V (spmv, batch 1 or any batch) or M x M (spmm, batches) over one layout, for one ISA.
+// csr16 (batch 1) computes, for each row r of the block,
+//   y[r] = (first ? 0 : y[r]) + sum_k table[codes[k]] * x[cols[k]]   (fp32, fused multiply-add)
 // and, when `last`, adds bias[r] and applies the activation.
 #pragma once
 
@@ -20,7 +20,6 @@ struct SpmvArgs {
   const float* table = nullptr;            // table_size floats, 64-byte aligned; codes < table_size
   int table_size = 16;                     // 16, 32 or 256
   const float* x = nullptr;                // the panel's first column
-  std::int64_t batch = 1;
   float* y = nullptr;                      // the block's first row
   const float* bias = nullptr;             // the block's first row's bias, or nullptr
   bool first = true;                       // overwrite y (else accumulate into it)
@@ -55,6 +54,41 @@ struct SellArgs {
 
 void spmv_sell16__avx512(const SellArgs& args);
 
+// The tcsr layout (layer_plan.h) of one row block in one panel of at most 256 columns, for batches: activations
+// column-major (x[col * batch + b], y[row * batch + b]), each entry one 16-bit word (code << 8 | column within
+// the panel). For each row r and each b < batch,
+//   y[r][b] = (first ? 0 : y[r][b]) + sum_k table[entries[k] >> 8] * x[entries[k] & 255][b]
+// and, when `last`, bias and activation. A panel's activations (256 columns x up to 64 batch elements, 64 KB)
+// stay in L1/L2 while the block's rows stream past them: one decoded weight, broadcast, meets 16 batch
+// elements per FMA with no permute and no padding.
+struct TcsrArgs {
+  const std::uint32_t* row_ptr = nullptr;  // rows + 1 offsets into entries
+  const std::uint16_t* entries = nullptr;  // code << 8 | column within the panel
+  std::int64_t rows = 0;
+  const float* table = nullptr;            // the codebook (codes < its size)
+  const float* x = nullptr;                // the panel's first column
+  std::int64_t batch = 2;
+  float* y = nullptr;                      // the block's first row
+  const float* bias = nullptr;             // the block's first row's bias, or nullptr
+  bool first = true;
+  bool last = true;
+  Activation activation = Activation::none;
+};
+
+using TcsrKernel = void (*)(const TcsrArgs&);
+
+void spmm_tcsr__scalar(const TcsrArgs& args);
+void spmm_tcsr__avx2(const TcsrArgs& args);
+void spmm_tcsr__avx512(const TcsrArgs& args);
+TcsrKernel tcsr_kernel(KernelIsa isa);
+
+// out[c * out_stride + r] = in[r * in_stride + c] for r < rows, c < cols: activations between the batch-major
+// form of the caller and sell16 and the column-major form of tcsr (AVX-512 moves 16 x 16 blocks in registers).
+void transpose__scalar(const float* in, std::int64_t in_stride, float* out, std::int64_t out_stride,
+                       std::int64_t rows, std::int64_t cols);
+void transpose__avx512(const float* in, std::int64_t in_stride, float* out, std::int64_t out_stride,
+                       std::int64_t rows, std::int64_t cols);
+
 void spmv_csr16__scalar(const SpmvArgs& args);
 void spmv_csr16__avx2(const SpmvArgs& args);
 void spmv_csr16__avx512(const SpmvArgs& args);
@@ -63,7 +97,8 @@ void spmv_csr16__avx512(const SpmvArgs& args);
 SpmvKernel spmv_kernel(KernelIsa isa);
 
 // Shared epilogue of the kernels: bias and activation on one finished value.
-inline float finish(float value, const SpmvArgs& args, std::int64_t row) {
+template <class Args>
+inline float finish(float value, const Args& args, std::int64_t row) {
   if (args.bias != nullptr) value += args.bias[row];
   if (args.activation == Activation::relu) value = value > 0.0f ? value : (value == value ? 0.0f : value);
   return value;

@@ -1,7 +1,6 @@
 // AVX2 kernel: the AVX-512 kernel's structure at eight lanes. A 16-entry codebook decodes with two
 // vpermps (one per half) and a blend on bit 3 of the code; larger codebooks gather from the L1 table. Row
-// tails of fewer than eight entries run scalar. Batch > 1 broadcasts each decoded weight against up to 32
-// batch elements in four accumulators.
+// tails of fewer than eight entries run scalar. Batch 1 only: batches run on tcsr.
 #include <immintrin.h>
 
 #include "engine/kernels/kernel.h"
@@ -57,57 +56,9 @@ void spmv_batch1(const SpmvArgs& a) {
   }
 }
 
-inline __m256i lane_mask(std::int64_t n) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes);
-}
-
-// One row, batch elements [b0, b0 + 8 * Vectors), the last vector limited to the lanes in `m`.
-template <int Vectors>
-inline void spmm_row_chunk(const SpmvArgs& a, std::int64_t r, std::int64_t b0, __m256i m) {
-  const std::int64_t batch = a.batch;
-  float* y = a.y + r * batch + b0;
-  const __m256i full = _mm256_set1_epi32(-1);
-  __m256 acc[Vectors];
-  for (int v = 0; v < Vectors; ++v) {
-    acc[v] = a.first ? _mm256_setzero_ps() : _mm256_maskload_ps(y + 8 * v, v == Vectors - 1 ? m : full);
-  }
-  const std::uint32_t end = a.row_ptr[r + 1];
-  for (std::uint32_t k = a.row_ptr[r]; k < end; ++k) {
-    const __m256 w = _mm256_set1_ps(a.table[a.codes[k]]);
-    const float* x = a.x + static_cast<std::int64_t>(a.cols[k]) * batch + b0;
-    for (int v = 0; v < Vectors - 1; ++v) acc[v] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + 8 * v), acc[v]);
-    acc[Vectors - 1] = _mm256_fmadd_ps(w, _mm256_maskload_ps(x + 8 * (Vectors - 1), m), acc[Vectors - 1]);
-  }
-  for (int v = 0; v < Vectors; ++v) {
-    if (a.last) {
-      if (a.bias != nullptr) acc[v] = _mm256_add_ps(acc[v], _mm256_set1_ps(a.bias[r]));
-      if (a.activation == Activation::relu) acc[v] = _mm256_max_ps(_mm256_setzero_ps(), acc[v]);
-    }
-    _mm256_maskstore_ps(y + 8 * v, v == Vectors - 1 ? m : full, acc[v]);
-  }
-}
-
-void spmm(const SpmvArgs& a) {
-  for (std::int64_t r = 0; r < a.rows; ++r) {
-    for (std::int64_t b0 = 0; b0 < a.batch; b0 += 32) {
-      const std::int64_t n = a.batch - b0 < 32 ? a.batch - b0 : 32;
-      const int vectors = static_cast<int>((n + 7) / 8);
-      const __m256i m = lane_mask(n - 8 * (vectors - 1));
-      switch (vectors) {
-        case 1: spmm_row_chunk<1>(a, r, b0, m); break;
-        case 2: spmm_row_chunk<2>(a, r, b0, m); break;
-        case 3: spmm_row_chunk<3>(a, r, b0, m); break;
-        default: spmm_row_chunk<4>(a, r, b0, m); break;
-      }
-    }
-  }
-}
-
 }  // namespace
 
 void spmv_csr16__avx2(const SpmvArgs& a) {
-  if (a.batch > 1) return spmm(a);
   if (a.table_size == 16) return spmv_batch1<16>(a);
   return spmv_batch1<256>(a);
 }
