@@ -190,7 +190,7 @@ std::vector<engine::TcsrPanel> build_tcsr(const Csr& csr, const engine::RowBlock
 constexpr double kMaxSellSlotsPerEntry = 9.0;
 
 // sell16 stays faster than tcsr for batches below this (measured in docs/engine.md).
-constexpr std::int64_t kSellBeatsTcsrBelow = 8;
+constexpr std::int64_t kSellBeatsTcsrBelow = 16;
 
 }  // namespace
 
