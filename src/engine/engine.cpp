@@ -61,6 +61,20 @@ std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
 // splitting pays only above a few times that. Measured on LeNet-300-100's layers (docs/engine.md).
 constexpr std::int64_t kMinEntriesToShare = 16384;
 
+// The fields csr16 and tcsr share: panel p of `panels` of one row block.
+template <class Args>
+void set_panel_args(Args& args, const LayerTask& t, const engine::RowBlock& block, std::int64_t col_begin,
+                    std::size_t p, std::size_t panels) {
+  args.rows = block.row_end - block.row_begin;
+  args.table = t.plan->table();
+  args.x = t.in + col_begin * t.batch;
+  args.y = t.out + block.row_begin * t.batch;
+  args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
+  args.first = p == 0;
+  args.last = p + 1 == panels;
+  args.activation = t.activation;
+}
+
 void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);
   const engine::RowBlock& block = t.plan->blocks()[index];
@@ -70,17 +84,10 @@ void run_block(void* context, std::size_t index) {
     for (std::size_t p = 0; p < panels; ++p) {
       const engine::TcsrPanel& panel = block.tcsr[p];
       engine::TcsrArgs args;
+      set_panel_args(args, t, block, panel.col_begin, p, panels);
       args.row_ptr = panel.row_ptr.data();
       args.entries = panel.entries.data();
-      args.rows = block.row_end - block.row_begin;
-      args.table = t.plan->table();
-      args.x = t.in + panel.col_begin * t.batch;
       args.batch = t.batch;
-      args.y = t.out + block.row_begin * t.batch;
-      args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
-      args.first = p == 0;
-      args.last = p + 1 == panels;
-      args.activation = t.activation;
       t.plan->tcsr_kernel()(args);
     }
     return;
@@ -108,19 +115,12 @@ void run_block(void* context, std::size_t index) {
   const std::size_t panels = block.panels.size();
   for (std::size_t p = 0; p < panels; ++p) {
     const engine::Panel& panel = block.panels[p];
-    engine::SpmvArgs args;
+    engine::SpmvArgs args;  // batch 1 (t.batch == 1)
+    set_panel_args(args, t, block, panel.col_begin, p, panels);
     args.row_ptr = panel.row_ptr.data();
     args.cols = panel.cols.data();
     args.codes = panel.codes.data();
-    args.rows = block.row_end - block.row_begin;
-    args.table = t.plan->table();
     args.table_size = t.plan->table_size();
-    args.x = t.in + panel.col_begin;
-    args.y = t.out + block.row_begin;
-    args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
-    args.first = p == 0;
-    args.last = p + 1 == panels;
-    args.activation = t.activation;
     t.plan->kernel()(args);
   }
 }

@@ -130,56 +130,55 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   return sell;
 }
 
-// The csr16 layout of one row block: its rows' entries in column panels of at most panel_cols columns.
-std::vector<engine::Panel> build_csr16(const Csr& csr, const engine::RowBlock& block, std::int64_t cols) {
-  std::vector<engine::Panel> panels;
-  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols + LayerPlan::panel_cols - 1) / LayerPlan::panel_cols);
+// Cuts one row block's rows into panels of `width` columns (at least one panel): for each panel, row pointers
+// into the entries that add(panel, column within the panel, code) appends, row by row in column order.
+template <class PanelT, class Add>
+std::vector<PanelT> split_into_panels(const Csr& csr, const engine::RowBlock& block, std::int64_t cols,
+                                      std::int64_t width, Add add) {
+  std::vector<PanelT> panels;
+  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols + width - 1) / width);
   std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
   for (std::int64_t p = 0; p < num_panels; ++p) {
-    engine::Panel panel;
-    panel.col_begin = p * LayerPlan::panel_cols;
-    const std::int64_t col_end = std::min(cols, panel.col_begin + LayerPlan::panel_cols);
+    PanelT panel;
+    panel.col_begin = p * width;
+    const std::int64_t col_end = std::min(cols, panel.col_begin + width);
     panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
     panel.row_ptr.push_back(0);
+    std::uint32_t entries = 0;
     for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
       std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
       const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
-      for (; k < end && csr.cols[k] < col_end; ++k) {
-        panel.cols.push_back(static_cast<std::uint16_t>(csr.cols[k] - panel.col_begin));
-        panel.codes.push_back(csr.codes[k]);
+      for (; k < end && csr.cols[k] < col_end; ++k, ++entries) {
+        add(panel, static_cast<std::uint32_t>(csr.cols[k] - panel.col_begin), csr.codes[k]);
       }
-      panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.cols.size()));
+      panel.row_ptr.push_back(entries);
     }
+    panels.push_back(std::move(panel));
+  }
+  return panels;
+}
+
+// The csr16 layout of one row block: its rows' entries in column panels of at most panel_cols columns.
+std::vector<engine::Panel> build_csr16(const Csr& csr, const engine::RowBlock& block, std::int64_t cols) {
+  auto panels = split_into_panels<engine::Panel>(csr, block, cols, LayerPlan::panel_cols,
+                                                 [](engine::Panel& panel, std::uint32_t col, std::uint8_t code) {
+                                                   panel.cols.push_back(static_cast<std::uint16_t>(col));
+                                                   panel.codes.push_back(code);
+                                                 });
+  for (engine::Panel& panel : panels) {
     panel.cols.shrink_to_fit();
     panel.codes.shrink_to_fit();
-    panels.push_back(std::move(panel));
   }
   return panels;
 }
 
 // The tcsr layout of one row block (layer_plan.h): its rows' entries in panels of tcsr_panel_cols columns.
 std::vector<engine::TcsrPanel> build_tcsr(const Csr& csr, const engine::RowBlock& block, std::int64_t cols) {
-  std::vector<engine::TcsrPanel> panels;
-  const std::int64_t width = LayerPlan::tcsr_panel_cols;
-  const std::int64_t num_panels = std::max<std::int64_t>(1, (cols + width - 1) / width);
-  std::vector<std::uint32_t> cursor(csr.row_ptr.begin() + block.row_begin, csr.row_ptr.begin() + block.row_end);
-  for (std::int64_t p = 0; p < num_panels; ++p) {
-    engine::TcsrPanel panel;
-    panel.col_begin = p * width;
-    const std::int64_t col_end = std::min(cols, panel.col_begin + width);
-    panel.row_ptr.reserve(static_cast<std::size_t>(block.row_end - block.row_begin) + 1);
-    panel.row_ptr.push_back(0);
-    for (std::int64_t r = block.row_begin; r < block.row_end; ++r) {
-      std::uint32_t& k = cursor[static_cast<std::size_t>(r - block.row_begin)];
-      const std::uint32_t end = csr.row_ptr[static_cast<std::size_t>(r) + 1];
-      for (; k < end && csr.cols[k] < col_end; ++k) {
-        panel.entries.push_back(static_cast<std::uint16_t>(csr.codes[k] << 8 | (csr.cols[k] - panel.col_begin)));
-      }
-      panel.row_ptr.push_back(static_cast<std::uint32_t>(panel.entries.size()));
-    }
-    panel.entries.shrink_to_fit();
-    panels.push_back(std::move(panel));
-  }
+  auto panels = split_into_panels<engine::TcsrPanel>(
+      csr, block, cols, LayerPlan::tcsr_panel_cols, [](engine::TcsrPanel& panel, std::uint32_t col, std::uint8_t code) {
+        panel.entries.push_back(static_cast<std::uint16_t>(code << 8 | col));
+      });
+  for (engine::TcsrPanel& panel : panels) panel.entries.shrink_to_fit();
   return panels;
 }
 
