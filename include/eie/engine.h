@@ -85,8 +85,11 @@ struct LayerPlanInfo {
   // `kernel`; empty when max_batch is below it.
   std::string batch_kernel;
   std::int64_t batch_kernel_from = 0;
-  const std::string& kernel_for(std::int64_t batch) const {
-    return !batch_kernel.empty() && batch >= batch_kernel_from ? batch_kernel : kernel;
+  bool batch_kernel_runs(std::int64_t batch) const { return !batch_kernel.empty() && batch >= batch_kernel_from; }
+  const std::string& kernel_for(std::int64_t batch) const { return batch_kernel_runs(batch) ? batch_kernel : kernel; }
+  // The layout a run of `batch` reads (the codebook and bias count with the batch-1 layout).
+  std::int64_t bytes_for(std::int64_t batch) const {
+    return batch_kernel_runs(batch) ? tcsr_bytes : resident_bytes - tcsr_bytes;
   }
   std::int64_t resident_bytes = 0;  // the planned layouts (tcsr_bytes included), codebook, bias
   std::int64_t tcsr_bytes = 0;      // the batch layout alone

@@ -190,12 +190,13 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         const double vs_csr = c.csr.median_us / c.eie.median_us;
         const double entries = static_cast<double>(layer.nnz()) * static_cast<double>(batch);
         const double per_cycle = entries / (c.eie.median_us * 1e3 * ghz) / static_cast<double>(t);
-        const double gbs = static_cast<double>(c.plan.resident_bytes) / (c.eie.median_us * 1e3);
-        const double probe = measure_read_bandwidth(c.plan.resident_bytes, static_cast<int>(t));
+        const std::int64_t bytes = c.plan.bytes_for(batch);
+        const double gbs = static_cast<double>(bytes) / (c.eie.median_us * 1e3);
+        const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
         fmt::print("{:<8} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
                    l.name, layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
                    c.eie.median_us, c.eie.p99_us, vs_dense, vs_csr, per_cycle,
-                   static_cast<double>(c.plan.resident_bytes) / 1e6, gbs, probe);
+                   static_cast<double>(bytes) / 1e6, gbs, probe);
         if (c.max_error > 1e-3) throw std::runtime_error(fmt::format("{}: eie and dense disagree ({})", l.name, c.max_error));
         s.vs_dense.push_back(vs_dense);
         s.vs_csr.push_back(vs_csr);
@@ -209,7 +210,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
             r["kernel"] = c.plan.kernel_for(batch);
             if (c.plan.sell_slots > 0) r["sell16_slots"] = c.plan.sell_slots;
             r["entries"] = layer.nnz();
-            r["bytes"] = c.plan.resident_bytes;
+            r["bytes"] = bytes;
+            r["resident_bytes"] = c.plan.resident_bytes;
             r["entries_per_cycle_per_core"] = per_cycle;
             r["effective_gb_per_s"] = gbs;
             r["probe_gb_per_s"] = probe;
@@ -242,7 +244,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     }
   }
   fmt::print("\nColumns: entries = stored weights; act% = non-zero inputs; xdense/xCSR = speedup of eie's median;\n"
-             "ent/c/core = stored entries x batch per cycle per thread; eie MB = the planned layout eie reads every run;\n"
+             "ent/c/core = stored entries x batch per cycle per thread; eie MB = the planned layout the batch reads\n"
+             "(tcsr from the batch plan_info names, sell16 or csr16 below; `--json` adds the engine's resident_bytes, all layouts);\n"
              "GB/s = eie MB / median; probe = read bandwidth of a warm buffer of the same size with the same threads.\n");
   if (!o.json.empty()) {
     write_file_atomic(o.json, doc.dump(2) + "\n");
