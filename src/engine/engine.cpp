@@ -44,6 +44,8 @@ struct Engine::Scratch {
 
 namespace {
 
+using TransposeFn = void (*)(const float*, std::int64_t, float*, std::int64_t, std::int64_t, std::int64_t);
+
 struct LayerTask {
   const LayerPlan* plan;
   const float* in;
@@ -52,7 +54,29 @@ struct LayerTask {
   Activation activation;
   std::int64_t in_stride = 0;   // sell16: floats between batch elements
   std::int64_t out_stride = 0;
+  // tcsr: each block also transposes its finished rows into this batch-major output (the caller's y), so the
+  // last transpose runs on all threads, on rows still in cache.
+  float* batch_major_out = nullptr;
+  std::int64_t batch_major_stride = 0;
+  TransposeFn transpose = nullptr;
 };
+
+// in (rows x cols, batch-major) -> out (cols x rows), cut into column ranges, one per task.
+struct TransposeTask {
+  const float* in;
+  std::int64_t in_stride;
+  float* out;
+  std::int64_t out_stride;
+  std::int64_t rows, cols, cols_per_task;
+  TransposeFn transpose;
+};
+
+void run_transpose(void* context, std::size_t index) {
+  const TransposeTask& t = *static_cast<const TransposeTask*>(context);
+  const std::int64_t c0 = static_cast<std::int64_t>(index) * t.cols_per_task;
+  const std::int64_t c1 = std::min(t.cols, c0 + t.cols_per_task);
+  if (c0 < c1) t.transpose(t.in + c0, t.in_stride, t.out + c0 * t.out_stride, t.out_stride, t.rows, c1 - c0);
+}
 
 std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
 
@@ -89,6 +113,10 @@ void run_block(void* context, std::size_t index) {
       args.entries = panel.entries.data();
       args.batch = t.batch;
       t.plan->tcsr_kernel()(args);
+    }
+    if (t.batch_major_out != nullptr) {
+      t.transpose(t.out + block.row_begin * t.batch, t.batch, t.batch_major_out + block.row_begin,
+                  t.batch_major_stride, block.row_end - block.row_begin, t.batch);
     }
     return;
   }
@@ -234,7 +262,15 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
     const bool tcsr = plan.uses_tcsr(batch);
     float* converted = scratch_->converted.get();
     if (tcsr && batch_major) {
-      transpose(in, stride, converted, batch, batch, plan.cols());
+      // All threads: 256 K floats for Alex-7 at batch 64 took ~40 us on one.
+      TransposeTask tt{in, stride, converted, batch, batch, plan.cols(), 0, transpose};
+      const std::int64_t tasks = batch * plan.cols() < kMinEntriesToShare ? 1 : options_.threads;
+      tt.cols_per_task = (plan.cols() + 16 * tasks - 1) / (16 * tasks) * 16;
+      if (tasks == 1) {
+        run_transpose(&tt, 0);
+      } else {
+        workers_->pool_->parallel_for(static_cast<std::size_t>(tasks), run_transpose, &tt);
+      }
       in = converted;
     } else if (!tcsr && !batch_major) {
       transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
@@ -254,6 +290,12 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
     if (tcsr) {
       task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
       batch_major = false;
+      if (last) {
+        task.batch_major_out = y.data();
+        task.batch_major_stride = output_size();
+        task.transpose = transpose;
+        batch_major = true;
+      }
     } else {
       task.in_stride = stride;
       task.out_stride = last ? output_size() : padded(plan.rows());
@@ -268,7 +310,6 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
     }
     in = task.out;
   }
-  if (!batch_major) transpose(in, batch, y.data(), output_size(), output_size(), batch);
 }
 
 }  // namespace eie
