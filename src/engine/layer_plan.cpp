@@ -188,8 +188,12 @@ std::vector<engine::TcsrPanel> build_tcsr(const Csr& csr, const engine::RowBlock
 // below ~0.5%, where most layers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
 
-// sell16 stays faster than tcsr for batches below this (measured in docs/engine.md).
-constexpr std::int64_t kSellBeatsTcsrBelow = 16;
+// sell16 stays faster than tcsr for batches below this. One thread, CPU time (eie_engine_bench
+// --benchmark_filter='avx512-(tcsr|sell16)'): at 16 sell16 was 8% ahead on the geometric mean of the nine paper
+// layers (0.72-1.25x per layer), at 32 tcsr was 1.25-2.26x ahead on every layer. sell16's time grows with the
+// batch, tcsr's with whole vectors of 16, so against tcsr's 32-element cost sell16 breaks even at 14-26
+// (Alex-7 to Alex-8), 19-20 for most layers.
+constexpr std::int64_t kSellBeatsTcsrBelow = 20;
 
 }  // namespace
 

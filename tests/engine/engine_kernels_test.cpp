@@ -13,7 +13,7 @@ TEST(EngineKernels, random_sweep_kernels_threads_batches) {
   Rng rng(seed());
   for (KernelIsa isa : available_kernels()) {
     for (int threads = 1; threads <= 4; ++threads) {
-      for (std::int64_t batch : {1, 2, 5, 7, 8, 16, 17, 64, 77}) {
+      for (std::int64_t batch : {1, 2, 5, 8, 16, 19, 20, 64, 77}) {
         const auto rows = static_cast<std::int64_t>(1 + rng.below(90));
         const auto cols = static_cast<std::int64_t>(1 + rng.below(120));
         const double density = rng.uniform();
