@@ -184,7 +184,9 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   }
   auto plans = std::make_shared<std::vector<LayerPlan>>();
   plans->reserve(layers.size());
-  for (const CompressedLayer& layer : layers) plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch);
+  for (const CompressedLayer& layer : layers) {
+    plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch);
+  }
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);
   allocate_scratch();

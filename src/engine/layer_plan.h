@@ -101,7 +101,7 @@ class LayerPlan {
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
-  bool uses_tcsr(std::int64_t batch) const { return !blocks_.front().tcsr.empty() && batch >= tcsr_min_batch(); }
+  bool uses_tcsr(std::int64_t batch) const { return tcsr_kernel_ != nullptr && batch >= tcsr_min_batch_; }
   engine::TcsrKernel tcsr_kernel() const { return tcsr_kernel_; }
   LayerPlanInfo info() const;
 
@@ -116,7 +116,7 @@ class LayerPlan {
   std::vector<engine::RowBlock> blocks_;
   KernelIsa isa_ = KernelIsa::scalar;
   engine::SpmvKernel kernel_ = nullptr;
-  engine::TcsrKernel tcsr_kernel_ = nullptr;
+  engine::TcsrKernel tcsr_kernel_ = nullptr;  // set exactly when the blocks hold tcsr
   bool has_sell_ = false;
   int code_planes_ = 0;
   std::int64_t tcsr_min_batch_ = 2;

@@ -1,6 +1,6 @@
 // AVX-512 transpose: whole 16 x 16 tiles go through registers (16 loads, 64 shuffles, 16 stores); the ragged
-// edges fall back to the scalar loop. A batch of 64 over Alex-7's 4096 inputs is 256 K floats each way, which
-// the element loop moved at ~1 ns per float: as long as the tcsr kernel itself.
+// edges fall back to the scalar loop. A batch of 64 over Alex-7's 4096 inputs is 256 K floats each way, moved
+// around a tcsr layer on every run.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
