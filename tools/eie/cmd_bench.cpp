@@ -168,10 +168,11 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   fmt::print("eie bench {}: {} ({} logical cores, {:.2f} GHz measured), kernels {}\n",
              o.model.empty() ? "--suite " + o.suite : o.model + fmt::format(" (inputs synthetic, {:.0f}% non-zero)", 100 * o.input_density),
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa));
-  fmt::print("Timing: warm caches, warm-up then >= 20 runs / {:.2f} s per implementation; medians (p99 for eie).\n"
+  fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
+             ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
              "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>;\n"
              "each baseline: the faster of 1 thread and the configured threads.\n",
-             o.budget);
+             kCompareRounds, o.budget);
 
   struct Summary { std::vector<double> vs_dense, vs_csr; bool all_beat_dense = true, all_beat_csr = true; };
   std::map<std::pair<std::int64_t, std::int64_t>, Summary> summaries;

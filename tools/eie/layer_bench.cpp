@@ -9,24 +9,46 @@
 
 namespace eie::cli {
 
-Timing time_runs(const std::function<void()>& run, double budget_seconds, int min_runs) {
-  using clock = std::chrono::steady_clock;
-  const auto warm_start = clock::now();
-  for (int i = 0; i < 3 || clock::now() - warm_start < std::chrono::duration<double>(budget_seconds / 10); ++i) run();
-  std::vector<double> us;
-  const auto start = clock::now();
-  while (static_cast<int>(us.size()) < min_runs ||
-         (clock::now() - start < std::chrono::duration<double>(budget_seconds) && us.size() < 20000)) {
-    const auto t0 = clock::now();
-    run();
-    us.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
-  }
+namespace {
+
+Timing summarize(std::vector<double>& us) {
   std::sort(us.begin(), us.end());
   Timing t;
   t.runs = static_cast<int>(us.size());
   t.median_us = us[us.size() / 2];
   t.p99_us = us[std::min(us.size() - 1, static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(us.size()))) - 1)];
   return t;
+}
+
+}  // namespace
+
+void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int rounds) {
+  using clock = std::chrono::steady_clock;
+  const std::chrono::duration<double> block(budget_seconds / rounds);
+  std::vector<std::vector<double>> us(runs.size());
+  for (int round = 0; round < rounds; ++round) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      TimedRun& r = runs[i];
+      if (r.prepare) r.prepare();
+      const auto warm_start = clock::now();
+      for (int k = 0; k < 3 || clock::now() - warm_start < block / 10; ++k) r.run();
+      // This round's share of the least number of runs, so that the last round completes it.
+      const std::size_t least = static_cast<std::size_t>((r.min_runs * (round + 1) + rounds - 1) / rounds);
+      const auto start = clock::now();
+      while (us[i].size() < least || (clock::now() - start < block && us[i].size() < 20000u * static_cast<std::size_t>(round + 1) / rounds)) {
+        const auto t0 = clock::now();
+        r.run();
+        us[i].push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
+      }
+    }
+  }
+  for (std::size_t i = 0; i < runs.size(); ++i) runs[i].timing = summarize(us[i]);
+}
+
+Timing time_runs(const std::function<void()>& run, double budget_seconds, int min_runs) {
+  std::vector<TimedRun> runs{TimedRun(run, min_runs)};
+  time_in_rounds(runs, budget_seconds, 1);
+  return runs.front().timing;
 }
 
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
@@ -49,30 +71,36 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
   Engine engine({layer}, EngineOptions{.threads = threads, .kernel = kernel, .output_activation = Activation::none,
                                        .max_batch = batch});
   c.plan = engine.plan_info().front();
-  c.eie = time_runs([&] { engine.run_batch(x, y_eie, batch); }, budget_seconds, 20);
+  const DenseBaseline dense(layer);
+  const CsrBaseline csr(layer);
+  c.dense_bytes = dense.bytes();
+  c.csr_bytes = csr.bytes();
 
-  // Each baseline gets its best of 1 thread and `threads` threads: on a loaded machine the libraries' own
-  // barriers (OpenBLAS's pool, Eigen's OpenMP) can stall for a scheduler tick, and a user would pick the faster.
-  const auto time_baseline = [&](const auto& baseline, std::vector<float>& y) {
-    Timing fastest;
-    for (int t : {threads, 1}) {
-      set_baseline_threads(t);
-      const Timing timing = time_runs([&] { baseline.run_batch(x, y, batch); }, budget_seconds, 10);
-      if (t == threads || timing.median_us < fastest.median_us) fastest = timing;
-      if (threads == 1) break;
+  // Each baseline is timed at `threads` and at 1 thread and keeps the faster: on a loaded machine the libraries'
+  // own barriers (OpenBLAS's pool, Eigen's OpenMP) can stall for a scheduler tick, and a user would pick the faster.
+  std::vector<int> baseline_threads{threads};
+  if (threads != 1) baseline_threads.push_back(1);
+  std::vector<TimedRun> runs;
+  for (int t : baseline_threads) {
+    runs.emplace_back([&] { dense.run_batch(x, y_dense, batch); }, 10, [t] { set_baseline_threads(t); });
+  }
+  for (int t : baseline_threads) {
+    runs.emplace_back([&] { csr.run_batch(x, y_csr, batch); }, 10, [t] { set_baseline_threads(t); });
+  }
+  // eie last in each round: it follows the single-threaded CSR block, so no library's idle workers are still
+  // spinning on the cores its own workers need.
+  runs.emplace_back([&] { engine.run_batch(x, y_eie, batch); }, 20);
+  time_in_rounds(runs, budget_seconds, kCompareRounds);
+  const auto fastest = [&](std::size_t first) {
+    Timing best = runs[first].timing;
+    for (std::size_t i = first + 1; i < first + baseline_threads.size(); ++i) {
+      if (runs[i].timing.median_us < best.median_us) best = runs[i].timing;
     }
-    return fastest;
+    return best;
   };
-  {
-    const DenseBaseline dense(layer);
-    c.dense_bytes = dense.bytes();
-    c.dense = time_baseline(dense, y_dense);
-  }
-  {
-    const CsrBaseline csr(layer);
-    c.csr_bytes = csr.bytes();
-    c.csr = time_baseline(csr, y_csr);
-  }
+  c.dense = fastest(0);
+  c.csr = fastest(baseline_threads.size());
+  c.eie = runs.back().timing;
   for (std::size_t i = 0; i < y_eie.size(); ++i) {
     c.max_error = std::max(c.max_error, std::fabs(static_cast<double>(y_eie[i]) - y_dense[i]) /
                                             std::max(1.0, std::fabs(static_cast<double>(y_dense[i]))));

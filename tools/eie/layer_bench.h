@@ -2,11 +2,15 @@
 // implementations (eie, dense OpenBLAS, Eigen CSR) built from the same CompressedLayer and timed the same way
 // in the same process: warm-up runs, then as many timed runs as fit the time budget (at least min_runs), each
 // timed alone with steady_clock; caches are warm (steady state: the same weights and inputs every run).
+// The implementations take turns in rounds (each round: every implementation's warm-up, then a block of its
+// runs), so that a drift of the machine during the measurement (its clock, other tenants of a shared host)
+// reaches every implementation alike and the speedups compare like with like.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eie/core.h"
@@ -27,6 +31,22 @@ struct Timing {
   int runs = 0;
 };
 
+// One implementation under test: what to set before each of its blocks (may be empty), how to run it once,
+// and the least number of timed runs it gets in all.
+struct TimedRun {
+  TimedRun(std::function<void()> run_once, int least_runs, std::function<void()> before_block = {})
+      : prepare(std::move(before_block)), run(std::move(run_once)), min_runs(least_runs) {}
+  std::function<void()> prepare;
+  std::function<void()> run;
+  int min_runs;
+  Timing timing;  // the result
+};
+
+// Times `runs` in `rounds` rounds; each gets budget_seconds in all (at least min_runs runs), a tenth of its
+// share of a round as warm-up before each block.
+void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int rounds);
+
+// One implementation alone (one round).
 Timing time_runs(const std::function<void()>& run, double budget_seconds, int min_runs);
 
 struct LayerComparison {
@@ -40,6 +60,10 @@ struct LayerComparison {
   double activation_density = 0.0;  // measured on the inputs
   double max_error = 0.0;           // eie vs dense, max |a - b| / max(1, |b|)
 };
+
+// The rounds compare_layer takes: enough to spread a drift over the implementations, few enough that each
+// block stays long against its warm-up.
+constexpr int kCompareRounds = 5;
 
 // Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)).
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
