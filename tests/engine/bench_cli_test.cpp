@@ -31,7 +31,10 @@ TEST_F(BenchCli, suite_layer_to_json) {
     EXPECT_TRUE(row["impl"] == "eie" || row["impl"] == "dense" || row["impl"] == "csr") << row;
     EXPECT_GT(row["median_us"].get<double>(), 0.0);
     EXPECT_GE(row["p99_us"].get<double>(), row["median_us"].get<double>());
+    ASSERT_EQ(row["round_median_us"].size(), 5u) << row;  // the implementations take turns in 5 rounds
+    for (const auto& m : row["round_median_us"]) EXPECT_GT(m.get<double>(), 0.0);
   }
+  EXPECT_NE(r.output.find("each round alone: "), std::string::npos) << r.output;
   EXPECT_EQ(j["results"][0]["batch"], 1);
   EXPECT_EQ(j["results"][3]["batch"], 3);
 }

@@ -1,6 +1,6 @@
-// The bench harness's rounds (tools/eie/layer_bench.cpp): the implementations take turns, each prepared once per
-// round, and each gets its least number of timed runs however short the budget. Durations are only bounded
-// from below (a sleep lasts at least its time), never asserted as speeds.
+// The bench harness's rounds (tools/eie/layer_bench.cpp): the implementations take turns, each is prepared once
+// per round, gets its least number of timed runs however short the budget, and has a median per round.
+// Durations are only bounded from below (a sleep lasts at least its time), never asserted as speeds.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -35,6 +35,8 @@ TEST(BenchRounds, slow_runs_get_exactly_their_least_number_over_the_rounds) {
   EXPECT_EQ(runs[0].timing.runs, 7);
   EXPECT_GE(runs[0].timing.median_us, 2000.0);
   EXPECT_GE(runs[0].timing.p99_us, runs[0].timing.median_us);
+  ASSERT_EQ(runs[0].timing.round_median_us.size(), 3u);  // one median per round (blocks of 3, 2 and 2 runs)
+  for (double m : runs[0].timing.round_median_us) EXPECT_GE(m, 2000.0);
 }
 
 TEST(BenchRounds, time_runs_is_one_round_of_one_implementation) {

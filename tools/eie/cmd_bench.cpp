@@ -174,7 +174,22 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
              "each baseline: the faster of 1 thread and the configured threads.\n",
              kCompareRounds, o.budget);
 
-  struct Summary { std::vector<double> vs_dense, vs_csr; bool all_beat_dense = true, all_beat_csr = true; };
+  // round_vs_*[r]: each layer's speedup in round r alone, for the spread of the geometric mean over the rounds.
+  struct Summary {
+    std::vector<double> vs_dense, vs_csr;
+    std::vector<std::vector<double>> round_vs_dense, round_vs_csr;
+    bool all_beat_dense = true, all_beat_csr = true;
+  };
+  // "lo-hi" of the geometric means of each round's speedups.
+  const auto round_spread = [](const std::vector<std::vector<double>>& per_round) {
+    double lo = 0.0, hi = 0.0;
+    for (std::size_t r = 0; r < per_round.size(); ++r) {
+      const double g = geomean(per_round[r]);
+      lo = r == 0 ? g : std::min(lo, g);
+      hi = r == 0 ? g : std::max(hi, g);
+    }
+    return fmt::format("{:.1f}x-{:.1f}x", lo, hi);
+  };
   std::map<std::pair<std::int64_t, std::int64_t>, Summary> summaries;
 
   for (std::int64_t batch : batches) {
@@ -201,12 +216,20 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         if (c.max_error > 1e-3) throw std::runtime_error(fmt::format("{}: eie and dense disagree ({})", l.name, c.max_error));
         s.vs_dense.push_back(vs_dense);
         s.vs_csr.push_back(vs_csr);
+        const std::size_t rounds = c.eie.round_median_us.size();
+        s.round_vs_dense.resize(rounds);
+        s.round_vs_csr.resize(rounds);
+        for (std::size_t r = 0; r < rounds; ++r) {
+          s.round_vs_dense[r].push_back(c.dense.round_median_us[r] / c.eie.round_median_us[r]);
+          s.round_vs_csr[r].push_back(c.csr.round_median_us[r] / c.eie.round_median_us[r]);
+        }
         s.all_beat_dense = s.all_beat_dense && vs_dense > 1.0;
         s.all_beat_csr = s.all_beat_csr && vs_csr > 1.0;
         const std::pair<const char*, const Timing*> impls[] = {{"eie", &c.eie}, {"dense", &c.dense}, {"csr", &c.csr}};
         for (const auto& [impl, timing] : impls) {
           nlohmann::json r{{"layer", l.name}, {"batch", batch}, {"threads", t}, {"impl", impl},
-                           {"median_us", timing->median_us}, {"p99_us", timing->p99_us}, {"runs", timing->runs}};
+                           {"median_us", timing->median_us}, {"p99_us", timing->p99_us}, {"runs", timing->runs},
+                           {"round_median_us", timing->round_median_us}};
           if (std::string(impl) == "eie") {
             r["kernel"] = c.plan.kernel_for(batch);
             if (c.plan.sell_slots > 0) r["sell16_slots"] = c.plan.sell_slots;
@@ -224,8 +247,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         }
         std::fflush(stdout);
       }
-      fmt::print("{:<8} geometric mean speedup: {:.1f}x over dense, {:.1f}x over CSR; eie faster than dense on every "
-                 "layer: {}; than CSR: {}\n", "", geomean(s.vs_dense), geomean(s.vs_csr),
+      fmt::print("{:<8} geometric mean speedup: {:.1f}x over dense, {:.1f}x over CSR (each round alone: {} and {});\n"
+                 "{:<8} eie faster than dense on every layer: {}; than CSR: {}\n", "", geomean(s.vs_dense),
+                 geomean(s.vs_csr), round_spread(s.round_vs_dense), round_spread(s.round_vs_csr), "",
                  s.all_beat_dense ? "yes" : "no", s.all_beat_csr ? "yes" : "no");
     }
   }
@@ -244,7 +268,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       }
     }
   }
-  fmt::print("\nColumns: entries = stored weights; act% = non-zero inputs; xdense/xCSR = speedup of eie's median;\n"
+  fmt::print("\nColumns: entries = stored weights; act% = non-zero inputs; xdense/xCSR = speedup of eie's median\n"
+             "(each round alone: the geometric means from each round's medians, lowest and highest);\n"
              "ent/c/core = stored entries x batch per cycle per thread; eie MB = the planned layout the batch reads\n"
              "(tcsr from the batch plan_info names, sell16 or csr16 below; `--json` adds the engine's resident_bytes, all layouts);\n"
              "GB/s = eie MB / median; probe = read bandwidth of a warm buffer of the same size with the same threads.\n");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "eie/baseline.h"
@@ -11,9 +13,21 @@ namespace eie::cli {
 
 namespace {
 
-Timing summarize(std::vector<double>& us) {
-  std::sort(us.begin(), us.end());
+double median_of(std::vector<double> us) {
+  std::nth_element(us.begin(), us.begin() + static_cast<std::ptrdiff_t>(us.size() / 2), us.end());
+  return us[us.size() / 2];
+}
+
+// `us`: every timed run in order; `round_ends`: where each round's block ends in it.
+Timing summarize(std::vector<double> us, const std::vector<std::size_t>& round_ends) {
   Timing t;
+  std::size_t begin = 0;
+  for (std::size_t end : round_ends) {
+    t.round_median_us.push_back(median_of(std::vector<double>(us.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                              us.begin() + static_cast<std::ptrdiff_t>(end))));
+    begin = end;
+  }
+  std::sort(us.begin(), us.end());
   t.runs = static_cast<int>(us.size());
   t.median_us = us[us.size() / 2];
   t.p99_us = us[std::min(us.size() - 1, static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(us.size()))) - 1)];
@@ -26,6 +40,7 @@ void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int roun
   using clock = std::chrono::steady_clock;
   const std::chrono::duration<double> block(budget_seconds / rounds);
   std::vector<std::vector<double>> us(runs.size());
+  std::vector<std::vector<std::size_t>> round_ends(runs.size());
   for (int round = 0; round < rounds; ++round) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
       TimedRun& r = runs[i];
@@ -40,9 +55,10 @@ void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int roun
         r.run();
         us[i].push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
       }
+      round_ends[i].push_back(us[i].size());
     }
   }
-  for (std::size_t i = 0; i < runs.size(); ++i) runs[i].timing = summarize(us[i]);
+  for (std::size_t i = 0; i < runs.size(); ++i) runs[i].timing = summarize(std::move(us[i]), round_ends[i]);
 }
 
 Timing time_runs(const std::function<void()>& run, double budget_seconds, int min_runs) {

@@ -29,6 +29,7 @@ struct Timing {
   double median_us = 0.0;
   double p99_us = 0.0;
   int runs = 0;
+  std::vector<double> round_median_us;  // the median of each round's block (time_in_rounds)
 };
 
 // One implementation under test: what to set before each of its blocks (may be empty), how to run it once,
