@@ -39,6 +39,14 @@ TEST(BenchRounds, slow_runs_get_exactly_their_least_number_over_the_rounds) {
   for (double m : runs[0].timing.round_median_us) EXPECT_GE(m, 2000.0);
 }
 
+TEST(BenchRounds, every_round_has_a_median_even_with_one_run_asked_for) {
+  std::vector<TimedRun> runs;
+  runs.emplace_back([] { std::this_thread::sleep_for(std::chrono::microseconds(100)); }, 1);
+  time_in_rounds(runs, 1e-9, 5);
+  EXPECT_EQ(runs[0].timing.runs, 5);
+  EXPECT_EQ(runs[0].timing.round_median_us.size(), 5u);
+}
+
 TEST(BenchRounds, time_runs_is_one_round_of_one_implementation) {
   int calls = 0;
   const Timing t = time_runs([&] { ++calls; }, 0.001, 20);

@@ -47,8 +47,10 @@ void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int roun
       if (r.prepare) r.prepare();
       const auto warm_start = clock::now();
       for (int k = 0; k < 3 || clock::now() - warm_start < block / 10; ++k) r.run();
-      // This round's share of the least number of runs, so that the last round completes it.
-      const std::size_t least = static_cast<std::size_t>((r.min_runs * (round + 1) + rounds - 1) / rounds);
+      // This round's share of the least number of runs, so that the last round completes it, and at least one
+      // run, so that every round has a median.
+      const std::size_t least = std::max(us[i].size() + 1,
+                                         static_cast<std::size_t>((r.min_runs * (round + 1) + rounds - 1) / rounds));
       const auto start = clock::now();
       while (us[i].size() < least || (clock::now() - start < block && us[i].size() < 20000u * static_cast<std::size_t>(round + 1) / rounds)) {
         const auto t0 = clock::now();
