@@ -17,8 +17,9 @@ TEST(BenchRounds, implementations_take_turns_and_each_is_prepared_once_per_round
   std::vector<std::string> log;
   std::vector<TimedRun> runs;
   for (const char* name : {"a", "b", "c"}) {
-    runs.emplace_back([&log, name] { if (log.empty() || log.back() != std::string("run ") + name) log.push_back(std::string("run ") + name); },
-                      4, [&log, name] { log.push_back(std::string("prepare ") + name); });
+    const std::string ran = std::string("run ") + name;  // logged once per block of runs
+    runs.emplace_back([&log, ran] { if (log.empty() || log.back() != ran) log.push_back(ran); }, 4,
+                      [&log, name] { log.push_back(std::string("prepare ") + name); });
   }
   time_in_rounds(runs, 0.003, 3);
   const std::vector<std::string> expected = {"prepare a", "run a", "prepare b", "run b", "prepare c", "run c",

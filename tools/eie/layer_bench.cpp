@@ -51,8 +51,9 @@ void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int roun
       // run, so that every round has a median.
       const std::size_t least = std::max(us[i].size() + 1,
                                          static_cast<std::size_t>((r.min_runs * (round + 1) + rounds - 1) / rounds));
+      const std::size_t most = 20000u * static_cast<std::size_t>(round + 1) / rounds;  // 20,000 runs in all
       const auto start = clock::now();
-      while (us[i].size() < least || (clock::now() - start < block && us[i].size() < 20000u * static_cast<std::size_t>(round + 1) / rounds)) {
+      while (us[i].size() < least || (clock::now() - start < block && us[i].size() < most)) {
         const auto t0 = clock::now();
         r.run();
         us[i].push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
