@@ -69,8 +69,9 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
 
 // The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy.
 engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols,
-                             int code_planes) {
+                             int code_planes, bool store_masks) {
   engine::SellBlock sell;
+  std::uint32_t layers = 0;
   const std::int64_t last_panel = (cols - 1) / 16;
   const bool partial = cols % 16 != 0;
   sell.layer_ptr.push_back(0);
@@ -93,7 +94,7 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
       }
       if (panel < 0) break;
       if (partial && panel == last_panel && !tail_started) {
-        full_end = static_cast<std::uint32_t>(sell.masks.size());
+        full_end = layers;
         tail_started = true;
       }
       for (;;) {  // one layer per round: each lane takes its next entry if it lies in this panel
@@ -115,11 +116,11 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
           break;
         }
         for (int p = 0; p < code_planes; ++p) sell.code_planes.push_back(planes[p]);
-        sell.masks.push_back(mask);
+        if (store_masks) sell.masks.push_back(mask);
         sell.panels.push_back(static_cast<std::uint16_t>(panel));
+        ++layers;
       }
     }
-    const auto layers = static_cast<std::uint32_t>(sell.masks.size());
     sell.layer_ptr.push_back(tail_started ? full_end : layers);
     sell.layer_ptr.push_back(layers);
   }
@@ -220,9 +221,13 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
   if (has_sell_) {
     code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
+    // A reserved zero (code 0 = 0.0, never stored) makes a padding slot's byte 0 the only one with code 0: its
+    // FMA adds 0 * x, exact for finite x, and its lane is told apart from the slot alone when x is not finite.
+    // With code planes the low nibble 0 also belongs to codes 16, 32 and 48, so the masks stay.
+    sell_stores_masks_ = !(code_planes_ == 0 && layer.codebook.zero_reserved());
     double slots = 0;
     for (engine::RowBlock& block : blocks_) {
-      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_, code_planes_);
+      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_, code_planes_, sell_stores_masks_);
       slots += static_cast<double>(block.sell.slots.size());
     }
     if (slots > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {

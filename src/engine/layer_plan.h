@@ -48,8 +48,10 @@ struct Panel {
 // loaded masked so that no kernel reads past the input.
 struct SellBlock {
   std::vector<std::uint32_t> layer_ptr;  // 2 * slices + 1
-  std::vector<std::uint8_t> slots;       // 16 per layer: column in panel << 4 | code (0 where masked off)
-  std::vector<std::uint16_t> masks;      // per layer: the lanes that hold an entry
+  std::vector<std::uint8_t> slots;       // 16 per layer: column in panel << 4 | code (0 where no entry)
+  // Per layer: the lanes that hold an entry. Empty for a 16-entry codebook with a reserved zero, where a slot
+  // holds an entry exactly when its code (low nibble) is not 0.
+  std::vector<std::uint16_t> masks;
   std::vector<std::uint16_t> panels;     // per layer: its panel (columns 16 * panel ...)
   // Codebooks of 17-64 entries: per layer, code_planes 16-bit words holding bit 4 (then bit 5) of each lane's
   // code; the slot keeps the low nibble.
@@ -98,6 +100,7 @@ class LayerPlan {
   bool has_sell() const { return has_sell_; }
   std::uint16_t sell_tail_mask() const;                  // lanes of the last panel inside the layer
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
+  bool sell_stores_masks() const { return sell_stores_masks_; }  // else slot code 0 marks the padding
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
@@ -119,6 +122,7 @@ class LayerPlan {
   engine::TcsrKernel tcsr_kernel_ = nullptr;  // set exactly when the blocks hold tcsr
   bool has_sell_ = false;
   int code_planes_ = 0;
+  bool sell_stores_masks_ = true;
   std::int64_t tcsr_min_batch_ = 2;
 };
 

@@ -217,6 +217,42 @@ TEST(EngineApi, nan_and_inf_inputs_propagate) {
   }
 }
 
+// sell16's padding slots in a 16-entry layer with a reserved zero point at column 0 of their panel and decode
+// to 0, so 0 * NaN or 0 * Inf there must never reach a row without an entry in that column.
+TEST(EngineApi, non_finite_inputs_never_reach_padding) {
+  const std::int64_t rows = 70, cols = 53;  // three full panels and a partial one
+  const CompressedLayer layer = layer_of(rows, cols, seed());
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (KernelIsa isa : available_kernels()) {
+    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 9});
+    for (std::int64_t batch : {1, 3, 9}) {
+      for (std::int64_t col : {0, 16, 32, 48}) {
+        for (float bad : {nan, inf, -inf}) {
+          SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
+          std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
+          const std::int64_t last = batch - 1;  // the only element holding the bad value
+          x[static_cast<std::size_t>(last * cols + col)] = bad;
+          std::vector<float> y(static_cast<std::size_t>(rows * batch));
+          engine.run_batch(x, y, batch);
+          const std::vector<float> x_last(x.begin() + last * cols, x.end());
+          const std::vector<double> ref = reference_spmv(layer, x_last);
+          for (std::int64_t r = 0; r < rows; ++r) {
+            const float got = y[static_cast<std::size_t>(last * rows + r)];
+            const double want = ref[static_cast<std::size_t>(r)];
+            ASSERT_EQ(std::isnan(got), std::isnan(want)) << "row " << r << ": " << got << " vs " << want;
+            if (std::isinf(want)) {
+              ASSERT_EQ(got, want) << "row " << r;
+            } else if (std::isfinite(want)) {
+              ASSERT_NEAR(got, want, 1e-4 * (1.0 + std::fabs(want))) << "row " << r;
+            }
+          }
+          for (std::size_t i = 0; i < static_cast<std::size_t>(last * rows); ++i) ASSERT_TRUE(std::isfinite(y[i]));
+        }
+      }
+    }
+  }
+}
+
 TEST(EngineApi, wrong_input_and_output_lengths) {
   Engine engine({layer_of(10, 8, 1)}, EngineOptions{.max_batch = 4});
   std::vector<float> x(8), y(10), x_bad(7), y_bad(11);
