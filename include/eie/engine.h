@@ -50,6 +50,12 @@ struct EngineOptions {
   // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 20;
   // above max_batch: never, and tcsr is not planned). Benchmarks compare the two layouts with it.
   std::int64_t tcsr_min_batch = 0;
+  // Also plan csc, a column-major copy of each layer (~2 bytes per stored entry more, 4 where a thread's block
+  // has over 4096 rows or the codebook over 16 entries) whose batch-1 kernel visits only the non-zero
+  // activations, as the EIE chip does. Each batch-1 run counts its input's non-zeros and takes csc when their
+  // share is below the layer's break-even (LayerPlanInfo::sparse_kernel_below, ~15-20% for 4-9% weights),
+  // else the usual layout. Off by default: it costs memory and pays only for sparse inputs (docs/engine.md).
+  bool skip_zero_activations = false;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
   // each engine's idle workers spin for ~100 us after its layer while the next engine's workers need the
@@ -87,12 +93,17 @@ struct LayerPlanInfo {
   std::int64_t batch_kernel_from = 0;
   bool batch_kernel_runs(std::int64_t batch) const { return !batch_kernel.empty() && batch >= batch_kernel_from; }
   const std::string& kernel_for(std::int64_t batch) const { return batch_kernel_runs(batch) ? batch_kernel : kernel; }
-  // The layout a run of `batch` reads (the codebook and bias count with the batch-1 layout).
+  // With EngineOptions::skip_zero_activations: a batch-1 input with at most sparse_kernel_below of its values
+  // non-zero runs on sparse_kernel ("spmv_csc__scalar"), which visits only those; empty otherwise.
+  std::string sparse_kernel;
+  double sparse_kernel_below = 0.0;
+  // The layout a dense run of `batch` reads (the codebook and bias count with the batch-1 layout).
   std::int64_t bytes_for(std::int64_t batch) const {
-    return batch_kernel_runs(batch) ? tcsr_bytes : resident_bytes - tcsr_bytes;
+    return batch_kernel_runs(batch) ? tcsr_bytes : resident_bytes - tcsr_bytes - csc_bytes;
   }
-  std::int64_t resident_bytes = 0;  // the planned layouts (tcsr_bytes included), codebook, bias
+  std::int64_t resident_bytes = 0;  // the planned layouts (tcsr_bytes and csc_bytes included), codebook, bias
   std::int64_t tcsr_bytes = 0;      // the batch layout alone
+  std::int64_t csc_bytes = 0;       // the activation-skipping layout alone
   double imbalance = 1.0;           // max / mean entries over the thread blocks
   std::int64_t sell_slots = 0;      // sell16 lanes including padding (0 when sell16 is not planned)
 };

@@ -59,6 +59,7 @@ struct LayerTask {
   float* batch_major_out = nullptr;
   std::int64_t batch_major_stride = 0;
   TransposeFn transpose = nullptr;
+  bool csc = false;  // batch 1 on the activation-skipping layout
 };
 
 // in (rows x cols, batch-major) -> out (cols x rows), cut into column ranges, one per task.
@@ -79,6 +80,13 @@ void run_transpose(void* context, std::size_t index) {
 }
 
 std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
+
+// The share of x's n values that are not zero (NaN counts as non-zero).
+double nonzero_share(const float* x, std::int64_t n) {
+  std::int64_t count = 0;
+  for (std::int64_t i = 0; i < n; ++i) count += x[i] != 0.0f;
+  return n == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(n);
+}
 
 // A layer with less work than this (stored entries x batch) runs all its blocks on the calling thread: handing
 // blocks to a worker costs about 0.5 us, as much as ~5,000 entries of sell16 work on one Zen 5 core, so
@@ -119,6 +127,20 @@ void run_block(void* context, std::size_t index) {
                   t.batch_major_stride, block.row_end - block.row_begin, t.batch);
     }
     return;
+  }
+  if (t.csc) {
+    engine::CscArgs args;
+    args.col_ptr = block.csc.col_ptr.data();
+    args.entries16 = block.csc.entries16.empty() ? nullptr : block.csc.entries16.data();
+    args.entries32 = block.csc.entries32.data();
+    args.rows = block.row_end - block.row_begin;
+    args.cols = t.plan->cols();
+    args.table = t.plan->table();
+    args.x = t.in;
+    args.y = t.out + block.row_begin;
+    args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
+    args.activation = t.activation;
+    return engine::spmv_csc__scalar(args);
   }
   if (t.plan->has_sell()) {
     engine::SellArgs args;
@@ -186,7 +208,8 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   auto plans = std::make_shared<std::vector<LayerPlan>>();
   plans->reserve(layers.size());
   for (const CompressedLayer& layer : layers) {
-    plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch);
+    plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch,
+                        options_.skip_zero_activations);
   }
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);
@@ -290,6 +313,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       }
     }
     LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
+    task.csc = batch == 1 && plan.has_csc() && nonzero_share(in, plan.cols()) <= plan.csc_max_density();
     if (tcsr) {
       task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
       batch_major = false;

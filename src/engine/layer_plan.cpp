@@ -21,6 +21,10 @@ std::int64_t SellBlock::bytes() const {
                                    code_planes.size() * 2);
 }
 
+std::int64_t CscBlock::bytes() const {
+  return static_cast<std::int64_t>(col_ptr.size() * 4 + entries16.size() * 2 + entries32.size() * 4);
+}
+
 }  // namespace engine
 
 namespace {
@@ -183,6 +187,43 @@ std::vector<engine::TcsrPanel> build_tcsr(const Csr& csr, const engine::RowBlock
   return panels;
 }
 
+// The csc layout of one row block (layer_plan.h), from the layer's own column-major order.
+engine::CscBlock build_csc(const CompressedLayer& layer, const engine::RowBlock& block) {
+  engine::CscBlock csc;
+  const bool narrow = block.row_end - block.row_begin <= 4096 && layer.codebook.size() <= 16;
+  csc.col_ptr.reserve(static_cast<std::size_t>(layer.cols) + 1);
+  csc.col_ptr.push_back(0);
+  std::uint32_t count = 0;
+  for (std::int64_t j = 0; j < layer.cols; ++j) {
+    for (std::uint32_t k = layer.col_ptr[static_cast<std::size_t>(j)]; k < layer.col_ptr[static_cast<std::size_t>(j) + 1];
+         ++k) {
+      const std::int64_t r = layer.row_idx[k];
+      if (r < block.row_begin || r >= block.row_end) continue;
+      const auto row = static_cast<std::uint32_t>(r - block.row_begin);
+      if (narrow) {
+        csc.entries16.push_back(static_cast<std::uint16_t>(row << 4 | layer.codes[k]));
+      } else {
+        csc.entries32.push_back(row << 8 | layer.codes[k]);
+      }
+      ++count;
+    }
+    csc.col_ptr.push_back(count);
+  }
+  csc.entries16.shrink_to_fit();
+  csc.entries32.shrink_to_fit();
+  return csc;
+}
+
+// Costs per unit of work on one Zen 5 core, for choosing csc per run (`eie bench --suite eie-paper --layers
+// Alex-7,VGG-6,Alex-8 --batch 1 --threads 1 --input-density D --skip-zero-activations`, with and without the
+// flag): a csc entry visited ~2.3 cycles (2.3-2.4 at D = 5% and 10%); a sell16 layer of 16 slots ~2.2 cycles
+// with its loop overheads; a csr16 entry ~1.4 cycles (AVX-512 gather; scalar and AVX2 ~1.2-1.6). The
+// break-evens this gives (Alex-7 15%, VGG-6 21%, Alex-8 11%, csr16 61%) are where the measured times cross,
+// within the run-to-run noise of this shared machine.
+constexpr double kCscCyclesPerVisit = 2.3;
+constexpr double kSellCyclesPerLayer = 2.2;
+constexpr double kCsr16CyclesPerEntry = 1.4;
+
 // sell16 is dropped for the gather kernel when its layers carry more than this many slots per stored entry.
 // A sell16 layer (16 slots) cost ~0.6 ns and a stored entry of the gather kernel ~0.34 ns on one Zen 5 core
 // (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
@@ -199,7 +240,7 @@ constexpr std::int64_t kSellBeatsTcsrBelow = 20;
 }  // namespace
 
 LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-                     std::int64_t tcsr_min_batch)
+                     std::int64_t tcsr_min_batch, bool csc)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
@@ -246,6 +287,17 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     tcsr_kernel_ = engine::tcsr_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr(csr, block, cols_);
   }
+  if (csc && entries_ > 0) {
+    // The input density below which visiting only the non-zero activations costs less than the batch-1
+    // layout's whole pass (both per stored entry; the pass over x and the outputs is the same for both).
+    double cycles = 0;
+    for (engine::RowBlock& block : blocks_) {
+      block.csc = build_csc(layer, block);
+      cycles += has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.panels.size())
+                          : kCsr16CyclesPerEntry * static_cast<double>(block.entries);
+    }
+    csc_max_density_ = std::min(1.0, cycles / (kCscCyclesPerVisit * static_cast<double>(entries_)));
+  }
 }
 
 std::uint16_t LayerPlan::sell_tail_mask() const {
@@ -277,8 +329,13 @@ LayerPlanInfo LayerPlan::info() const {
     for (const engine::TcsrPanel& panel : block.tcsr) {
       info.tcsr_bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.entries.size() * 2);
     }
+    info.csc_bytes += block.csc.bytes();
   }
-  info.resident_bytes = bytes + info.tcsr_bytes;
+  if (has_csc()) {
+    info.sparse_kernel = "spmv_csc__scalar";
+    info.sparse_kernel_below = csc_max_density_;
+  }
+  info.resident_bytes = bytes + info.tcsr_bytes + info.csc_bytes;
   const double mean = static_cast<double>(entries_) / static_cast<double>(blocks_.size());
   info.imbalance = entries_ == 0 ? 1.0 : static_cast<double>(most) / mean;
   return info;

@@ -14,6 +14,10 @@
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
 //   multiplies each entry's broadcast weight into 16 batch elements per FMA.
+// - csc (every ISA, batch 1; planned with EngineOptions::skip_zero_activations): column-major, one 16-bit word
+//   per entry (row within the block << 4 | code) where the block has at most 4096 rows and the codebook at most
+//   16 entries, else 32 bits (row << 8 | code); a 32-bit pointer per column. Its kernel visits only the
+//   non-zero activations, and a run takes it when its input is sparse enough (csc_max_density()).
 // The codebook becomes a 64-byte-aligned table padded with zeros to 16, 32 or 256 entries, the sizes the kernels
 // decode with one permute, two, or a gather.
 #pragma once
@@ -66,6 +70,14 @@ struct TcsrPanel {
   std::vector<std::uint16_t> entries;  // code << 8 | (column - col_begin)
 };
 
+// One row block in the csc layout: entries16 or entries32 holds the entries, column after column.
+struct CscBlock {
+  std::vector<std::uint32_t> col_ptr;  // cols + 1; empty when not planned
+  std::vector<std::uint16_t> entries16;
+  std::vector<std::uint32_t> entries32;
+  std::int64_t bytes() const;
+};
+
 struct RowBlock {
   std::int64_t row_begin = 0;
   std::int64_t row_end = 0;
@@ -73,6 +85,7 @@ struct RowBlock {
   std::vector<Panel> panels;  // csr16; empty when only sell16 is planned
   SellBlock sell;             // sell16; empty layer_ptr when not planned
   std::vector<TcsrPanel> tcsr;  // empty when not planned
+  CscBlock csc;
 };
 
 }  // namespace engine
@@ -84,9 +97,9 @@ class LayerPlan {
 
   // For batch 1: sell16 where the ISA and codebook allow (and its padding pays), csr16 otherwise. For batches
   // from tcsr_min_batch(): tcsr as well, when max_batch reaches it.
-  // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: automatic).
+  // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: automatic). csc: EngineOptions::skip_zero_activations.
   LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-            std::int64_t tcsr_min_batch);
+            std::int64_t tcsr_min_batch, bool csc);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -106,6 +119,9 @@ class LayerPlan {
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
   bool uses_tcsr(std::int64_t batch) const { return tcsr_kernel_ != nullptr && batch >= tcsr_min_batch_; }
   engine::TcsrKernel tcsr_kernel() const { return tcsr_kernel_; }
+  // csc: a batch-1 input with at most this share of non-zero activations runs on it (0 when not planned).
+  bool has_csc() const { return csc_max_density_ > 0.0; }
+  double csc_max_density() const { return csc_max_density_; }
   LayerPlanInfo info() const;
 
  private:
@@ -123,6 +139,7 @@ class LayerPlan {
   bool has_sell_ = false;
   int code_planes_ = 0;
   bool sell_stores_masks_ = true;
+  double csc_max_density_ = 0.0;
   std::int64_t tcsr_min_batch_ = 2;
 };
 

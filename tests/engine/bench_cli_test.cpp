@@ -39,6 +39,28 @@ TEST_F(BenchCli, suite_layer_to_json) {
   EXPECT_EQ(j["results"][3]["batch"], 3);
 }
 
+// --input-density overrides the suite's Table III densities; --skip-zero-activations plans csc, which a 2%
+// input (far below any break-even) runs on, and the JSON names it.
+TEST_F(BenchCli, suite_with_sparse_inputs_skips_zero_activations) {
+  const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --budget 0.01 "
+                              "--input-density 0.02 --skip-zero-activations --json " + file("s.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("inputs synthetic, 2% non-zero"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("visiting only the non-zero activations (spmv_csc__scalar, input density < break-even): NT-LSTM"),
+            std::string::npos) << r.output;
+  std::ifstream in(file("s.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["results"].size(), 3u);
+  EXPECT_EQ(j["results"][0]["impl"], "eie");
+  EXPECT_EQ(j["results"][0]["kernel"], "spmv_csc__scalar");
+  // Without the flag the same input runs on the usual layout.
+  const CliResult plain = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --budget 0.01 "
+                                  "--input-density 0.02 --json " + file("p.json"));
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  std::ifstream in2(file("p.json"));
+  EXPECT_NE(nlohmann::json::parse(in2)["results"][0]["kernel"], "spmv_csc__scalar");
+}
+
 TEST_F(BenchCli, a_models_compressed_layers) {
   const std::string model = file("mlp.eie");
   ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/io/data/mlp_python.onnx -o " + model +

@@ -253,6 +253,35 @@ TEST(EngineApi, non_finite_inputs_never_reach_padding) {
   }
 }
 
+// With skip_zero_activations a sparse input runs on csc, which visits only the non-zero activations: a NaN or
+// an Inf among them must still reach exactly the rows it reaches in the reference.
+TEST(EngineApi, non_finite_inputs_propagate_when_skipping_zero_activations) {
+  const std::int64_t rows = 70, cols = 200;
+  CompressedLayer layer = layer_of(rows, cols, seed());
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (KernelIsa isa : available_kernels()) {
+    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 1, .skip_zero_activations = true});
+    for (float bad : {nan, inf, -inf}) {
+      std::vector<float> x(static_cast<std::size_t>(cols), 0.0f);  // 2 of 200 non-zero: csc on every kernel
+      x[17] = 0.5f;
+      x[101] = bad;
+      std::vector<float> y(static_cast<std::size_t>(rows));
+      engine.run(x, y);
+      const std::vector<double> ref = reference_spmv(layer, x);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const float got = y[static_cast<std::size_t>(r)];
+        const double want = ref[static_cast<std::size_t>(r)];
+        ASSERT_EQ(std::isnan(got), std::isnan(want)) << "row " << r << ": " << got << " vs " << want;
+        if (std::isinf(want)) {
+          ASSERT_EQ(got, want) << "row " << r;
+        } else if (std::isfinite(want)) {
+          ASSERT_NEAR(got, want, 1e-4 * (1.0 + std::fabs(want))) << "row " << r;
+        }
+      }
+    }
+  }
+}
+
 TEST(EngineApi, wrong_input_and_output_lengths) {
   Engine engine({layer_of(10, 8, 1)}, EngineOptions{.max_batch = 4});
   std::vector<float> x(8), y(10), x_bad(7), y_bad(11);

@@ -67,6 +67,55 @@ TEST(EngineKernels, long_rows_use_the_unrolled_loops) {
   }
 }
 
+// The activation-skipping layout (EngineOptions::skip_zero_activations): batch 1 takes it when the input is
+// sparse enough, batches take the usual layouts; 16-bit entries (codebooks up to 16) and 32-bit ones.
+TEST(EngineKernels, skip_zero_activations_random_sweep) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  for (KernelIsa isa : available_kernels()) {
+    for (int threads = 1; threads <= 4; ++threads) {
+      for (double activation_density : {0.0, 0.03, 0.1, 0.5, 1.0}) {
+        for (std::int64_t batch : {1, 1, 3}) {
+          EngineTester()
+              .rows(static_cast<std::int64_t>(1 + rng.below(300))).cols(static_cast<std::int64_t>(1 + rng.below(300)))
+              .density(rng.uniform()).bits(static_cast<int>(1 + rng.below(8))).bias(rng.below(2) == 1)
+              .activation_density(activation_density).batch(batch).threads(threads).kernel(isa).relu(rng.below(2) == 1)
+              .skip_zero_activations(true).test(rng.next());
+        }
+      }
+    }
+  }
+}
+
+TEST(EngineKernels, skip_zero_activations_blocks_over_4096_rows_use_32_bit_entries) {
+  SCOPED_TRACE(seed_trace());
+  for (KernelIsa isa : available_kernels()) {
+    EngineTester().rows(5000).cols(60).density(0.05).bits(4).bias(true).activation_density(0.05).threads(1)
+        .kernel(isa).skip_zero_activations(true).test(seed());
+  }
+}
+
+TEST(EngineKernels, skip_zero_activations_plan) {
+  SCOPED_TRACE(seed_trace());
+  SyntheticLayerSpec spec{.name = "fc", .rows = 512, .cols = 512, .density = 0.09, .bits = 4, .bias = true, .seed = seed()};
+  const CompressedLayer layer = synthetic_layer(spec);
+  for (KernelIsa isa : available_kernels()) {
+    const Engine plain({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 1});
+    const Engine skipping({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = 1, .skip_zero_activations = true});
+    const LayerPlanInfo a = plain.plan_info()[0], b = skipping.plan_info()[0];
+    EXPECT_EQ(a.sparse_kernel, "");
+    EXPECT_EQ(a.csc_bytes, 0);
+    EXPECT_EQ(b.sparse_kernel, "spmv_csc__scalar");
+    // The cost model's break-even for 9% weights: ~15% against sell16, ~61% against csr16.
+    EXPECT_GT(b.sparse_kernel_below, 0.1);
+    EXPECT_LT(b.sparse_kernel_below, 0.7);
+    // 16-bit entries and a 32-bit pointer per column in each of the two blocks.
+    EXPECT_EQ(b.csc_bytes, 2 * layer.nnz() + 2 * 4 * (512 + 1));
+    EXPECT_EQ(b.resident_bytes, a.resident_bytes + b.csc_bytes);
+    EXPECT_EQ(b.bytes_for(1), a.bytes_for(1));
+  }
+}
+
 TEST(EngineKernels, ternary_codebook) {
   SCOPED_TRACE(seed_trace());
   Rng rng(seed());

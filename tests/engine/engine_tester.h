@@ -28,10 +28,12 @@ class EngineTester {
   EngineTester& threads(int v) { threads_ = v; return *this; }
   EngineTester& kernel(KernelIsa v) { kernel_ = v; return *this; }
   EngineTester& relu(bool v) { relu_ = v; return *this; }
+  EngineTester& skip_zero_activations(bool v) { skip_zero_activations_ = v; return *this; }
 
   std::string describe() const {
     return layer_.describe() + " batch " + std::to_string(batch_) + " threads " + std::to_string(threads_) +
-           " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_);
+           " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_) +
+           (skip_zero_activations_ ? " skip zero activations" : "");
   }
 
   void test(std::uint64_t seed) const { test(layer_.build(seed), seed); }
@@ -44,6 +46,7 @@ class EngineTester {
     options.kernel = kernel_;
     options.output_activation = relu_ ? Activation::relu : Activation::none;
     options.max_batch = batch_;
+    options.skip_zero_activations = skip_zero_activations_;
     Engine engine({layer}, options);
     std::vector<float> x;
     for (std::int64_t b = 0; b < batch_; ++b) {
@@ -67,6 +70,7 @@ class EngineTester {
   int threads_ = 1;
   KernelIsa kernel_ = KernelIsa::automatic;
   bool relu_ = false;
+  bool skip_zero_activations_ = false;
 };
 
 // The kernels compiled into this binary that this CPU can run (scalar always).

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -38,6 +39,8 @@ namespace {
 struct BenchOptions {
   std::string model;
   double input_density = 1.0;
+  bool input_density_given = false;
+  bool skip_zero_activations = false;
   std::string suite;
   std::string batches = "1,64";
   std::string threads = "1,2";
@@ -127,7 +130,9 @@ std::vector<BenchLayer> bench_layers(const BenchOptions& o, const Model* model) 
   }
   for (const PaperLayer* l : layers) {
     out.push_back({l->name, paper_layer_weights(*l, o.seed), [l, &o](std::int64_t b) {
-                     return paper_layer_input(*l, o.seed + static_cast<std::uint64_t>(b));
+                     const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(b);
+                     return o.input_density_given ? synthetic_activations(l->cols, o.input_density, seed)
+                                                  : paper_layer_input(*l, seed);
                    }});
   }
   return out;
@@ -166,7 +171,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   doc["machine"] = describe_machine(ghz, isa);
   doc["results"] = nlohmann::json::array();
   fmt::print("eie bench {}: {} ({} logical cores, {:.2f} GHz measured), kernels {}\n",
-             o.model.empty() ? "--suite " + o.suite : o.model + fmt::format(" (inputs synthetic, {:.0f}% non-zero)", 100 * o.input_density),
+             (o.model.empty() ? "--suite " + o.suite : o.model) +
+                 (o.model.empty() && !o.input_density_given ? ""
+                                                            : fmt::format(" (inputs synthetic, {:.0f}% non-zero)", 100 * o.input_density)),
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa));
   fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
              ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
@@ -199,14 +206,20 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                  "entries", "act%", "dense us", "CSR us", "eie us", "eie p99", "xdense", "xCSR", "ent/c/core",
                  "eie MB", "GB/s", "probe");
       Summary& s = summaries[{batch, t}];
+      std::vector<std::string> skipped;  // layers whose input was sparse enough for csc
       for (const BenchLayer& l : layers) {
         const CompressedLayer& layer = l.weights;
-        const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget);
+        const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget,
+                                                o.skip_zero_activations);
+        if (c.eie_kernel() == c.plan.sparse_kernel) {
+          skipped.push_back(fmt::format("{} ({:.0f}% < {:.0f}%)", l.name, 100 * c.activation_density,
+                                        100 * c.plan.sparse_kernel_below));
+        }
         const double vs_dense = c.dense.median_us / c.eie.median_us;
         const double vs_csr = c.csr.median_us / c.eie.median_us;
         const double entries = static_cast<double>(layer.nnz()) * static_cast<double>(batch);
         const double per_cycle = entries / (c.eie.median_us * 1e3 * ghz) / static_cast<double>(t);
-        const std::int64_t bytes = c.plan.bytes_for(batch);
+        const std::int64_t bytes = c.eie_bytes();
         const double gbs = static_cast<double>(bytes) / (c.eie.median_us * 1e3);
         const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
         fmt::print("{:<8} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
@@ -231,7 +244,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                            {"median_us", timing->median_us}, {"p99_us", timing->p99_us}, {"runs", timing->runs},
                            {"round_median_us", timing->round_median_us}};
           if (std::string(impl) == "eie") {
-            r["kernel"] = c.plan.kernel_for(batch);
+            r["kernel"] = c.eie_kernel();
             if (c.plan.sell_slots > 0) r["sell16_slots"] = c.plan.sell_slots;
             r["entries"] = layer.nnz();
             r["bytes"] = bytes;
@@ -251,6 +264,10 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                  "{:<8} eie faster than dense on every layer: {}; than CSR: {}\n", "", geomean(s.vs_dense),
                  geomean(s.vs_csr), round_spread(s.round_vs_dense), round_spread(s.round_vs_csr), "",
                  s.all_beat_dense ? "yes" : "no", s.all_beat_csr ? "yes" : "no");
+      if (o.skip_zero_activations && batch == 1) {
+        fmt::print("{:<8} visiting only the non-zero activations (spmv_csc__scalar, input density < break-even): {}\n", "",
+                   skipped.empty() ? "no layer" : fmt::format("{}", fmt::join(skipped, ", ")));
+      }
     }
   }
   if (model) {
@@ -285,8 +302,13 @@ const CommandRegistration registration(60, [](CLI::App& root) {
                                            "model's layers");
   auto o = std::make_shared<BenchOptions>();
   cmd->add_option("model", o->model, "A compressed model (.eie): time each compressed weight as an M x V");
-  cmd->add_option("--input-density", o->input_density, "With a model: share of non-zero values in the synthetic inputs")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option_function<double>("--input-density", [o](double v) { o->input_density = v; o->input_density_given = true; },
+                                   "Share of non-zero values in the synthetic inputs (default: 1 for a model's "
+                                   "layers; the suite's layers: their own, Table III)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--skip-zero-activations", o->skip_zero_activations,
+                "Plan eie with EngineOptions::skip_zero_activations: batch-1 inputs sparser than a layer's break-even "
+                "run on the kernel that visits only their non-zero activations");
   cmd->add_option("--suite", o->suite, "The suite: eie-paper (the nine layers of the EIE paper, Table III)");
   cmd->add_option("--batch", o->batches, "Comma-separated batch sizes (1..256)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Comma-separated thread counts")->capture_default_str();

@@ -71,7 +71,8 @@ Timing time_runs(const std::function<void()>& run, double budget_seconds, int mi
 }
 
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
-                              std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds) {
+                              std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
+                              bool skip_zero_activations) {
   LayerComparison c;
   c.name = layer.name;
   c.batch = batch;
@@ -88,7 +89,7 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
   std::vector<float> y_dense(y_eie.size()), y_csr(y_eie.size());
 
   Engine engine({layer}, EngineOptions{.threads = threads, .kernel = kernel, .output_activation = Activation::none,
-                                       .max_batch = batch});
+                                       .max_batch = batch, .skip_zero_activations = skip_zero_activations});
   c.plan = engine.plan_info().front();
   const DenseBaseline dense(layer);
   const CsrBaseline csr(layer);

@@ -60,14 +60,24 @@ struct LayerComparison {
   std::int64_t csr_bytes = 0;
   double activation_density = 0.0;  // measured on the inputs
   double max_error = 0.0;           // eie vs dense, max |a - b| / max(1, |b|)
+  // The kernel eie ran: plan.kernel_for(batch), or at batch 1 the activation-skipping plan.sparse_kernel when
+  // the input was sparse enough for it.
+  std::string eie_kernel() const {
+    const bool sparse = batch == 1 && !plan.sparse_kernel.empty() && activation_density <= plan.sparse_kernel_below;
+    return sparse ? plan.sparse_kernel : plan.kernel_for(batch);
+  }
+  // The layout that kernel read.
+  std::int64_t eie_bytes() const { return eie_kernel() == plan.sparse_kernel ? plan.csc_bytes : plan.bytes_for(batch); }
 };
 
 // The rounds compare_layer takes: enough to spread a drift over the implementations, few enough that each
 // block stays long against its warm-up.
 constexpr int kCompareRounds = 5;
 
-// Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)).
+// Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)); eie planned with
+// EngineOptions::skip_zero_activations as given.
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
-                              std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds);
+                              std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
+                              bool skip_zero_activations = false);
 
 }  // namespace eie::cli

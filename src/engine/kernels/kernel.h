@@ -56,6 +56,27 @@ struct SellArgs {
 
 void spmv_sell16__avx512(const SellArgs& args);
 
+// The csc layout (layer_plan.h) of one row block, for batch 1: column-major, each entry one 16-bit word
+// (row within the block << 4 | code: blocks of at most 4096 rows, codebooks of at most 16 entries) or one 32-bit
+// word (row << 8 | code). Only the non-zero activations are visited, as on the EIE chip:
+//   y[r] = sum over columns j with x[j] != 0 of table[code] * x[j] for the entries (r, code) of column j,
+// then bias and activation. NaN and Inf activations are not zero, so they are visited and propagate.
+struct CscArgs {
+  const std::uint32_t* col_ptr = nullptr;   // cols + 1 offsets into the entries
+  const std::uint16_t* entries16 = nullptr;  // one of the two is set
+  const std::uint32_t* entries32 = nullptr;
+  std::int64_t rows = 0;                     // of the block
+  std::int64_t cols = 0;
+  const float* table = nullptr;
+  const float* x = nullptr;
+  float* y = nullptr;                        // the block's first row
+  const float* bias = nullptr;               // the block's first row's bias, or nullptr
+  Activation activation = Activation::none;
+};
+
+// Plain C++ with no instruction-set flags: one scalar read-modify-write of the output per visited entry.
+void spmv_csc__scalar(const CscArgs& args);
+
 // The tcsr layout (layer_plan.h) of one row block in one panel of at most 256 columns, for batches: activations
 // column-major (x[col * batch + b], y[row * batch + b]), each entry one 16-bit word (code << 8 | column within
 // the panel). For each row r and each b < batch,
