@@ -53,7 +53,7 @@ struct EngineOptions {
   // Also plan csc, a column-major copy of each layer (~2 bytes per stored entry more, 4 where a thread's block
   // has over 4096 rows or the codebook over 16 entries) whose batch-1 kernel visits only the non-zero
   // activations, as the EIE chip does. Each batch-1 run counts its input's non-zeros and takes csc when their
-  // share is below the layer's break-even (LayerPlanInfo::sparse_kernel_below, ~15-20% for 4-9% weights),
+  // share is below the layer's break-even (LayerPlanInfo::sparse_kernel_below, ~12-16% for 4-9% weights),
   // else the usual layout. Off by default: it costs memory and pays only for sparse inputs (docs/engine.md).
   bool skip_zero_activations = false;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
@@ -160,6 +160,7 @@ class Engine {
 struct ModelEngineOptions {
   int threads = 1;                          // for the compressed products (EngineOptions::threads)
   KernelIsa kernel = KernelIsa::automatic;  // forced kernel for the compressed products
+  bool skip_zero_activations = false;       // EngineOptions::skip_zero_activations for the compressed products
 };
 
 // How one node is executed.

@@ -214,13 +214,15 @@ engine::CscBlock build_csc(const CompressedLayer& layer, const engine::RowBlock&
   return csc;
 }
 
-// Costs per unit of work on one Zen 5 core, for choosing csc per run (`eie bench --suite eie-paper --layers
-// Alex-7,VGG-6,Alex-8 --batch 1 --threads 1 --input-density D --skip-zero-activations`, with and without the
-// flag): a csc entry visited ~2.3 cycles (2.3-2.4 at D = 5% and 10%); a sell16 layer of 16 slots ~2.2 cycles
-// with its loop overheads; a csr16 entry ~1.4 cycles (AVX-512 gather; scalar and AVX2 ~1.2-1.6). The
-// break-evens this gives (Alex-7 15%, VGG-6 21%, Alex-8 11%, csr16 61%) are where the measured times cross,
-// within the run-to-run noise of this shared machine.
-constexpr double kCscCyclesPerVisit = 2.3;
+// Costs per unit of work on a Zen 5 core, for choosing csc per run (`eie bench --suite eie-paper --layers
+// Alex-6,Alex-7,VGG-7,NT-We --batch 1 --threads 1,2 --input-density D`, with and without
+// --skip-zero-activations): a csc entry visited ~2.3 cycles on one thread and ~3 on each of two (their
+// columns' entries are fetched in short runs that the prefetchers follow less well); a sell16 layer of 16
+// slots ~2.2 cycles with its loop overheads; a csr16 entry ~1.4 cycles (AVX-512 gather; scalar and AVX2
+// ~1.2-1.6). The two-thread figure sets the break-evens (Alex-7 12%, VGG-7 16%, csr16 47%): at D = 5% csc
+// was 2-3x faster than sell16 on those layers, at 10% even on Alex-6 and Alex-7, 1.7-2x faster on VGG-7 and
+// 1.2x slower on NT-We, within the run-to-run noise of this shared machine.
+constexpr double kCscCyclesPerVisit = 3.0;
 constexpr double kSellCyclesPerLayer = 2.2;
 constexpr double kCsr16CyclesPerEntry = 1.4;
 

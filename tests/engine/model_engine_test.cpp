@@ -42,16 +42,18 @@ void compress_all(Model& model, double density, std::uint64_t s) {
   }
 }
 
-// Runs the engine (every kernel, 1 and 2 threads) and the reference; expects agreement within fp32 rounding.
+// Runs the engine (every kernel, 1 and 2 threads, with and without skip_zero_activations) and the reference;
+// expects agreement within fp32 rounding.
 void expect_engine_matches_reference(const Model& model, const std::vector<Tensor>& inputs, double tolerance = 2e-4) {
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape);
   const std::vector<Tensor> expected = reference_run(model, inputs);
   for (KernelIsa isa : {KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512}) {
     if (!kernel_isa_available(isa)) continue;
-    for (int threads : {1, 2}) {
-      SCOPED_TRACE(std::string(kernel_isa_name(isa)) + ", threads " + std::to_string(threads));
-      ModelEngine engine(model, shapes, ModelEngineOptions{.threads = threads, .kernel = isa});
+    for (int threads : {1, 2}) for (bool skip : {false, true}) {
+      SCOPED_TRACE(std::string(kernel_isa_name(isa)) + ", threads " + std::to_string(threads) +
+                   (skip ? ", skip zero activations" : ""));
+      ModelEngine engine(model, shapes, ModelEngineOptions{.threads = threads, .kernel = isa, .skip_zero_activations = skip});
       const std::vector<Tensor> actual = engine.run(inputs);
       ASSERT_EQ(actual.size(), expected.size());
       for (std::size_t i = 0; i < actual.size(); ++i) {
@@ -220,6 +222,18 @@ TEST(ModelEngine, lstm_reference_matches_a_hand_computed_step) {
   const double s = 1.0 / (1.0 + std::exp(-1.0)), c = s * std::tanh(1.0);
   EXPECT_NEAR(reference_run(m, {Tensor{{1, 1, 1}, {1.0f}}})[0].data[0], s * std::tanh(c), 1e-6);
   EXPECT_NEAR(ModelEngine(m).run({Tensor{{1, 1, 1}, {1.0f}}})[0].data[0], s * std::tanh(c), 1e-6);
+}
+
+TEST(ModelEngine, sparse_batch_1_input) {  // 5% non-zero: below every break-even, so csc runs when planned
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  Model m = mlp(rng, 200, 60, 10);
+  compress_all(m, 0.2, seed());
+  Tensor x = random_tensor({1, 200}, rng);
+  for (std::size_t i = 0; i < x.data.size(); ++i) {
+    if (i % 20 != 0) x.data[i] = 0.0f;
+  }
+  expect_engine_matches_reference(m, {x});
 }
 
 TEST(ModelEngine, all_zero_input_gives_the_biases) {

@@ -73,6 +73,12 @@ TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
   const CliResult c = run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --compare " + f("y.pb"));
   EXPECT_EQ(c.status, 0) << c.output;
   EXPECT_NE(c.output.find("max abs error 0.000e+00"), std::string::npos) << c.output;
+  // --skip-zero-activations, one input at a time (--batch 1): the same numbers up to summation order.
+  ASSERT_EQ(run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --batch 1 --skip-zero-activations --output " +
+                    f("ys.npy")).status, 0);
+  const Tensor ys = read_tensor(f("ys.npy"));
+  ASSERT_EQ(ys.shape, y.shape);
+  for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(ys.data[i], y.data[i], 1e-5 * (1.0 + std::fabs(y.data[i])));
 }
 
 // Writes an IDX file of unsigned bytes (big-endian dimensions).

@@ -1,8 +1,8 @@
 // The activation-skipping M x V over the csc layout (kernel.h): for each non-zero activation, its column's
 // entries are added into the block's outputs, which stay in L1 (a block of 2048 rows is 8 KB). Each visited
-// entry costs a load of the entry, a table lookup and a read-modify-write of its output row: ~2 cycles on a
-// Zen 5 core, against ~0.3-0.45 cycles per stored entry for sell16, which visits every entry. So this kernel
-// wins when fewer than ~15-20% of the activations are non-zero, and the plan picks it per run by the input's
+// entry costs a load of the entry, a table lookup and a read-modify-write of its output row: ~2.3-3 cycles on
+// a Zen 5 core, against ~0.3-0.5 cycles per stored entry for sell16, which visits every entry. So this kernel
+// wins when fewer than ~10-20% of the activations are non-zero, and the plan picks it per run by the input's
 // density (layer_plan.cpp, kCscCyclesPerVisit).
 #include <algorithm>
 
