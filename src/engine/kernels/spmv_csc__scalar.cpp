@@ -14,20 +14,33 @@ namespace {
 template <class Entry, int CodeBits>
 void spmv_csc(const CscArgs& a, const Entry* entries) {
   constexpr Entry code_mask = (Entry{1} << CodeBits) - 1;
+  // 16-entry tables are scaled by the activation once per column (16 products), which saves a multiply per
+  // entry (~7% in a scratch loop); a 256-entry table would cost more to scale than most columns' entries.
+  constexpr bool scale_table = CodeBits == 4;
+  float scaled[16];
   float* y = a.y;
   std::fill(y, y + a.rows, 0.0f);
   for (std::int64_t j = 0; j < a.cols; ++j) {
     const float xj = a.x[j];
     if (xj == 0.0f) continue;  // the point of the layout; NaN is not 0 and is visited
+    const auto weight_times_x = [&](Entry e) {
+      if constexpr (scale_table) return scaled[e & code_mask];
+      return a.table[e & code_mask] * xj;
+    };
+    if constexpr (scale_table) {
+      for (int c = 0; c < 16; ++c) scaled[c] = a.table[c] * xj;
+    }
     const Entry* e = entries + a.col_ptr[j];
     const Entry* end = entries + a.col_ptr[j + 1];
-    // Two entries per round: their rows differ (one column), so the two updates are independent.
-    for (; e + 2 <= end; e += 2) {
-      const Entry e0 = e[0], e1 = e[1];
-      y[e0 >> CodeBits] += a.table[e0 & code_mask] * xj;
-      y[e1 >> CodeBits] += a.table[e1 & code_mask] * xj;
+    // Four entries per round: their rows differ (one column), so the four updates are independent.
+    for (; e + 4 <= end; e += 4) {
+      const Entry e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
+      y[e0 >> CodeBits] += weight_times_x(e0);
+      y[e1 >> CodeBits] += weight_times_x(e1);
+      y[e2 >> CodeBits] += weight_times_x(e2);
+      y[e3 >> CodeBits] += weight_times_x(e3);
     }
-    if (e < end) y[*e >> CodeBits] += a.table[*e & code_mask] * xj;
+    for (; e < end; ++e) y[*e >> CodeBits] += weight_times_x(*e);
   }
   for (std::int64_t r = 0; r < a.rows; ++r) y[r] = finish(y[r], a, r);
 }
