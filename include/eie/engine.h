@@ -54,7 +54,8 @@ struct EngineOptions {
   // has over 4096 rows or the codebook over 16 entries) whose batch-1 kernel visits only the non-zero
   // activations, as the EIE chip does. Each batch-1 run counts its input's non-zeros and takes csc when their
   // share is below the layer's break-even (LayerPlanInfo::sparse_kernel_below, ~12-16% for 4-9% weights),
-  // else the usual layout. Off by default: it costs memory and pays only for sparse inputs (docs/engine.md).
+  // else the usual layout (not planned where a block would hold 2^24 rows or more). Off by default: it costs
+  // memory and pays only for sparse inputs (docs/engine.md).
   bool skip_zero_activations = false;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise

@@ -289,7 +289,11 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     tcsr_kernel_ = engine::tcsr_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr(csr, block, cols_);
   }
-  if (csc && entries_ > 0) {
+  // 32-bit csc entries hold rows below 2^24 per block.
+  const bool csc_fits = std::all_of(blocks_.begin(), blocks_.end(), [](const engine::RowBlock& block) {
+    return block.row_end - block.row_begin < (std::int64_t{1} << 24);
+  });
+  if (csc && entries_ > 0 && csc_fits) {
     // The input density below which visiting only the non-zero activations costs less than the batch-1
     // layout's whole pass (both per stored entry; the pass over x and the outputs is the same for both).
     double cycles = 0;
