@@ -98,6 +98,9 @@ struct LayerPlanInfo {
   // non-zero runs on sparse_kernel ("spmv_csc__scalar"), which visits only those; empty otherwise.
   std::string sparse_kernel;
   double sparse_kernel_below = 0.0;
+  bool sparse_kernel_runs(std::int64_t batch, double input_density) const {
+    return batch == 1 && !sparse_kernel.empty() && input_density <= sparse_kernel_below;
+  }
   // The layout a dense run of `batch` reads (the codebook and bias count with the batch-1 layout).
   std::int64_t bytes_for(std::int64_t batch) const {
     return batch_kernel_runs(batch) ? tcsr_bytes : resident_bytes - tcsr_bytes - csc_bytes;

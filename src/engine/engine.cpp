@@ -81,13 +81,6 @@ void run_transpose(void* context, std::size_t index) {
 
 std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
 
-// The share of x's n values that are not zero (NaN counts as non-zero).
-double nonzero_share(const float* x, std::int64_t n) {
-  std::int64_t count = 0;
-  for (std::int64_t i = 0; i < n; ++i) count += x[i] != 0.0f;
-  return n == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(n);
-}
-
 // A layer with less work than this (stored entries x batch) runs all its blocks on the calling thread: handing
 // blocks to a worker costs about 0.5 us, as much as ~5,000 entries of sell16 work on one Zen 5 core, so
 // splitting pays only above a few times that. Measured on LeNet-300-100's layers (docs/engine.md).
@@ -313,7 +306,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       }
     }
     LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
-    task.csc = batch == 1 && plan.has_csc() && nonzero_share(in, plan.cols()) <= plan.csc_max_density();
+    task.csc = plan.uses_csc(batch, in);
     if (tcsr) {
       task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
       batch_major = false;

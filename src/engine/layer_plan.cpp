@@ -306,6 +306,14 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
 }
 
+bool LayerPlan::uses_csc(std::int64_t batch, const float* x) const {
+  if (batch != 1 || !has_csc()) return false;
+  std::int64_t nonzero = 0;  // a NaN counts as non-zero
+  for (std::int64_t i = 0; i < cols_; ++i) nonzero += x[i] != 0.0f;
+  // The same share LayerPlanInfo::sparse_kernel_runs compares (cols_ >= 1: validate() refuses empty shapes).
+  return static_cast<double>(nonzero) / static_cast<double>(cols_) <= csc_max_density_;
+}
+
 std::uint16_t LayerPlan::sell_tail_mask() const {
   const std::int64_t tail = cols_ % 16;
   return tail == 0 ? std::uint16_t{0xffff} : static_cast<std::uint16_t>((1u << tail) - 1u);

@@ -17,7 +17,7 @@
 // - csc (every ISA, batch 1; planned with EngineOptions::skip_zero_activations): column-major, one 16-bit word
 //   per entry (row within the block << 4 | code) where the block has at most 4096 rows and the codebook at most
 //   16 entries, else 32 bits (row << 8 | code); a 32-bit pointer per column. Its kernel visits only the
-//   non-zero activations, and a run takes it when its input is sparse enough (csc_max_density()).
+//   non-zero activations, and a run takes it when its input is sparse enough (uses_csc()).
 // The codebook becomes a 64-byte-aligned table padded with zeros to 16, 32 or 256 entries, the sizes the kernels
 // decode with one permute, two, or a gather.
 #pragma once
@@ -121,7 +121,9 @@ class LayerPlan {
   engine::TcsrKernel tcsr_kernel() const { return tcsr_kernel_; }
   // csc: a batch-1 input with at most this share of non-zero activations runs on it (0 when not planned).
   bool has_csc() const { return csc_max_density_ > 0.0; }
-  double csc_max_density() const { return csc_max_density_; }
+  // Whether a run of `batch` on input x (cols() floats per element) takes csc; counts x's non-zeros only when
+  // csc could run.
+  bool uses_csc(std::int64_t batch, const float* x) const;
   LayerPlanInfo info() const;
 
  private:

@@ -211,7 +211,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         const CompressedLayer& layer = l.weights;
         const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget,
                                                 o.skip_zero_activations);
-        if (c.eie_kernel() == c.plan.sparse_kernel) {
+        if (c.ran_sparse_kernel()) {
           skipped.push_back(fmt::format("{} ({:.0f}% < {:.0f}%)", l.name, 100 * c.activation_density,
                                         100 * c.plan.sparse_kernel_below));
         }

@@ -60,14 +60,11 @@ struct LayerComparison {
   std::int64_t csr_bytes = 0;
   double activation_density = 0.0;  // measured on the inputs
   double max_error = 0.0;           // eie vs dense, max |a - b| / max(1, |b|)
-  // The kernel eie ran: plan.kernel_for(batch), or at batch 1 the activation-skipping plan.sparse_kernel when
-  // the input was sparse enough for it.
-  std::string eie_kernel() const {
-    const bool sparse = batch == 1 && !plan.sparse_kernel.empty() && activation_density <= plan.sparse_kernel_below;
-    return sparse ? plan.sparse_kernel : plan.kernel_for(batch);
-  }
-  // The layout that kernel read.
-  std::int64_t eie_bytes() const { return eie_kernel() == plan.sparse_kernel ? plan.csc_bytes : plan.bytes_for(batch); }
+  // Whether eie ran the activation-skipping plan.sparse_kernel (the input sparse enough for it).
+  bool ran_sparse_kernel() const { return plan.sparse_kernel_runs(batch, activation_density); }
+  // The kernel eie ran, and the layout it read.
+  std::string eie_kernel() const { return ran_sparse_kernel() ? plan.sparse_kernel : plan.kernel_for(batch); }
+  std::int64_t eie_bytes() const { return ran_sparse_kernel() ? plan.csc_bytes : plan.bytes_for(batch); }
 };
 
 // The rounds compare_layer takes: enough to spread a drift over the implementations, few enough that each
