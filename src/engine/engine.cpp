@@ -140,14 +140,14 @@ void run_block(void* context, std::size_t index) {
     args.layer_ptr = block.sell.layer_ptr.data();
     args.slots = block.sell.slots.data();
     args.masks = t.plan->sell_stores_masks() ? block.sell.masks.data() : nullptr;
-    args.panels = block.sell.panels.data();
+    args.windows = block.sell.windows.data();
+    args.window_shift = block.sell.window_shift;
     args.code_planes = block.sell.code_planes.data();
     args.code_plane_count = t.plan->sell_code_planes();
     args.rows = block.row_end - block.row_begin;
     args.table = t.plan->table();
     args.x = t.in;
     args.cols = t.plan->cols();
-    args.x_tail_mask = t.plan->sell_tail_mask();
     args.y = t.out + block.row_begin;
     args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
     args.activation = t.activation;

@@ -17,7 +17,7 @@ AlignedFloats aligned_floats(std::size_t count) {
 }
 
 std::int64_t SellBlock::bytes() const {
-  return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + panels.size() * 2 +
+  return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + windows.size() * 2 +
                                    code_planes.size() * 2);
 }
 
@@ -71,13 +71,16 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
   return splits;
 }
 
-// The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy.
+// The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy. Each layer's window
+// starts at the lowest column any lane of the slice has left, so it takes every lane whose next entry lies within
+// 16 columns of it: at 9% weights a slice needs ~1.8 slots per entry, against ~2.6 with windows fixed to aligned
+// panels of 16 (an entry just past a panel's edge no longer waits for a layer of its own panel).
 engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols,
                              int code_planes, bool store_masks) {
   engine::SellBlock sell;
+  sell.window_shift = LayerPlan::sell_window_shift(cols);
+  const std::int64_t unit = std::int64_t{1} << sell.window_shift;
   std::uint32_t layers = 0;
-  const std::int64_t last_panel = (cols - 1) / 16;
-  const bool partial = cols % 16 != 0;
   sell.layer_ptr.push_back(0);
   for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
     const int lanes = static_cast<int>(std::min<std::int64_t>(16, row_end - s0));
@@ -88,49 +91,45 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
     }
     std::uint32_t full_end = 0;
     bool tail_started = false;
-    for (;;) {
-      std::int64_t panel = -1;  // the lowest panel any lane still has entries in
+    for (;;) {  // one layer per round
+      std::int64_t lowest = -1;  // the lowest column any lane still has an entry in
       for (int l = 0; l < lanes; ++l) {
-        if (cursor[l] < end[l]) {
-          const std::int64_t p = csr.cols[cursor[l]] / 16;
-          if (panel < 0 || p < panel) panel = p;
-        }
+        if (cursor[l] < end[l] && (lowest < 0 || csr.cols[cursor[l]] < lowest)) lowest = csr.cols[cursor[l]];
       }
-      if (panel < 0) break;
-      if (partial && panel == last_panel && !tail_started) {
+      if (lowest < 0) break;
+      // Windows stay inside the input where it has 16 columns or more and they start at any column; the others
+      // (narrower inputs, the last panel with windows of whole panels) come last in the slice and load only the
+      // activations that exist.
+      const std::int64_t start =
+          unit == 1 ? std::min(lowest, std::max<std::int64_t>(0, cols - 16)) : lowest / unit * unit;
+      if (start + 16 > cols && !tail_started) {
         full_end = layers;
         tail_started = true;
       }
-      for (;;) {  // one layer per round: each lane takes its next entry if it lies in this panel
-        std::uint16_t mask = 0;
-        std::uint16_t planes[2] = {0, 0};  // bits 4 and 5 of each lane's code
-        for (int l = 0; l < 16; ++l) {
-          std::uint8_t slot = 0;
-          if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] / 16 == panel) {
-            const unsigned code = csr.codes[cursor[l]];
-            slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] % 16) << 4 | (code & 15u));
-            for (int p = 0; p < 2; ++p) planes[p] = static_cast<std::uint16_t>(planes[p] | ((code >> (4 + p)) & 1u) << l);
-            mask = static_cast<std::uint16_t>(mask | 1u << l);
-            ++cursor[l];
-          }
-          sell.slots.push_back(slot);
+      std::uint16_t mask = 0;
+      std::uint16_t planes[2] = {0, 0};  // bits 4 and 5 of each lane's code
+      for (int l = 0; l < 16; ++l) {
+        std::uint8_t slot = 0;
+        if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + 16) {
+          const unsigned code = csr.codes[cursor[l]];
+          slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] - start) << 4 | (code & 15u));
+          for (int p = 0; p < 2; ++p) planes[p] = static_cast<std::uint16_t>(planes[p] | ((code >> (4 + p)) & 1u) << l);
+          mask = static_cast<std::uint16_t>(mask | 1u << l);
+          ++cursor[l];
         }
-        if (mask == 0) {
-          sell.slots.resize(sell.slots.size() - 16);
-          break;
-        }
-        for (int p = 0; p < code_planes; ++p) sell.code_planes.push_back(planes[p]);
-        if (store_masks) sell.masks.push_back(mask);
-        sell.panels.push_back(static_cast<std::uint16_t>(panel));
-        ++layers;
+        sell.slots.push_back(slot);
       }
+      for (int p = 0; p < code_planes; ++p) sell.code_planes.push_back(planes[p]);
+      if (store_masks) sell.masks.push_back(mask);
+      sell.windows.push_back(static_cast<std::uint16_t>(start >> sell.window_shift));
+      ++layers;
     }
     sell.layer_ptr.push_back(tail_started ? full_end : layers);
     sell.layer_ptr.push_back(layers);
   }
   sell.slots.shrink_to_fit();
   sell.masks.shrink_to_fit();
-  sell.panels.shrink_to_fit();
+  sell.windows.shrink_to_fit();
   sell.code_planes.shrink_to_fit();
   return sell;
 }
@@ -219,9 +218,9 @@ engine::CscBlock build_csc(const CompressedLayer& layer, const engine::RowBlock&
 // --skip-zero-activations): a csc entry visited ~2.3 cycles on one thread and ~3 on each of two (their
 // columns' entries are fetched in short runs that the prefetchers follow less well); a sell16 layer of 16
 // slots ~2.2 cycles with its loop overheads; a csr16 entry ~1.4 cycles (AVX-512 gather; scalar and AVX2
-// ~1.2-1.6). The two-thread figure sets the break-evens (Alex-7 12%, VGG-7 16%, csr16 47%): at D = 5% csc
-// was 2-3x faster than sell16 on those layers, at 10% even on Alex-6 and Alex-7, 1.7-2x faster on VGG-7 and
-// 1.2x slower on NT-We, within the run-to-run noise of this shared machine.
+// ~1.2-1.6). The two-thread figure sets the break-evens (Alex-7 8%, VGG-7 12%, csr16 47%, since sell16's sliding
+// windows; 12% and 16% with its fixed panels): at D = 5% csc was 1.1-2.7x faster than sell16 on those layers,
+// at 10% 1.7-2.4x on VGG-7 (the one of the four whose break-even is above 10%).
 constexpr double kCscCyclesPerVisit = 3.0;
 constexpr double kSellCyclesPerLayer = 2.2;
 constexpr double kCsr16CyclesPerEntry = 1.4;
@@ -299,7 +298,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     double cycles = 0;
     for (engine::RowBlock& block : blocks_) {
       block.csc = build_csc(layer, block);
-      cycles += has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.panels.size())
+      cycles += has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.slots.size() / 16)
                           : kCsr16CyclesPerEntry * static_cast<double>(block.entries);
     }
     csc_max_density_ = std::min(1.0, cycles / (kCscCyclesPerVisit * static_cast<double>(entries_)));
@@ -314,10 +313,7 @@ bool LayerPlan::uses_csc(std::int64_t batch, const float* x) const {
   return static_cast<double>(nonzero) / static_cast<double>(cols_) <= csc_max_density_;
 }
 
-std::uint16_t LayerPlan::sell_tail_mask() const {
-  const std::int64_t tail = cols_ % 16;
-  return tail == 0 ? std::uint16_t{0xffff} : static_cast<std::uint16_t>((1u << tail) - 1u);
-}
+int LayerPlan::sell_window_shift(std::int64_t cols) { return cols - 16 < 65536 ? 0 : 4; }
 
 LayerPlanInfo LayerPlan::info() const {
   LayerPlanInfo info;

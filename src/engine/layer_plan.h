@@ -3,11 +3,12 @@
 // speedup), and stores each block in one layout for batch 1 and, for engines that take batches, tcsr:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
-// - sell16 (AVX-512, every batch size, codebooks of at most 64 entries): SELL-16 over 16-column panels. Sixteen rows
-//   (a slice) are the sixteen lanes of a vector; their entries in one panel of 16 columns are dealt into
-//   "layers" of one entry per lane (one byte: column within the panel << 4 | code), a 16-bit mask of the lanes
-//   that hold an entry, the panel's index, and for 32- or 64-entry codebooks one or two 16-bit planes with the
-//   code bits above the nibble. The kernel loads the panel's 16 activations and picks each lane's
+// - sell16 (AVX-512, every batch size, codebooks of at most 64 entries): SELL-16 over sliding windows of 16
+//   columns. Sixteen rows (a slice) are the sixteen lanes of a vector; their entries are dealt into "layers" of
+//   one entry per lane, each layer with its own window of 16 columns that starts at the lowest column the slice
+//   has left (one byte per lane: column within the window << 4 | code), a 16-bit mask of the lanes that hold an
+//   entry, the window's first column, and for 32- or 64-entry codebooks one or two 16-bit planes with the
+//   code bits above the nibble. The kernel loads the window's 16 activations and picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
@@ -48,15 +49,19 @@ struct Panel {
 };
 
 // One row block in the sell16 layout. Slice s's layers are [layer_ptr[2s], layer_ptr[2s+2]); those from
-// layer_ptr[2s+1] on use the layer's last, partial panel (cols not a multiple of 16), whose activations are
-// loaded masked so that no kernel reads past the input.
+// layer_ptr[2s+1] on have windows that end past the input (inputs of fewer than 16 columns; the last, partial
+// panel where windows are whole panels), whose activations are loaded masked so that no kernel reads past it.
 struct SellBlock {
   std::vector<std::uint32_t> layer_ptr;  // 2 * slices + 1
-  std::vector<std::uint8_t> slots;       // 16 per layer: column in panel << 4 | code (0 where no entry)
+  std::vector<std::uint8_t> slots;       // 16 per layer: column in the window << 4 | code (0 where no entry)
   // Per layer: the lanes that hold an entry. Empty for a 16-entry codebook with a reserved zero, where a slot
   // holds an entry exactly when its code (low nibble) is not 0.
   std::vector<std::uint16_t> masks;
-  std::vector<std::uint16_t> panels;     // per layer: its panel (columns 16 * panel ...)
+  // Per layer: the window's first column >> window_shift. Shift 0 where every start fits 16 bits (inputs of at
+  // most 65,551 columns, whose windows start at most 16 columns before the end); else 4, and the windows are
+  // the aligned panels of 16 columns.
+  std::vector<std::uint16_t> windows;
+  int window_shift = 0;
   // Codebooks of 17-64 entries: per layer, code_planes 16-bit words holding bit 4 (then bit 5) of each lane's
   // code; the slot keeps the low nibble.
   std::vector<std::uint16_t> code_planes;
@@ -111,7 +116,7 @@ class LayerPlan {
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
   engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
   bool has_sell() const { return has_sell_; }
-  std::uint16_t sell_tail_mask() const;                  // lanes of the last panel inside the layer
+  static int sell_window_shift(std::int64_t cols);
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
   bool sell_stores_masks() const { return sell_stores_masks_; }  // else slot code 0 marks the padding
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16

@@ -106,8 +106,8 @@ TEST(EngineKernels, skip_zero_activations_plan) {
     EXPECT_EQ(a.sparse_kernel, "");
     EXPECT_EQ(a.csc_bytes, 0);
     EXPECT_EQ(b.sparse_kernel, "spmv_csc__scalar");
-    // The cost model's break-even for 9% weights: ~12% against sell16, ~47% against csr16.
-    EXPECT_GT(b.sparse_kernel_below, 0.1);
+    // The cost model's break-even for 9% weights: ~9% against sell16, ~47% against csr16.
+    EXPECT_GT(b.sparse_kernel_below, 0.06);
     EXPECT_LT(b.sparse_kernel_below, 0.7);
     // 16-bit entries and a 32-bit pointer per column in each of the two blocks.
     EXPECT_EQ(b.csc_bytes, 2 * layer.nnz() + 2 * 4 * (512 + 1));
@@ -190,6 +190,25 @@ TEST(EngineKernels, more_than_65536_columns_split_into_panels) {
   for (KernelIsa isa : available_kernels()) {
     for (std::int64_t batch : {1, 3}) {
       EngineTester().rows(7).cols(140000).density(0.002).bias(true).batch(batch).threads(2).kernel(isa).relu(true).test(seed());
+    }
+  }
+}
+
+// sell16's windows at the input's end: 65,551 columns is the widest input whose windows start at any column, one
+// more and they start on whole panels; the pairs of panels that end past the input load masked.
+TEST(EngineKernels, sell16_windows_at_the_edges_of_wide_inputs) {
+  SCOPED_TRACE(seed_trace());
+  for (std::int64_t cols : {65551, 65552, 65570}) {
+    if (kernel_isa_available(KernelIsa::avx512)) {
+      SyntheticLayerSpec spec{.name = "wide", .rows = 20, .cols = cols, .density = 0.03, .bits = 4, .bias = false,
+                              .seed = seed()};
+      const Engine engine({synthetic_layer(spec)}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 9});
+      EXPECT_EQ(engine.plan_info()[0].kernel, "spmv_sell16_cb16__avx512") << cols;
+    }
+    for (KernelIsa isa : available_kernels()) {
+      for (std::int64_t batch : {1, 9}) {
+        EngineTester().rows(20).cols(cols).density(0.03).bias(true).batch(batch).threads(2).kernel(isa).test(seed() + cols);
+      }
     }
   }
 }

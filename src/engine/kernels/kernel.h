@@ -30,22 +30,23 @@ struct SpmvArgs {
 using SpmvKernel = void (*)(const SpmvArgs&);
 
 // The sell16 layout of one row block (layer_plan.h): for each batch element b and each slice of 16 rows,
-//   y[b][r] = sum over its layers of table[slot & 15] * x[b][16 * panel + (slot >> 4)] (masked lanes add nothing),
+//   y[b][r] = sum over its layers of table[slot & 15] * x[b][(window << window_shift) + (slot >> 4)] (masked lanes
+//   add nothing),
 // then bias and activation. Without masks (nullptr: a 16-entry table whose entry 0 is 0 and never stored) a
 // lane is masked exactly when its slot's code is 0. One pass covers every column. Activations are batch-major (x[b * x_stride + col],
-// y[b * y_stride + row]); x rows should start on 64-byte boundaries (x_stride a multiple of 16) for speed.
+// y[b * y_stride + row]).
 struct SellArgs {
   const std::uint32_t* layer_ptr = nullptr;
   const std::uint8_t* slots = nullptr;
   const std::uint16_t* masks = nullptr;        // nullptr: code 0 marks the lanes without an entry
-  const std::uint16_t* panels = nullptr;
+  const std::uint16_t* windows = nullptr;      // per layer: its window's first column >> window_shift
+  int window_shift = 0;                        // 0, or 4 for inputs over 65,551 columns
   const std::uint16_t* code_planes = nullptr;  // code_plane_count per layer (codebooks of 17-64 entries)
   int code_plane_count = 0;                // 0, 1 or 2
   std::int64_t rows = 0;                   // of the block; the last slice may be partial
   const float* table = nullptr;            // 16 << code_plane_count floats, 64-byte aligned
   const float* x = nullptr;                // the layer's input
   std::int64_t cols = 0;                   // of the input
-  std::uint16_t x_tail_mask = 0xffff;      // lanes of the last panel inside the input
   float* y = nullptr;                      // the block's first row
   const float* bias = nullptr;             // the block's first row's bias, or nullptr
   Activation activation = Activation::none;

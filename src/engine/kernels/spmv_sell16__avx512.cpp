@@ -1,13 +1,13 @@
-// AVX-512 kernel over the sell16 layout (layer_plan.h), any batch. A slice's 16 rows are the 16 lanes of two
+// AVX-512 kernel over the sell16 layout (layer_plan.h), any batch. A slice's 16 rows are the 16 lanes of the
 // accumulators; each layer is 16 one-byte slots: the code in the low nibble decodes through the 16-entry table
 // held in a register (vpermps ignores the index's upper bits; 32- and 64-entry codebooks add one or two bit
 // planes per layer and decode with vpermt2ps over two or four registers), the column in the high nibble picks the lane's
-// activation from the panel's 16 activations loaded as one vector (vpermps again). One FMA per layer, masked to
+// activation from the window's 16 activations loaded as one vector (vpermps again). One FMA per layer, masked to
 // the lanes that hold an entry unless the input is finite and padding decodes to 0 (Lanes below): masked lanes
 // never touch an activation, so NaN and Inf propagate exactly as in the reference. Compared with
 // the gather kernel (spmv_csr16__avx512) this trades ~2.5x more slots than entries (padding of the layers) for
 // no gather, no horizontal sum and no per-row loop: 2.8-4.3x faster on the nine paper layers (docs/engine.md).
-// Batch > 1: the layer's weights are decoded once for a chunk of 8 batch elements, whose panels are permuted and
+// Batch > 1: the layer's weights are decoded once for a chunk of 8 batch elements, whose windows are permuted and
 // multiplied into 8 accumulators (1.6-1.9x the csr16 M x M, which waited on its scattered activation loads).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -63,6 +63,14 @@ inline __mmask16 lanes_of(const SellArgs& a, std::uint32_t k, __m512i slots) {
   return _mm512_test_epi32_mask(slots, _mm512_set1_epi32(15));
 }
 
+// The column where layer k's window of 16 activations starts. At batch 1 its load crosses a cache line in 15 of
+// 16 windows, which costs ~20% of the loop; loading the window's pair of aligned panels instead and picking the
+// lanes with vpermt2ps on (slot >> 4) + start % 16 cost more than that (docs/engine.md). Batches do that: the
+// pair's loads serve several layers.
+inline std::int64_t window_of(const SellArgs& a, std::uint32_t k) {
+  return std::int64_t{a.windows[k]} << a.window_shift;
+}
+
 template <int Planes, Lanes L>
 inline __m512 layer_fma(const SellArgs& a, std::uint32_t k, const Decoder<Planes>& decoder, __m512 x, __m512 acc) {
   const __m512i slots = load_slots(a, k);
@@ -70,6 +78,12 @@ inline __m512 layer_fma(const SellArgs& a, std::uint32_t k, const Decoder<Planes
   const __m512 xv = _mm512_permutexvar_ps(_mm512_srli_epi32(slots, 4), x);
   if constexpr (L == Lanes::all) return _mm512_fmadd_ps(w, xv, acc);
   return _mm512_mask3_fmadd_ps(w, xv, acc, lanes_of<L>(a, k, slots));
+}
+
+// The lanes of the 16 columns from `first` that lie inside the input.
+inline __mmask16 inside(std::int64_t cols, std::int64_t first) {
+  const std::int64_t n = cols - first;
+  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << n) - 1u);
 }
 
 // True when no batch element's input holds a NaN or an Inf.
@@ -111,7 +125,7 @@ void spmv_batch1(const SellArgs& a) {
     std::uint32_t k = a.layer_ptr[2 * s];
     const std::uint32_t full_end = a.layer_ptr[2 * s + 1];
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
-    const auto x_of = [&](std::uint32_t layer) { return _mm512_loadu_ps(a.x + 16 * std::size_t{a.panels[layer]}); };
+    const auto x_of = [&](std::uint32_t layer) { return _mm512_loadu_ps(a.x + window_of(a, layer)); };
     for (; k + 4 <= full_end; k += 4) {
       acc0 = layer_fma<Planes, L>(a, k, table, x_of(k), acc0);
       acc1 = layer_fma<Planes, L>(a, k + 1, table, x_of(k + 1), acc1);
@@ -119,15 +133,18 @@ void spmv_batch1(const SellArgs& a) {
       acc3 = layer_fma<Planes, L>(a, k + 3, table, x_of(k + 3), acc3);
     }
     for (; k < full_end; ++k) acc0 = layer_fma<Planes, L>(a, k, table, x_of(k), acc0);
-    for (; k < end; ++k) {  // the partial last panel: load only the activations that exist
-      const __m512 x = _mm512_maskz_loadu_ps(a.x_tail_mask, a.x + 16 * std::size_t{a.panels[k]});
-      acc1 = layer_fma<Planes, L>(a, k, table, x, acc1);
+    for (; k < end; ++k) {  // windows that end past the input: load only the activations that exist
+      const std::int64_t first = window_of(a, k);
+      acc1 = layer_fma<Planes, L>(a, k, table, _mm512_maskz_loadu_ps(inside(a.cols, first), a.x + first), acc1);
     }
     finish_slice(a, s, _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)), a.y);
   }
 }
 
-// Batch elements [b0, b0 + N): each layer decoded once, then one permute and one FMA per element.
+// Batch elements [b0, b0 + N): each layer decoded once, then one permute and one FMA per element. A slice's
+// windows advance a few columns per layer, so consecutive layers mostly lie in the same pair of aligned panels
+// [p, p + 32): the N elements' activations of a pair are loaded once for all of them, without loads that cross a
+// cache line, and vpermt2ps picks each lane's activation at (slot >> 4) + (window - p).
 template <int N, int Planes, Lanes L>
 void spmm_chunk(const SellArgs& a, std::int64_t b0) {
   const Decoder<Planes> decoder(a.table);
@@ -136,24 +153,24 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
   for (std::int64_t s = 0; s < slices; ++s) {
     __m512 acc[N];
     for (int i = 0; i < N; ++i) acc[i] = _mm512_setzero_ps();
-    const std::uint32_t full_end = a.layer_ptr[2 * s + 1];
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
-    // A slice's layers come in panel order: the N elements' activations of a panel are loaded once for all
-    // its layers (~4 at 9% density), which halves the loads that bounded this loop.
     for (std::uint32_t k = a.layer_ptr[2 * s]; k < end;) {
-      const std::uint16_t panel = a.panels[k];
-      const __mmask16 load = k < full_end ? __mmask16(0xffff) : __mmask16(a.x_tail_mask);
-      __m512 xv[N];
-      for (int i = 0; i < N; ++i) xv[i] = _mm512_maskz_loadu_ps(load, x + 16 * std::size_t{panel} + i * a.x_stride);
-      for (; k < end && a.panels[k] == panel; ++k) {
+      const std::int64_t p = window_of(a, k) & ~std::int64_t{15};
+      const __mmask16 lo_lanes = inside(a.cols, p), hi_lanes = inside(a.cols, p + 16);
+      __m512 lo[N], hi[N];
+      for (int i = 0; i < N; ++i) {
+        lo[i] = _mm512_maskz_loadu_ps(lo_lanes, x + p + i * a.x_stride);
+        hi[i] = _mm512_maskz_loadu_ps(hi_lanes, x + p + 16 + i * a.x_stride);
+      }
+      for (std::int64_t first; k < end && ((first = window_of(a, k)) & ~std::int64_t{15}) == p; ++k) {
         const __m512i slots = load_slots(a, k);
         const __m512 w = decoder.weights(a, k, slots);
-        const __m512i col = _mm512_srli_epi32(slots, 4);
+        const __m512i col = _mm512_add_epi32(_mm512_srli_epi32(slots, 4), _mm512_set1_epi32(static_cast<int>(first - p)));
         if constexpr (L == Lanes::all) {
-          for (int i = 0; i < N; ++i) acc[i] = _mm512_fmadd_ps(w, _mm512_permutexvar_ps(col, xv[i]), acc[i]);
+          for (int i = 0; i < N; ++i) acc[i] = _mm512_fmadd_ps(w, _mm512_permutex2var_ps(lo[i], col, hi[i]), acc[i]);
         } else {
           const __mmask16 lanes = lanes_of<L>(a, k, slots);
-          for (int i = 0; i < N; ++i) acc[i] = _mm512_mask3_fmadd_ps(w, _mm512_permutexvar_ps(col, xv[i]), acc[i], lanes);
+          for (int i = 0; i < N; ++i) acc[i] = _mm512_mask3_fmadd_ps(w, _mm512_permutex2var_ps(lo[i], col, hi[i]), acc[i], lanes);
         }
       }
     }
