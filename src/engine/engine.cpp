@@ -33,9 +33,9 @@ WorkerThreads::WorkerThreads(int threads) {
 WorkerThreads::~WorkerThreads() = default;
 int WorkerThreads::threads() const { return pool_->threads(); }
 
-// Activations the sell16 kernel reads are 64-byte aligned: each of its loads is one 16-float panel, and a
-// panel split across two cache lines costs ~20% (Alex-7, one thread). Hence the aligned hidden buffers, and a
-// copy of a batch-1 input that is not aligned.
+// Activations the sell16 kernel reads in batches are 64-byte aligned: it loads pairs of aligned 16-float panels,
+// and a load split across two cache lines costs ~20% (Alex-7, one thread). Hence the aligned hidden buffers, and
+// a copy of an input batch that is not aligned. (At batch 1 its windows start at any column.)
 struct Engine::Scratch {
   engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
   engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
@@ -295,8 +295,8 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
       in = converted;
       stride = padded(plan.cols());
-    } else if (plan.has_sell() && !tcsr) {
-      const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && (batch == 1 || stride % 16 == 0);
+    } else if (plan.has_sell() && !tcsr && batch > 1) {
+      const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && stride % 16 == 0;
       if (!aligned) {
         for (std::int64_t b = 0; b < batch; ++b) {
           std::copy(in + b * stride, in + b * stride + plan.cols(), converted + b * padded(plan.cols()));
