@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Slots per stored entry of sell16-style layers on random 16-row slices, for the open item in docs/engine.md:
-fixed panels (today's sell16: a layer holds one entry per lane from one 16-column panel) against a sliding
-window of 2 or 4 panels (a lane may take its next entry anywhere in the window; the window advances when no
-lane has entries left in its first panel). Standard library only: `python3 bench/sell_padding.py`."""
+"""Slots per stored entry of sell16-style layers on random 16-row slices (docs/engine.md, "sell16's windows"):
+- fixed panels (sell16 before session 7: a layer holds one entry per lane from one aligned 16-column panel);
+- a window of 16 columns starting at the slice's lowest column left, rounded down to a unit of 1, 4 or 8
+  columns (sell16 since session 7 starts its windows at any column: unit 1);
+- a sliding window of 2 or 4 panels (a lane may take its next entry anywhere in the window; the window advances
+  when no lane has entries left in its first panel; the column then needs 5 or 6 bits).
+Standard library only: `python3 bench/sell_padding.py`."""
 import random
 from collections import Counter
 
@@ -31,20 +34,34 @@ def sliding_layers(rows, panel, window):
     return layers
 
 
+def window_layers(rows, unit):
+    cursor, layers = [0] * len(rows), 0
+    while True:
+        left = [r[cursor[i]] for i, r in enumerate(rows) if cursor[i] < len(r)]
+        if not left:
+            return layers
+        start = min(left) // unit * unit
+        for i, r in enumerate(rows):
+            if cursor[i] < len(r) and r[cursor[i]] < start + 16:
+                cursor[i] += 1
+        layers += 1
+
+
 def main():
     rng = random.Random(1)
-    print("density  fixed 16  sliding 2x16  sliding 4x16   (slots per stored entry, 4096 columns, 8 slices)")
+    print("density  fixed 16  window@1  window@4  window@8  sliding 2x16  sliding 4x16"
+          "   (slots per stored entry, 4096 columns, 8 slices)")
     for density in (0.04, 0.09, 0.25):
-        totals = [0, 0, 0]
+        totals = [0] * 6
         entries = 0
         for _ in range(8):
             rows = slice_rows(density, 4096, rng)
             entries += sum(len(r) for r in rows)
-            totals[0] += 16 * fixed_layers(rows, 16)
-            totals[1] += 16 * sliding_layers(rows, 16, 2)
-            totals[2] += 16 * sliding_layers(rows, 16, 4)
-        print(f"{density:7.2f}  {totals[0] / entries:8.2f}  {totals[1] / entries:12.2f}  {totals[2] / entries:12.2f}")
-
+            counts = [fixed_layers(rows, 16), window_layers(rows, 1), window_layers(rows, 4), window_layers(rows, 8),
+                      sliding_layers(rows, 16, 2), sliding_layers(rows, 16, 4)]
+            totals = [t + 16 * c for t, c in zip(totals, counts)]
+        print(f"{density:7.2f}  {totals[0] / entries:8.2f}  {totals[1] / entries:8.2f}  {totals[2] / entries:8.2f}"
+              f"  {totals[3] / entries:8.2f}  {totals[4] / entries:12.2f}  {totals[5] / entries:12.2f}")
 
 if __name__ == "__main__":
     main()

@@ -37,6 +37,14 @@ TEST_F(BenchCli, suite_layer_to_json) {
   EXPECT_NE(r.output.find("each round alone: "), std::string::npos) << r.output;
   EXPECT_EQ(j["results"][0]["batch"], 1);
   EXPECT_EQ(j["results"][3]["batch"], 3);
+  // The batch-1 layout against the paper's EIE encoding, once per layer.
+  ASSERT_EQ(j["memory"].size(), 1u);
+  const nlohmann::json& m = j["memory"][0];
+  EXPECT_EQ(m["layer"], "NT-LSTM");
+  EXPECT_GT(m["engine_batch1_bytes"].get<std::int64_t>(), 0);
+  EXPECT_GT(m["eie_encoded_bytes"].get<std::int64_t>(), 0);
+  EXPECT_GT(m["dense_fp32_bytes"].get<std::int64_t>(), m["engine_batch1_bytes"].get<std::int64_t>());
+  EXPECT_NE(r.output.find("Memory, the batch-1 layout against the paper's 64-PE EIE encoding"), std::string::npos);
 }
 
 // --input-density overrides the suite's Table III densities; --skip-zero-activations plans csc, which a 2%

@@ -138,6 +138,34 @@ std::vector<BenchLayer> bench_layers(const BenchOptions& o, const Model* model) 
   return out;
 }
 
+// Each layer's batch-1 engine layout (LayerPlanInfo::bytes_for(1)) against its size in the paper's storage format
+// (64 PEs, 4-bit relative indices, padding and pointers: encode_eie), the measure of "compressed".
+void print_memory(const std::vector<BenchLayer>& layers, const std::map<std::string, std::int64_t>& batch1_bytes,
+                  nlohmann::json& doc) {
+  doc["memory"] = nlohmann::json::array();
+  std::vector<std::string> cells;
+  for (const BenchLayer& l : layers) {
+    const auto found = batch1_bytes.find(l.name);
+    if (found == batch1_bytes.end()) continue;
+    nlohmann::json m{{"layer", l.name}, {"engine_batch1_bytes", found->second},
+                     {"dense_fp32_bytes", l.weights.rows * l.weights.cols * 4}};
+    if (l.weights.codebook.zero_reserved()) {
+      const std::int64_t encoded = encoding_stats(encode_eie(l.weights, 64)).bytes;
+      m["eie_encoded_bytes"] = encoded;
+      cells.push_back(fmt::format("{} {:.2f}/{:.2f} MB = {:.2f}x", l.name, found->second / 1e6, encoded / 1e6,
+                                  static_cast<double>(found->second) / static_cast<double>(encoded)));
+    } else {
+      cells.push_back(fmt::format("{} {:.2f} MB (no reserved zero: no EIE encoding)", l.name, found->second / 1e6));
+    }
+    doc["memory"].push_back(m);
+  }
+  fmt::print("\nMemory, the batch-1 layout against the paper's 64-PE EIE encoding (4-bit indices, padding, pointers):\n");
+  for (std::size_t i = 0; i < cells.size(); i += 3) {
+    fmt::print("  {}\n", fmt::join(cells.begin() + static_cast<std::ptrdiff_t>(i),
+                                   cells.begin() + static_cast<std::ptrdiff_t>(std::min(cells.size(), i + 3)), "; "));
+  }
+}
+
 void run_bench(const BenchOptions& o, const std::string& command_line) {
   if (o.model.empty() == o.suite.empty()) throw Error("eie bench: give a model file (.eie) or --suite eie-paper");
   if (!o.model.empty() && !o.layers.empty()) throw Error("--layers: only with --suite");
@@ -198,6 +226,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     return fmt::format("{:.1f}x-{:.1f}x", lo, hi);
   };
   std::map<std::pair<std::int64_t, std::int64_t>, Summary> summaries;
+  std::map<std::string, std::int64_t> batch1_bytes;
 
   for (std::int64_t batch : batches) {
     for (std::int64_t t : threads) {
@@ -220,6 +249,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         const double entries = static_cast<double>(layer.nnz()) * static_cast<double>(batch);
         const double per_cycle = entries / (c.eie.median_us * 1e3 * ghz) / static_cast<double>(t);
         const std::int64_t bytes = c.eie_bytes();
+        batch1_bytes.emplace(l.name, c.plan.bytes_for(1));
         const double gbs = static_cast<double>(bytes) / (c.eie.median_us * 1e3);
         const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
         fmt::print("{:<8} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
@@ -270,6 +300,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       }
     }
   }
+  print_memory(layers, batch1_bytes, doc);
   if (model) {
     // The whole network against the same network decompressed, run layer by layer with dense OpenBLAS.
     doc["network"] = nlohmann::json::array();
