@@ -13,6 +13,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "engine/kernels/kernel.h"
 
 namespace eie::engine {
@@ -127,10 +129,17 @@ void spmv_batch1(const SellArgs& a) {
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
     const auto x_of = [&](std::uint32_t layer) { return _mm512_loadu_ps(a.x + window_of(a, layer)); };
     for (; k + 4 <= full_end; k += 4) {
-      acc0 = layer_fma<Planes, L>(a, k, table, x_of(k), acc0);
-      acc1 = layer_fma<Planes, L>(a, k + 1, table, x_of(k + 1), acc1);
-      acc2 = layer_fma<Planes, L>(a, k + 2, table, x_of(k + 2), acc2);
-      acc3 = layer_fma<Planes, L>(a, k + 3, table, x_of(k + 3), acc3);
+      // One 64-bit load brings the four layers' window starts: the loop is bound by its loads (the window's
+      // activations take two where they cross a cache line), and this saved ~5-15% (Alex-6/7, VGG-7, one thread).
+      std::uint64_t four;
+      std::memcpy(&four, a.windows + k, sizeof four);
+      const auto x_at = [&](int i) {
+        return _mm512_loadu_ps(a.x + (static_cast<std::size_t>((four >> (16 * i)) & 0xffff) << a.window_shift));
+      };
+      acc0 = layer_fma<Planes, L>(a, k, table, x_at(0), acc0);
+      acc1 = layer_fma<Planes, L>(a, k + 1, table, x_at(1), acc1);
+      acc2 = layer_fma<Planes, L>(a, k + 2, table, x_at(2), acc2);
+      acc3 = layer_fma<Planes, L>(a, k + 3, table, x_at(3), acc3);
     }
     for (; k < full_end; ++k) acc0 = layer_fma<Planes, L>(a, k, table, x_of(k), acc0);
     for (; k < end; ++k) {  // windows that end past the input: load only the activations that exist
