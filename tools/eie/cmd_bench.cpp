@@ -138,6 +138,11 @@ std::vector<BenchLayer> bench_layers(const BenchOptions& o, const Model* model) 
   return out;
 }
 
+// "3.10 MB", or "12.3 KB" below 0.1 MB.
+std::string megabytes(std::int64_t bytes) {
+  return bytes < 100000 ? fmt::format("{:.1f} KB", bytes / 1e3) : fmt::format("{:.2f} MB", bytes / 1e6);
+}
+
 // Each layer's batch-1 engine layout (LayerPlanInfo::bytes_for(1)) against its size in the paper's storage format
 // (64 PEs, 4-bit relative indices, padding and pointers: encode_eie), the measure of "compressed".
 void print_memory(const std::vector<BenchLayer>& layers, const std::map<std::string, std::int64_t>& batch1_bytes,
@@ -152,10 +157,10 @@ void print_memory(const std::vector<BenchLayer>& layers, const std::map<std::str
     if (l.weights.codebook.zero_reserved()) {
       const std::int64_t encoded = encoding_stats(encode_eie(l.weights, 64)).bytes;
       m["eie_encoded_bytes"] = encoded;
-      cells.push_back(fmt::format("{} {:.2f}/{:.2f} MB = {:.2f}x", l.name, found->second / 1e6, encoded / 1e6,
+      cells.push_back(fmt::format("{} {}/{} = {:.2f}x", l.name, megabytes(found->second), megabytes(encoded),
                                   static_cast<double>(found->second) / static_cast<double>(encoded)));
     } else {
-      cells.push_back(fmt::format("{} {:.2f} MB (no reserved zero: no EIE encoding)", l.name, found->second / 1e6));
+      cells.push_back(fmt::format("{} {} (no reserved zero: no EIE encoding)", l.name, megabytes(found->second)));
     }
     doc["memory"].push_back(m);
   }
