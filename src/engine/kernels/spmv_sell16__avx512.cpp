@@ -5,7 +5,7 @@
 // activation from the window's 16 activations loaded as one vector (vpermps again). One FMA per layer, masked to
 // the lanes that hold an entry unless the input is finite and padding decodes to 0 (Lanes below): masked lanes
 // never touch an activation, so NaN and Inf propagate exactly as in the reference. Compared with
-// the gather kernel (spmv_csr16__avx512) this trades ~2.5x more slots than entries (padding of the layers) for
+// the gather kernel (spmv_csr16__avx512) this trades 1.3-2.6x more slots than entries (padding of the layers) for
 // no gather, no horizontal sum and no per-row loop: 2.8-4.3x faster on the nine paper layers (docs/engine.md).
 // Batch > 1: the layer's weights are decoded once for a chunk of 8 batch elements, whose windows are permuted and
 // multiplied into 8 accumulators (1.6-1.9x the csr16 M x M, which waited on its scattered activation loads).
