@@ -143,24 +143,30 @@ std::string megabytes(std::int64_t bytes) {
   return bytes < 100000 ? fmt::format("{:.1f} KB", bytes / 1e3) : fmt::format("{:.2f} MB", bytes / 1e6);
 }
 
-// Each layer's batch-1 engine layout (LayerPlanInfo::bytes_for(1)) against its size in the paper's storage format
-// (64 PEs, 4-bit relative indices, padding and pointers: encode_eie), the measure of "compressed".
-void print_memory(const std::vector<BenchLayer>& layers, const std::map<std::string, std::int64_t>& batch1_bytes,
+// A layer's sizes from its first comparison: the batch-1 engine layout (LayerPlanInfo::bytes_for(1)) and the dense
+// baseline's fp32 matrix.
+struct LayerMemory {
+  std::int64_t engine_batch1 = 0;
+  std::int64_t dense = 0;
+};
+
+// Each layer's batch-1 engine layout against its size in the paper's storage format (paper_encoding_bytes).
+void print_memory(const std::vector<BenchLayer>& layers, const std::map<std::string, LayerMemory>& memory,
                   nlohmann::json& doc) {
   doc["memory"] = nlohmann::json::array();
   std::vector<std::string> cells;
   for (const BenchLayer& l : layers) {
-    const auto found = batch1_bytes.find(l.name);
-    if (found == batch1_bytes.end()) continue;
-    nlohmann::json m{{"layer", l.name}, {"engine_batch1_bytes", found->second},
-                     {"dense_fp32_bytes", l.weights.rows * l.weights.cols * 4}};
+    const auto found = memory.find(l.name);
+    if (found == memory.end()) continue;
+    const LayerMemory& bytes = found->second;
+    nlohmann::json m{{"layer", l.name}, {"engine_batch1_bytes", bytes.engine_batch1}, {"dense_fp32_bytes", bytes.dense}};
     if (l.weights.codebook.zero_reserved()) {
-      const std::int64_t encoded = encoding_stats(encode_eie(l.weights, 64)).bytes;
+      const std::int64_t encoded = paper_encoding_bytes(l.weights);
       m["eie_encoded_bytes"] = encoded;
-      cells.push_back(fmt::format("{} {}/{} = {:.2f}x", l.name, megabytes(found->second), megabytes(encoded),
-                                  static_cast<double>(found->second) / static_cast<double>(encoded)));
+      cells.push_back(fmt::format("{} {}/{} = {:.2f}x", l.name, megabytes(bytes.engine_batch1), megabytes(encoded),
+                                  static_cast<double>(bytes.engine_batch1) / static_cast<double>(encoded)));
     } else {
-      cells.push_back(fmt::format("{} {} (no reserved zero: no EIE encoding)", l.name, megabytes(found->second)));
+      cells.push_back(fmt::format("{} {} (no reserved zero: no EIE encoding)", l.name, megabytes(bytes.engine_batch1)));
     }
     doc["memory"].push_back(m);
   }
@@ -231,7 +237,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     return fmt::format("{:.1f}x-{:.1f}x", lo, hi);
   };
   std::map<std::pair<std::int64_t, std::int64_t>, Summary> summaries;
-  std::map<std::string, std::int64_t> batch1_bytes;
+  std::map<std::string, LayerMemory> memory;  // filled by each layer's first comparison
 
   for (std::int64_t batch : batches) {
     for (std::int64_t t : threads) {
@@ -254,7 +260,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         const double entries = static_cast<double>(layer.nnz()) * static_cast<double>(batch);
         const double per_cycle = entries / (c.eie.median_us * 1e3 * ghz) / static_cast<double>(t);
         const std::int64_t bytes = c.eie_bytes();
-        batch1_bytes.emplace(l.name, c.plan.bytes_for(1));
+        memory.emplace(l.name, LayerMemory{c.plan.bytes_for(1), c.dense_bytes});
         const double gbs = static_cast<double>(bytes) / (c.eie.median_us * 1e3);
         const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
         fmt::print("{:<8} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
@@ -305,7 +311,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       }
     }
   }
-  print_memory(layers, batch1_bytes, doc);
+  print_memory(layers, memory, doc);
   if (model) {
     // The whole network against the same network decompressed, run layer by layer with dense OpenBLAS.
     doc["network"] = nlohmann::json::array();

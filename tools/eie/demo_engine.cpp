@@ -39,7 +39,7 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
                c.csr.median_us / c.eie.median_us, c.max_error, c.plan.kernel_for(batch));
     if (c.max_error > 1e-3) throw std::runtime_error("the engine disagrees with the dense product");
     if (batch == 1) {
-      const double encoded = static_cast<double>(encoding_stats(encode_eie(layer, 64)).bytes);
+      const double encoded = static_cast<double>(paper_encoding_bytes(layer));
       fmt::print("  memory: eie's planned layout {:.2f} MB ({:.2f}x the paper's 64-PE EIE encoding, {:.2f} MB), "
                  "CSR {:.2f} MB, dense fp32 {:.2f} MB\n", c.plan.resident_bytes / 1e6,
                  static_cast<double>(c.plan.resident_bytes) / encoded, encoded / 1e6, c.csr_bytes / 1e6,

@@ -70,6 +70,8 @@ Timing time_runs(const std::function<void()>& run, double budget_seconds, int mi
   return runs.front().timing;
 }
 
+std::int64_t paper_encoding_bytes(const CompressedLayer& layer) { return encoding_stats(encode_eie(layer, 64)).bytes; }
+
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
                               bool skip_zero_activations) {

@@ -67,6 +67,10 @@ struct LayerComparison {
   std::int64_t eie_bytes() const { return ran_sparse_kernel() ? plan.csc_bytes : plan.bytes_for(batch); }
 };
 
+// The layer's size in the paper's storage format: 64 PEs, 4-bit values and 4-bit relative indices, their padding
+// entries and the column pointers (encode_eie), the measure of "compressed". Needs a reserved zero.
+std::int64_t paper_encoding_bytes(const CompressedLayer& layer);
+
 // The rounds compare_layer takes: enough to spread a drift over the implementations, few enough that each
 // block stays long against its warm-up.
 constexpr int kCompareRounds = 5;
