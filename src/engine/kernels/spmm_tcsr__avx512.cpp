@@ -8,12 +8,11 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie::engine {
 namespace {
-
-inline __mmask16 lanes(std::int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u); }
 
 // Rows of the block for batch elements [b0, b0 + 16 * (V - 1) + popcount(tail)).
 // FullTail: the last vector is whole too, so every activation load can be the FMA's memory operand.
@@ -64,7 +63,7 @@ void spmm_tcsr__avx512(const TcsrArgs& a) {
   // Chunks of 64 batch elements outermost: a chunk of the panel's activations is then 64 KB at most.
   for (std::int64_t b0 = 0; b0 < a.batch; b0 += 64) {
     const std::int64_t n = a.batch - b0 < 64 ? a.batch - b0 : 64;
-    const __mmask16 tail = lanes(n - 16 * ((n - 1) / 16));
+    const __mmask16 tail = first_lanes(n - 16 * ((n - 1) / 16));
     const bool full = n % 16 == 0;
     switch ((n + 15) / 16) {
       case 1: full ? rows_chunk<1, true>(a, b0, tail) : rows_chunk<1, false>(a, b0, tail); break;

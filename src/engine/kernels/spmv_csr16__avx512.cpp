@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie::engine {
@@ -29,8 +30,6 @@ inline __m512 decode(__m512i code, __m512 t0, __m512 t1, const float* table) {
   }
 }
 
-inline __mmask16 tail_mask(std::uint32_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u); }
-
 template <int TableSize>
 void spmv_batch1(const SpmvArgs& a) {
   const __m512 t0 = _mm512_load_ps(a.table);
@@ -50,7 +49,7 @@ void spmv_batch1(const SpmvArgs& a) {
       acc1 = _mm512_fmadd_ps(decode<TableSize>(q1, t0, t1, a.table), _mm512_i32gather_ps(c1, a.x, 4), acc1);
     }
     for (; k < end; k += 16) {
-      const __mmask16 m = tail_mask(end - k);
+      const __mmask16 m = first_lanes(end - k);
       const __m512i c = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, a.cols + k));
       const __m512i q = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, a.codes + k));
       const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, c, a.x, 4);

@@ -15,6 +15,7 @@
 
 #include <cstring>
 
+#include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie::engine {
@@ -82,12 +83,6 @@ inline __m512 layer_fma(const SellArgs& a, std::uint32_t k, const Decoder<Planes
   return _mm512_mask3_fmadd_ps(w, xv, acc, lanes_of<L>(a, k, slots));
 }
 
-// The lanes of the 16 columns from `first` that lie inside the input.
-inline __mmask16 inside(std::int64_t cols, std::int64_t first) {
-  const std::int64_t n = cols - first;
-  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << n) - 1u);
-}
-
 // True when no batch element's input holds a NaN or an Inf.
 bool input_is_finite(const SellArgs& a) {
   const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
@@ -100,7 +95,7 @@ bool input_is_finite(const SellArgs& a) {
       // |x| < Inf is false for Inf and for NaN (unordered).
       bad = _kor_mask16(bad, _mm512_cmp_ps_mask(_mm512_and_ps(_mm512_loadu_ps(x + c), magnitude), infinity, _CMP_NLT_UQ));
     }
-    const __mmask16 tail = static_cast<__mmask16>((1u << (a.cols - c)) - 1u);
+    const __mmask16 tail = first_lanes(a.cols - c);
     bad = _kor_mask16(bad, _mm512_mask_cmp_ps_mask(tail, _mm512_and_ps(_mm512_maskz_loadu_ps(tail, x + c), magnitude),
                                                    infinity, _CMP_NLT_UQ));
   }
@@ -109,8 +104,7 @@ bool input_is_finite(const SellArgs& a) {
 
 // y = bias + activation over one slice's accumulator, stored masked to the slice's rows.
 inline void finish_slice(const SellArgs& a, std::int64_t s, __m512 y, float* out) {
-  const std::int64_t left = a.rows - 16 * s;
-  const __mmask16 rows = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
+  const __mmask16 rows = first_lanes(a.rows - 16 * s);
   if (a.bias != nullptr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(rows, a.bias + 16 * s));
   if (a.activation == Activation::relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);  // NaN stays NaN
   _mm512_mask_storeu_ps(out + 16 * s, rows, y);
@@ -144,7 +138,7 @@ void spmv_batch1(const SellArgs& a) {
     for (; k < full_end; ++k) acc0 = layer_fma<Planes, L>(a, k, table, x_of(k), acc0);
     for (; k < end; ++k) {  // windows that end past the input: load only the activations that exist
       const std::int64_t first = window_of(a, k);
-      acc1 = layer_fma<Planes, L>(a, k, table, _mm512_maskz_loadu_ps(inside(a.cols, first), a.x + first), acc1);
+      acc1 = layer_fma<Planes, L>(a, k, table, _mm512_maskz_loadu_ps(first_lanes(a.cols - first), a.x + first), acc1);
     }
     finish_slice(a, s, _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)), a.y);
   }
@@ -165,7 +159,7 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
     for (std::uint32_t k = a.layer_ptr[2 * s]; k < end;) {
       const std::int64_t p = window_of(a, k) & ~std::int64_t{15};
-      const __mmask16 lo_lanes = inside(a.cols, p), hi_lanes = inside(a.cols, p + 16);
+      const __mmask16 lo_lanes = first_lanes(a.cols - p), hi_lanes = first_lanes(a.cols - p - 16);
       __m512 lo[N], hi[N];
       for (int i = 0; i < N; ++i) {
         lo[i] = _mm512_maskz_loadu_ps(lo_lanes, x + p + i * a.x_stride);
