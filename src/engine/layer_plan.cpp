@@ -71,6 +71,10 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
   return splits;
 }
 
+// sell16's SellBlock::window_shift: 0 where every window start fits 16 bits (windows start at most 16 columns
+// before the end of the input), else 4.
+int sell_window_shift(std::int64_t cols) { return cols - 16 < 65536 ? 0 : 4; }
+
 // The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy. Each layer's window
 // starts at the lowest column any lane of the slice has left, so it takes every lane whose next entry lies within
 // 16 columns of it: at 9% weights a slice needs ~1.8 slots per entry, against ~2.6 with windows fixed to aligned
@@ -78,7 +82,7 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
 engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols,
                              int code_planes, bool store_masks) {
   engine::SellBlock sell;
-  sell.window_shift = LayerPlan::sell_window_shift(cols);
+  sell.window_shift = sell_window_shift(cols);
   const std::int64_t unit = std::int64_t{1} << sell.window_shift;
   std::uint32_t layers = 0;
   sell.layer_ptr.push_back(0);
@@ -312,8 +316,6 @@ bool LayerPlan::uses_csc(std::int64_t batch, const float* x) const {
   // The same share LayerPlanInfo::sparse_kernel_runs compares (cols_ >= 1: validate() refuses empty shapes).
   return static_cast<double>(nonzero) / static_cast<double>(cols_) <= csc_max_density_;
 }
-
-int LayerPlan::sell_window_shift(std::int64_t cols) { return cols - 16 < 65536 ? 0 : 4; }
 
 LayerPlanInfo LayerPlan::info() const {
   LayerPlanInfo info;

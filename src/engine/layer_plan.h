@@ -116,7 +116,6 @@ class LayerPlan {
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
   engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
   bool has_sell() const { return has_sell_; }
-  static int sell_window_shift(std::int64_t cols);
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
   bool sell_stores_masks() const { return sell_stores_masks_; }  // else slot code 0 marks the padding
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
