@@ -30,6 +30,18 @@ bool kernel_isa_available(KernelIsa isa);
 // The widest instruction set available here.
 KernelIsa best_kernel_isa();
 
+// The arithmetic of the batch-1 and small-batch kernels. fp32: every product and sum in fp32, within the
+// summation bound of docs/engine.md. bf16: the input and the codebook rounded to bfloat16 (8 significant bits,
+// as the EIE chip's 16-bit arithmetic trades precision for speed), products exact and summed in fp32, the bias
+// and activation in fp32: ~1.6-1.9x faster at batch 1 (AVX-512 BF16, layers with at most 16 codebook entries and
+// a zero or unused code; the others, tcsr's batches and csc keep fp32). Its error bound is in docs/engine.md.
+enum class Precision { fp32, bf16 };
+// "fp32", "bf16"; parse_precision throws Error naming the value otherwise.
+const char* precision_name(Precision precision);
+Precision parse_precision(const std::string& name);
+// Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions).
+bool precision_available(Precision precision);
+
 // Applied to each layer's output (after the bias).
 enum class Activation { none, relu };
 const char* activation_name(Activation activation);
@@ -57,6 +69,9 @@ struct EngineOptions {
   // else the usual layout (not planned where a block would hold 2^24 rows or more). Off by default: it costs
   // memory and pays only for sparse inputs (docs/engine.md).
   bool skip_zero_activations = false;
+  // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); Error on a CPU without AVX-512
+  // BF16 or with a forced kernel other than avx512.
+  Precision precision = Precision::fp32;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
   // each engine's idle workers spin for ~100 us after its layer while the next engine's workers need the
@@ -87,7 +102,7 @@ struct LayerPlanInfo {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
   std::int64_t entries = 0;         // stored (non-zero) weights
-  std::string kernel;               // batch 1, e.g. "spmv_sell16_cb16__avx512"
+  std::string kernel;               // batch 1, e.g. "spmv_sell16_cb16__avx512" ("spmv_sell16x2_cb16__avx512bf16": bf16)
   // Batches of batch_kernel_from or more run on batch_kernel (e.g. "spmm_tcsr_cb16__avx512"), smaller ones on
   // `kernel`; empty when max_batch is below it.
   std::string batch_kernel;
@@ -122,7 +137,7 @@ class Engine {
  public:
   // Throws Error for an empty chain, a layer that fails validate(), consecutive layers whose shapes do not
   // chain (layer i's rows != layer i+1's cols), threads outside 1..max_threads, max_batch outside 1..65536, or
-  // a forced kernel this binary or CPU lacks.
+  // a forced kernel this binary or CPU lacks, or a precision it cannot run.
   explicit Engine(std::vector<CompressedLayer> layers, EngineOptions options = {});
   Engine(const Engine& other);
   Engine& operator=(const Engine&) = delete;
@@ -165,6 +180,7 @@ struct ModelEngineOptions {
   int threads = 1;                          // for the compressed products (EngineOptions::threads)
   KernelIsa kernel = KernelIsa::automatic;  // forced kernel for the compressed products
   bool skip_zero_activations = false;       // EngineOptions::skip_zero_activations for the compressed products
+  Precision precision = Precision::fp32;    // EngineOptions::precision for the compressed products
 };
 
 // How one node is executed.

@@ -40,6 +40,9 @@ struct Engine::Scratch {
   engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
   engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
   engine::AlignedFloats last_out;    // the last layer's column-major output (tcsr)
+  // sell16x2: each row block's copy of its input rounded to bf16 (bf16_words 16-bit words per block).
+  engine::AlignedFloats bf16_inputs;
+  std::int64_t bf16_words = 0;
 };
 
 namespace {
@@ -60,6 +63,8 @@ struct LayerTask {
   std::int64_t batch_major_stride = 0;
   TransposeFn transpose = nullptr;
   bool csc = false;  // batch 1 on the activation-skipping layout
+  std::uint16_t* bf16_inputs = nullptr;  // sell16x2: bf16_words per block
+  std::int64_t bf16_words = 0;
 };
 
 // in (rows x cols, batch-major) -> out (cols x rows), cut into column ranges, one per task.
@@ -154,6 +159,11 @@ void run_block(void* context, std::size_t index) {
     args.batch = t.batch;
     args.x_stride = t.in_stride;
     args.y_stride = t.out_stride;
+    if (t.plan->sell_pairs()) {
+      args.pad_code = t.plan->sell_pad_code();
+      args.x_bf16 = t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words;
+      return engine::spmv_sell16x2__avx512bf16(args);
+    }
     return engine::spmv_sell16__avx512(args);
   }
   const std::size_t panels = block.panels.size();
@@ -190,6 +200,14 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 (kernel_isa_available(KernelIsa::avx2) ? ", avx2" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
+  if (!precision_available(options_.precision)) {
+    throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
+                "' needs the AVX-512 BF16 instructions, which this CPU lacks");
+  }
+  if (options_.precision == Precision::bf16 && isa_ != KernelIsa::avx512) {
+    throw Error(std::string("engine: precision 'bf16' runs on the avx512 kernels, not on the forced kernel '") +
+                kernel_isa_name(isa_) + "'");
+  }
   for (std::size_t i = 0; i < layers.size(); ++i) {
     layers[i].validate();
     if (i > 0 && layers[i].cols != layers[i - 1].rows) {
@@ -202,7 +220,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   plans->reserve(layers.size());
   for (const CompressedLayer& layer : layers) {
     plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch,
-                        options_.skip_zero_activations);
+                        options_.skip_zero_activations, options_.precision);
   }
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);
@@ -228,6 +246,15 @@ void Engine::allocate_scratch() {
   for (auto& buffer : scratch_->hidden) buffer = engine::aligned_floats(static_cast<std::size_t>(widest_hidden) * batch);
   if (plans.back().uses_tcsr(options_.max_batch)) {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
+  }
+  std::int64_t widest_pairs = -1;
+  for (const LayerPlan& plan : plans) {
+    if (plan.sell_pairs()) widest_pairs = std::max(widest_pairs, plan.cols());
+  }
+  if (widest_pairs >= 0) {
+    // Whole cache lines per block, so that the threads' copies never share one.
+    scratch_->bf16_words = (engine::sell16x2_input_words(widest_pairs) + 31) / 32 * 32;
+    scratch_->bf16_inputs = engine::aligned_floats(static_cast<std::size_t>(scratch_->bf16_words / 2 * options_.threads));
   }
 }
 
@@ -295,7 +322,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
       in = converted;
       stride = padded(plan.cols());
-    } else if (plan.has_sell() && !tcsr && batch > 1) {
+    } else if (plan.has_sell() && !plan.sell_pairs() && !tcsr && batch > 1) {
       const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && stride % 16 == 0;
       if (!aligned) {
         for (std::int64_t b = 0; b < batch; ++b) {
@@ -307,6 +334,8 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
     }
     LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
     task.csc = plan.uses_csc(batch, in);
+    task.bf16_inputs = reinterpret_cast<std::uint16_t*>(scratch_->bf16_inputs.get());
+    task.bf16_words = scratch_->bf16_words;
     if (tcsr) {
       task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
       batch_major = false;

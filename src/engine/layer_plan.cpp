@@ -79,9 +79,12 @@ int sell_window_shift(std::int64_t cols) { return cols - 16 < 65536 ? 0 : 4; }
 // starts at the lowest column any lane of the slice has left, so it takes every lane whose next entry lies within
 // 16 columns of it: at 9% weights a slice needs ~1.8 slots per entry, against ~2.6 with windows fixed to aligned
 // panels of 16 (an entry just past a panel's edge no longer waits for a layer of its own panel).
+// sell16x2 (row_entries 2) deals up to two of a lane's next entries into each layer, both within its window,
+// and fills the slots left with pad_code; masks and code planes are sell16's alone.
 engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols,
-                             int code_planes, bool store_masks) {
+                             int code_planes, bool store_masks, int row_entries = 1, int pad_code = 0) {
   engine::SellBlock sell;
+  sell.row_entries = row_entries;
   sell.window_shift = sell_window_shift(cols);
   const std::int64_t unit = std::int64_t{1} << sell.window_shift;
   std::uint32_t layers = 0;
@@ -113,15 +116,17 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
       std::uint16_t mask = 0;
       std::uint16_t planes[2] = {0, 0};  // bits 4 and 5 of each lane's code
       for (int l = 0; l < 16; ++l) {
-        std::uint8_t slot = 0;
-        if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + 16) {
-          const unsigned code = csr.codes[cursor[l]];
-          slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] - start) << 4 | (code & 15u));
-          for (int p = 0; p < 2; ++p) planes[p] = static_cast<std::uint16_t>(planes[p] | ((code >> (4 + p)) & 1u) << l);
-          mask = static_cast<std::uint16_t>(mask | 1u << l);
-          ++cursor[l];
+        for (int e = 0; e < row_entries; ++e) {
+          auto slot = static_cast<std::uint8_t>(pad_code);
+          if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + 16) {
+            const unsigned code = csr.codes[cursor[l]];
+            slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] - start) << 4 | (code & 15u));
+            for (int p = 0; p < 2; ++p) planes[p] = static_cast<std::uint16_t>(planes[p] | ((code >> (4 + p)) & 1u) << l);
+            mask = static_cast<std::uint16_t>(mask | 1u << l);
+            ++cursor[l];
+          }
+          sell.slots.push_back(slot);
         }
-        sell.slots.push_back(slot);
       }
       for (int p = 0; p < code_planes; ++p) sell.code_planes.push_back(planes[p]);
       if (store_masks) sell.masks.push_back(mask);
@@ -242,10 +247,17 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // (Alex-7 to Alex-8), 19-20 for most layers.
 constexpr std::int64_t kSellBeatsTcsrBelow = 20;
 
+// The padding code of sell16x2: a code whose table value is 0 and that no entry holds (the reserved zero, or the
+// first code past a codebook of fewer than 16 entries), or -1 when the codebook leaves none.
+int padding_code_for(const Codebook& codebook) {
+  if (codebook.zero_reserved()) return 0;
+  return codebook.size() < 16 ? static_cast<int>(codebook.size()) : -1;
+}
+
 }  // namespace
 
 LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-                     std::int64_t tcsr_min_batch, bool csc)
+                     std::int64_t tcsr_min_batch, bool csc, Precision precision)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
@@ -271,13 +283,20 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     // FMA adds 0 * x, exact for finite x, and its lane is told apart from the slot alone when x is not finite.
     // With code planes the low nibble 0 also belongs to codes 16, 32 and 48, so the masks stay.
     sell_stores_masks_ = !(code_planes_ == 0 && layer.codebook.zero_reserved());
-    double slots = 0;
+    sell_pad_code_ = padding_code_for(layer.codebook);
+    sell_pairs_ = precision == Precision::bf16 && code_planes_ == 0 && sell_pad_code_ >= 0;
+    if (sell_pairs_) sell_stores_masks_ = false;
+    const int row_entries = sell_pairs_ ? 2 : 1;
+    double layers = 0;
     for (engine::RowBlock& block : blocks_) {
-      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_, code_planes_, sell_stores_masks_);
-      slots += static_cast<double>(block.sell.slots.size());
+      block.sell = build_sell(csr, block.row_begin, block.row_end, cols_, code_planes_, sell_stores_masks_,
+                              row_entries, sell_pairs_ ? sell_pad_code_ : 0);
+      layers += static_cast<double>(block.sell.windows.size());
     }
-    if (slots > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
+    // A sell16x2 layer costs about what a sell16 layer does, so both are held to the same layers per entry.
+    if (16 * layers > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
       has_sell_ = false;
+      sell_pairs_ = false;
       code_planes_ = 0;
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
@@ -302,7 +321,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     double cycles = 0;
     for (engine::RowBlock& block : blocks_) {
       block.csc = build_csc(layer, block);
-      cycles += has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.slots.size() / 16)
+      cycles += has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.windows.size())
                           : kCsr16CyclesPerEntry * static_cast<double>(block.entries);
     }
     csc_max_density_ = std::min(1.0, cycles / (kCscCyclesPerVisit * static_cast<double>(entries_)));
@@ -324,7 +343,9 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512" : csr16;
+  info.kernel = sell_pairs_ ? "spmv_sell16x2_cb16__avx512bf16"
+                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
+                            : csr16;
   if (tcsr_kernel_ != nullptr) {
     info.batch_kernel = std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
     info.batch_kernel_from = tcsr_min_batch();

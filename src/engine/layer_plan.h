@@ -11,6 +11,10 @@
 //   code bits above the nibble. The kernel loads the window's 16 activations and picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
+// - sell16x2 (AVX-512 BF16, EngineOptions::precision bf16, codebooks of at most 16 entries with a zero or unused
+//   code): sell16 with 32 slots per layer, lanes 2l and 2l + 1 holding two entries of the slice's row l within
+//   the layer's window, padded with that code. vdpbf16ps adds both lanes' products into row l's fp32 lane, so
+//   the two permutes of a layer serve twice the slots.
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
@@ -52,8 +56,11 @@ struct Panel {
 // layer_ptr[2s+1] on have windows that end past the input (inputs of fewer than 16 columns; the last, partial
 // panel where windows are whole panels), whose activations are loaded masked so that no kernel reads past it.
 struct SellBlock {
+  int row_entries = 1;                   // entries of a row per layer: 1 (sell16) or 2 (sell16x2)
   std::vector<std::uint32_t> layer_ptr;  // 2 * slices + 1
-  std::vector<std::uint8_t> slots;       // 16 per layer: column in the window << 4 | code (0 where no entry)
+  // 16 * row_entries per layer: column in the window << 4 | code (the padding code where no entry: 0 for
+  // sell16; lane 2l + e is entry e of row l for sell16x2).
+  std::vector<std::uint8_t> slots;
   // Per layer: the lanes that hold an entry. Empty for a 16-entry codebook with a reserved zero, where a slot
   // holds an entry exactly when its code (low nibble) is not 0.
   std::vector<std::uint16_t> masks;
@@ -104,7 +111,7 @@ class LayerPlan {
   // from tcsr_min_batch(): tcsr as well, when max_batch reaches it.
   // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: automatic). csc: EngineOptions::skip_zero_activations.
   LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-            std::int64_t tcsr_min_batch, bool csc);
+            std::int64_t tcsr_min_batch, bool csc, Precision precision = Precision::fp32);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -118,6 +125,9 @@ class LayerPlan {
   bool has_sell() const { return has_sell_; }
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
   bool sell_stores_masks() const { return sell_stores_masks_; }  // else slot code 0 marks the padding
+  // sell16x2 (bf16 arithmetic) instead of sell16, with this padding code.
+  bool sell_pairs() const { return sell_pairs_; }
+  int sell_pad_code() const { return sell_pad_code_; }
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
@@ -145,6 +155,8 @@ class LayerPlan {
   bool has_sell_ = false;
   int code_planes_ = 0;
   bool sell_stores_masks_ = true;
+  bool sell_pairs_ = false;
+  int sell_pad_code_ = 0;
   double csc_max_density_ = 0.0;
   std::int64_t tcsr_min_batch_ = 2;
 };

@@ -2,7 +2,9 @@
 // (docs/engine.md), shared by the CPU engine's and the GPU engine's tests:
 //   |y - reference| <= (n + 2) * 2^-24 * (sum_k |w_k x_k| + |bias|) + tiny,  n = the row's stored entries,
 // the standard bound for fp32 summation of n products in any order (fused or not), exact on the reference's
-// double side.
+// double side. Kernels that round their operands first (bf16 precision: unit roundoff u = 2^-8 for both the
+// weight and the activation) add the products' own error, (2u + u^2) * sum_k |w_k x_k|, and sum the perturbed
+// products: |y - reference| <= (2u + u^2 + (n + 2) * 2^-24 * (1 + 2u + u^2)) * (sum_k |w_k x_k| + |bias|) + tiny.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -35,7 +37,8 @@ inline std::vector<std::int64_t> row_entries(const CompressedLayer& layer) {
 
 // Checks y (batch x rows) against the reference for inputs x (batch x cols); relu applied when asked.
 inline void expect_matches_reference(const CompressedLayer& layer, std::span<const float> x, std::span<const float> y,
-                                     std::int64_t batch, bool relu) {
+                                     std::int64_t batch, bool relu, double operand_rounding = 0.0) {
+  const double products = 2 * operand_rounding + operand_rounding * operand_rounding;
   const std::vector<std::int64_t> n = row_entries(layer);
   for (std::int64_t b = 0; b < batch; ++b) {
     const auto xb = x.subspan(static_cast<std::size_t>(b * layer.cols), static_cast<std::size_t>(layer.cols));
@@ -45,8 +48,8 @@ inline void expect_matches_reference(const CompressedLayer& layer, std::span<con
       double expected = ref[static_cast<std::size_t>(r)];
       if (relu && expected < 0) expected = 0;
       const double got = y[static_cast<std::size_t>(b * layer.rows + r)];
-      const double bound = static_cast<double>(n[static_cast<std::size_t>(r)] + 2) * std::ldexp(1.0, -24) *
-                               mag[static_cast<std::size_t>(r)] + 1e-30;
+      const double summation = static_cast<double>(n[static_cast<std::size_t>(r)] + 2) * std::ldexp(1.0, -24);
+      const double bound = (products + summation * (1 + products)) * mag[static_cast<std::size_t>(r)] + 1e-30;
       ASSERT_LE(std::fabs(got - expected), bound) << "batch element " << b << " row " << r << " of " << layer.rows
                                                   << " (" << n[static_cast<std::size_t>(r)] << " entries)";
     }

@@ -29,11 +29,12 @@ class EngineTester {
   EngineTester& kernel(KernelIsa v) { kernel_ = v; return *this; }
   EngineTester& relu(bool v) { relu_ = v; return *this; }
   EngineTester& skip_zero_activations(bool v) { skip_zero_activations_ = v; return *this; }
+  EngineTester& precision(Precision v) { precision_ = v; return *this; }
 
   std::string describe() const {
     return layer_.describe() + " batch " + std::to_string(batch_) + " threads " + std::to_string(threads_) +
            " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_) +
-           (skip_zero_activations_ ? " skip zero activations" : "");
+           (skip_zero_activations_ ? " skip zero activations" : "") + " precision " + precision_name(precision_);
   }
 
   void test(std::uint64_t seed) const { test(layer_.build(seed), seed); }
@@ -47,6 +48,7 @@ class EngineTester {
     options.output_activation = relu_ ? Activation::relu : Activation::none;
     options.max_batch = batch_;
     options.skip_zero_activations = skip_zero_activations_;
+    options.precision = precision_;
     Engine engine({layer}, options);
     std::vector<float> x;
     for (std::int64_t b = 0; b < batch_; ++b) {
@@ -59,7 +61,8 @@ class EngineTester {
     } else {
       engine.run_batch(x, y, batch_);
     }
-    expect_matches_reference(layer, x, y, batch_, relu_);
+    // bf16 rounds both operands to 8 significant bits (unit roundoff 2^-8).
+    expect_matches_reference(layer, x, y, batch_, relu_, precision_ == Precision::bf16 ? std::ldexp(1.0, -8) : 0.0);
   }
 
  private:
@@ -71,6 +74,7 @@ class EngineTester {
   KernelIsa kernel_ = KernelIsa::automatic;
   bool relu_ = false;
   bool skip_zero_activations_ = false;
+  Precision precision_ = Precision::fp32;
 };
 
 // The kernels compiled into this binary that this CPU can run (scalar always).

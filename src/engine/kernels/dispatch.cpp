@@ -40,6 +40,20 @@ KernelIsa best_kernel_isa() {
   return KernelIsa::scalar;
 }
 
+const char* precision_name(Precision precision) { return precision == Precision::bf16 ? "bf16" : "fp32"; }
+
+Precision parse_precision(const std::string& name) {
+  for (Precision precision : {Precision::fp32, Precision::bf16}) {
+    if (name == precision_name(precision)) return precision;
+  }
+  throw Error("precision '" + name + "' is not one of fp32, bf16");
+}
+
+bool precision_available(Precision precision) {
+  return precision == Precision::fp32 ||
+         (kernel_isa_available(KernelIsa::avx512) && __builtin_cpu_supports("avx512bf16"));
+}
+
 const char* activation_name(Activation activation) {
   return activation == Activation::relu ? "relu" : "none";
 }

@@ -53,9 +53,25 @@ struct SellArgs {
   std::int64_t batch = 1;
   std::int64_t x_stride = 0;               // floats between batch elements of x (batch > 1)
   std::int64_t y_stride = 0;               // floats between batch elements of y (batch > 1)
+  // sell16x2 only: the code of the padding slots (its table value is 0), and the caller's buffer of
+  // sell16x2_input_words(cols) 16-bit words, 64-byte aligned, for one input rounded to bf16.
+  int pad_code = 0;
+  std::uint16_t* x_bf16 = nullptr;
 };
 
 void spmv_sell16__avx512(const SellArgs& args);
+
+// The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each layer has 32 slots, lanes 2l and 2l + 1
+// two entries of the slice's row l within the layer's window (no masks, no code planes: a 16-entry table whose
+// padding code decodes to 0). For each batch element, the input and the table are rounded to bf16 (nearest even;
+// denormals read as 0) and
+//   y[b][r] = sum over its layers of bf16(table[slot & 15]) * bf16(x[b][window + (slot >> 4)])   (both lanes),
+// the products exact and summed in fp32 (vdpbf16ps), then bias and activation in fp32. NaN and Inf inputs
+// propagate: the padding lanes never read an activation when the input is not finite.
+void spmv_sell16x2__avx512bf16(const SellArgs& args);
+// The words of SellArgs::x_bf16 for an input of `cols` columns: windows read up to 15 words past the last column,
+// and the conversion writes whole vectors of 32.
+inline std::int64_t sell16x2_input_words(std::int64_t cols) { return (cols + 16 + 31) / 32 * 32; }
 
 // The csc layout (layer_plan.h) of one row block, for batch 1: column-major, each entry one 16-bit word
 // (row within the block << 4 | code: blocks of at most 4096 rows, codebooks of at most 16 entries) or one 32-bit

@@ -15,6 +15,7 @@
 
 #include <cstring>
 
+#include "engine/kernels/finish_slice__avx512.h"
 #include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"
 
@@ -100,14 +101,6 @@ bool input_is_finite(const SellArgs& a) {
                                                    infinity, _CMP_NLT_UQ));
   }
   return bad == 0;
-}
-
-// y = bias + activation over one slice's accumulator, stored masked to the slice's rows.
-inline void finish_slice(const SellArgs& a, std::int64_t s, __m512 y, float* out) {
-  const __mmask16 rows = first_lanes(a.rows - 16 * s);
-  if (a.bias != nullptr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(rows, a.bias + 16 * s));
-  if (a.activation == Activation::relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);  // NaN stays NaN
-  _mm512_mask_storeu_ps(out + 16 * s, rows, y);
 }
 
 template <int Planes, Lanes L>
