@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/run_eie.h"
+#include "eie/engine.h"
 
 namespace eie::test {
 namespace {
@@ -69,6 +70,28 @@ TEST_F(BenchCli, suite_with_sparse_inputs_skips_zero_activations) {
   EXPECT_NE(nlohmann::json::parse(in2)["results"][0]["kernel"], "spmv_csc__scalar");
 }
 
+TEST_F(BenchCli, precision_bf16) {
+  if (!precision_available(Precision::bf16)) {
+    const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --precision bf16");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("--precision: 'bf16' needs AVX-512 BF16"), std::string::npos) << r.output;
+    GTEST_SKIP() << "this CPU lacks AVX-512 BF16";
+  }
+  const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1,3 --threads 1 --budget 0.01 "
+                              "--precision bf16 --json " + file("bf.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("precision bf16"), std::string::npos) << r.output;
+  std::ifstream in(file("bf.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["precision"], "bf16");
+  EXPECT_NE(j["command"].get<std::string>().find("--precision bf16"), std::string::npos) << j["command"];
+  for (std::size_t i : {0u, 3u}) {
+    EXPECT_EQ(j["results"][i]["impl"], "eie");
+    EXPECT_EQ(j["results"][i]["kernel"], "spmv_sell16x2_cb16__avx512bf16");
+    EXPECT_LT(j["results"][i]["max_difference_of_largest_output_vs_dense"].get<double>(), 1.0 / 32);
+  }
+}
+
 TEST_F(BenchCli, a_models_compressed_layers) {
   const std::string model = file("mlp.eie");
   ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/io/data/mlp_python.onnx -o " + model +
@@ -93,6 +116,7 @@ TEST_F(BenchCli, bad_options) {
   expect("--suite eie-paper --batch 0", "--batch: '0' is not an integer in 1..256");
   expect("--suite eie-paper --layers Alex-9", "Alex-9");
   expect(file("missing.eie"), "missing.eie");
+  expect("--suite eie-paper --precision fp16", "precision 'fp16' is not one of fp32, bf16");
 }
 
 }  // namespace

@@ -51,6 +51,14 @@ Tensor input(std::int64_t batch, std::uint64_t s) {
   return t;
 }
 
+void expect_cli_error(const std::string& args, std::initializer_list<std::string> fragments) {
+  SCOPED_TRACE(args);
+  const CliResult r = run_eie(args);
+  EXPECT_EQ(r.status, 1) << r.output;
+  for (const std::string& fragment : fragments) EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
 TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
   SCOPED_TRACE(seed_trace());
   const Files f;
@@ -79,6 +87,18 @@ TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
   const Tensor ys = read_tensor(f("ys.npy"));
   ASSERT_EQ(ys.shape, y.shape);
   for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(ys.data[i], y.data[i], 1e-5 * (1.0 + std::fabs(y.data[i])));
+  // --precision bf16 (the compressed products on sell16x2): the same numbers within bf16's rounding of the inputs
+  // and weights of each layer, ~2^-7 of each row's sum |w x| per layer.
+  if (precision_available(Precision::bf16)) {
+    ASSERT_EQ(run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --precision bf16 --output " + f("yb.npy")).status, 0);
+    const Tensor yb = read_tensor(f("yb.npy"));
+    ASSERT_EQ(yb.shape, y.shape);
+    double largest = 1.0;
+    for (float v : y.data) largest = std::max(largest, static_cast<double>(std::fabs(v)));
+    for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(yb.data[i], y.data[i], largest / 32);
+  } else {
+    expect_cli_error("run " + f("m.eie") + " --input " + f("x.npy") + " --precision bf16", {"precision 'bf16'", "BF16"});
+  }
 }
 
 // Writes an IDX file of unsigned bytes (big-endian dimensions).
@@ -127,13 +147,6 @@ TEST(RunCli, eval_engine_agrees_with_the_reference_path) {
   EXPECT_NE(r.output.find("agreement with the scalar reference path: 100.00%"), std::string::npos) << r.output;
 }
 
-void expect_cli_error(const std::string& args, std::initializer_list<std::string> fragments) {
-  SCOPED_TRACE(args);
-  const CliResult r = run_eie(args);
-  EXPECT_EQ(r.status, 1) << r.output;
-  for (const std::string& fragment : fragments) EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-}
 
 TEST(RunCli, bad_input_exits_1_with_one_line) {
   const Files f;
@@ -146,6 +159,7 @@ TEST(RunCli, bad_input_exits_1_with_one_line) {
   expect_cli_error("run " + f("m.onnx") + " --input " + f("x.npy") + " --input " + f("x.npy"), {"1 inputs (x)", "2 --input"});
   expect_cli_error("run " + f("missing.onnx") + " --input " + f("x.npy"), {"missing.onnx"});
   expect_cli_error("run " + f("m.onnx") + " --input " + f("x.txt"), {"x.txt"});
+  expect_cli_error("run " + f("m.onnx") + " --input " + f("x.npy") + " --precision fp16", {"precision 'fp16'", "fp32, bf16"});
   EXPECT_FALSE(fs::exists(f("out.npy")));
   Model unsupported = small_mlp(1);
   unsupported.nodes[1].op_type = "Selu";

@@ -22,6 +22,7 @@ struct RunArgs {
   std::int64_t batch = 0;
   int threads = 1;
   std::string kernel = "auto";
+  std::string precision = "fp32";
   bool skip_zero_activations = false;
   bool verbose = false;
   bool json = false;
@@ -39,7 +40,8 @@ Tensor slice(const Tensor& t, std::int64_t begin, std::int64_t count) {
 std::vector<Tensor> run_model(const Model& model, const std::vector<Tensor>& inputs, const RunArgs& args,
                               std::vector<NodePlanInfo>& plan) {
   const ModelEngineOptions options{.threads = args.threads, .kernel = parse_kernel_isa(args.kernel),
-                                   .skip_zero_activations = args.skip_zero_activations};
+                                   .skip_zero_activations = args.skip_zero_activations,
+                                   .precision = parse_precision(args.precision)};
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape);
   if (args.batch == 0) {
@@ -178,6 +180,9 @@ const CommandRegistration registration(30, [](CLI::App& root) {
                   "Expected output files (one per output): report the maximum absolute and relative error");
   cmd->add_option("--threads", args->threads, "Threads for the compressed products")->capture_default_str();
   cmd->add_option("--kernel", args->kernel, "Force a kernel: auto, scalar, avx2, avx512")->capture_default_str();
+  cmd->add_option("--precision", args->precision,
+                  "fp32, or bf16: inputs and weights of the compressed products rounded to bfloat16, products summed "
+                  "in fp32 (AVX-512 BF16)")->capture_default_str();
   cmd->add_flag("--skip-zero-activations", args->skip_zero_activations,
                 "Also plan the layout whose batch-1 kernel visits only the non-zero activations (more memory; pays "
                 "for inputs sparser than ~10-15%)");

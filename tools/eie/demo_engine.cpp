@@ -28,10 +28,11 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
   fmt::print("Layer {}: {} x {}, {:.1f}% of weights kept, 4-bit codes; inputs {:.1f}% non-zero; {} thread{}, "
              "kernel {}\n", layer.name, layer.rows, layer.cols, 100.0 * layer.density(), 100.0 * fc7.activation_density,
              threads, threads == 1 ? "" : "s", kernel_isa_name(best_kernel_isa()));
+  const auto make_input = [&](std::int64_t b) {
+    return synthetic_activations(cols, fc7.activation_density, ctx.seed + 1 + static_cast<std::uint64_t>(b));
+  };
+  double fp32_batch1_us = 0.0;
   for (std::int64_t batch : {std::int64_t{1}, std::int64_t{64}}) {
-    const auto make_input = [&](std::int64_t b) {
-      return synthetic_activations(cols, fc7.activation_density, ctx.seed + 1 + static_cast<std::uint64_t>(b));
-    };
     const LayerComparison c = compare_layer(layer, make_input, batch, threads, KernelIsa::automatic, budget);
     fmt::print("  batch {:>2}: eie {:>9.1f} us | dense OpenBLAS {:>9.1f} us ({:.1f}x slower) | Eigen CSR {:>9.1f} us "
                "({:.1f}x slower) | max difference from dense {:.1e} | {}\n", batch, c.eie.median_us,
@@ -39,12 +40,25 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
                c.csr.median_us / c.eie.median_us, c.max_error, c.plan.kernel_for(batch));
     if (c.max_error > 1e-3) throw std::runtime_error("the engine disagrees with the dense product");
     if (batch == 1) {
+      fp32_batch1_us = c.eie.median_us;
       const double encoded = static_cast<double>(paper_encoding_bytes(layer));
       fmt::print("  memory: eie's planned layout {:.2f} MB ({:.2f}x the paper's 64-PE EIE encoding, {:.2f} MB), "
                  "CSR {:.2f} MB, dense fp32 {:.2f} MB\n", c.plan.resident_bytes / 1e6,
                  static_cast<double>(c.plan.resident_bytes) / encoded, encoded / 1e6, c.csr_bytes / 1e6,
                  c.dense_bytes / 1e6);
     }
+  }
+  // The EIE chip computes in 16-bit fixed point; precision bf16 rounds inputs and weights to bfloat16 and sums in
+  // fp32, and its kernel serves two entries of a row per permute.
+  if (precision_available(Precision::bf16)) {
+    const LayerComparison c = compare_layer(layer, make_input, 1, threads, KernelIsa::automatic, budget, false, Precision::bf16);
+    if (c.max_error_of_scale > 1.0 / 32) throw std::runtime_error("the bf16 engine disagrees with the dense product");
+    fmt::print("  precision bf16, batch 1: eie {:.1f} us ({:.2f}x faster than fp32's {:.1f} us above) | dense {:.1f} us "
+               "({:.1f}x slower) | max difference from dense {:.1e} of the largest output | {}, {:.2f} MB\n",
+               c.eie.median_us, fp32_batch1_us / c.eie.median_us, fp32_batch1_us, c.dense.median_us,
+               c.dense.median_us / c.eie.median_us, c.max_error_of_scale, c.eie_kernel(), c.plan.resident_bytes / 1e6);
+  } else {
+    fmt::print("  precision bf16: not shown, this CPU lacks the AVX-512 BF16 instructions\n");
   }
   // EIE's other sparsity: with skip_zero_activations a sparse enough input runs on csc, which visits only the
   // non-zero activations. 5% non-zero (a sparse layer's input) is below the break-even of every kernel.

@@ -74,7 +74,7 @@ std::int64_t paper_encoding_bytes(const CompressedLayer& layer) { return encodin
 
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
-                              bool skip_zero_activations) {
+                              bool skip_zero_activations, Precision precision) {
   LayerComparison c;
   c.name = layer.name;
   c.batch = batch;
@@ -91,7 +91,8 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
   std::vector<float> y_dense(y_eie.size()), y_csr(y_eie.size());
 
   Engine engine({layer}, EngineOptions{.threads = threads, .kernel = kernel, .output_activation = Activation::none,
-                                       .max_batch = batch, .skip_zero_activations = skip_zero_activations});
+                                       .max_batch = batch, .skip_zero_activations = skip_zero_activations,
+                                       .precision = precision});
   c.plan = engine.plan_info().front();
   const DenseBaseline dense(layer);
   const CsrBaseline csr(layer);
@@ -123,10 +124,14 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
   c.dense = fastest(0);
   c.csr = fastest(baseline_threads.size());
   c.eie = runs.back().timing;
+  double scale = 1.0, largest = 0.0;
   for (std::size_t i = 0; i < y_eie.size(); ++i) {
-    c.max_error = std::max(c.max_error, std::fabs(static_cast<double>(y_eie[i]) - y_dense[i]) /
-                                            std::max(1.0, std::fabs(static_cast<double>(y_dense[i]))));
+    const double difference = std::fabs(static_cast<double>(y_eie[i]) - y_dense[i]);
+    c.max_error = std::max(c.max_error, difference / std::max(1.0, std::fabs(static_cast<double>(y_dense[i]))));
+    scale = std::max(scale, std::fabs(static_cast<double>(y_dense[i])));
+    largest = std::max(largest, difference);
   }
+  c.max_error_of_scale = largest / scale;
   return c;
 }
 

@@ -60,6 +60,7 @@ struct LayerComparison {
   std::int64_t csr_bytes = 0;
   double activation_density = 0.0;  // measured on the inputs
   double max_error = 0.0;           // eie vs dense, max |a - b| / max(1, |b|)
+  double max_error_of_scale = 0.0;  // eie vs dense, max |a - b| / max(1, max |b|): bf16's sanity check
   // Whether eie ran the activation-skipping plan.sparse_kernel (the input sparse enough for it).
   bool ran_sparse_kernel() const { return plan.sparse_kernel_runs(batch, activation_density); }
   // The kernel eie ran, and the layout it read.
@@ -76,9 +77,9 @@ std::int64_t paper_encoding_bytes(const CompressedLayer& layer);
 constexpr int kCompareRounds = 5;
 
 // Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)); eie planned with
-// EngineOptions::skip_zero_activations as given.
+// EngineOptions::skip_zero_activations and precision as given.
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
-                              bool skip_zero_activations = false);
+                              bool skip_zero_activations = false, Precision precision = Precision::fp32);
 
 }  // namespace eie::cli

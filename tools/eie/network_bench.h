@@ -29,7 +29,8 @@ Model decompressed(const Model& model);
 // Times the model at each batch size (dimension 0 of every graph input; seeded inputs in [0, 1)). Throws Error
 // when the model has no compressed weight or its inputs cannot take a batch dimension.
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
-                                               int threads, KernelIsa kernel, double budget_seconds);
+                                               int threads, KernelIsa kernel, double budget_seconds,
+                                               Precision precision = Precision::fp32);
 nlohmann::json network_bench_json(const Model& model, const std::vector<std::int64_t>& batches, int threads,
                                   KernelIsa kernel, double budget_seconds);
 
