@@ -40,7 +40,7 @@ struct Engine::Scratch {
   engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
   engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
   engine::AlignedFloats last_out;    // the last layer's column-major output (tcsr)
-  // sell16x2: each row block's copy of its input rounded to bf16 (bf16_words 16-bit words per block).
+  // sell16x2: each row block's copy of a chunk of its inputs rounded to bf16 (bf16_words 16-bit words per block).
   engine::AlignedFloats bf16_inputs;
   std::int64_t bf16_words = 0;
 };
@@ -252,8 +252,9 @@ void Engine::allocate_scratch() {
     if (plan.sell_pairs()) widest_pairs = std::max(widest_pairs, plan.cols());
   }
   if (widest_pairs >= 0) {
-    // Whole cache lines per block, so that the threads' copies never share one.
-    scratch_->bf16_words = (engine::sell16x2_input_words(widest_pairs) + 31) / 32 * 32;
+    // Whole cache lines per input (sell16x2_input_words), so that the threads' copies never share one.
+    scratch_->bf16_words = engine::sell16x2_input_words(widest_pairs) *
+                           std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk);
     scratch_->bf16_inputs = engine::aligned_floats(static_cast<std::size_t>(scratch_->bf16_words / 2 * options_.threads));
   }
 }

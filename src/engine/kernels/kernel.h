@@ -54,7 +54,8 @@ struct SellArgs {
   std::int64_t x_stride = 0;               // floats between batch elements of x (batch > 1)
   std::int64_t y_stride = 0;               // floats between batch elements of y (batch > 1)
   // sell16x2 only: the code of the padding slots (its table value is 0), and the caller's buffer of
-  // sell16x2_input_words(cols) 16-bit words, 64-byte aligned, for one input rounded to bf16.
+  // min(batch, kSell16x2Chunk) * sell16x2_input_words(cols) 16-bit words, 64-byte aligned, for the inputs of a
+  // chunk of the batch rounded to bf16.
   int pad_code = 0;
   std::uint16_t* x_bf16 = nullptr;
 };
@@ -69,9 +70,11 @@ void spmv_sell16__avx512(const SellArgs& args);
 // the products exact and summed in fp32 (vdpbf16ps), then bias and activation in fp32. NaN and Inf inputs
 // propagate: the padding lanes never read an activation when the input is not finite.
 void spmv_sell16x2__avx512bf16(const SellArgs& args);
-// The words of SellArgs::x_bf16 for an input of `cols` columns: windows read up to 15 words past the last column,
-// and the conversion writes whole vectors of 32.
+// The words of SellArgs::x_bf16 per input of `cols` columns: windows read up to 15 words past the last column, and
+// the conversion writes whole vectors of 32 (so every input of a chunk starts on a cache line).
 inline std::int64_t sell16x2_input_words(std::int64_t cols) { return (cols + 16 + 31) / 32 * 32; }
+// The batch elements whose bf16 inputs the kernel holds at once, reading each slice's layers once for all of them.
+constexpr std::int64_t kSell16x2Chunk = 8;
 
 // The csc layout (layer_plan.h) of one row block, for batch 1: column-major, each entry one 16-bit word
 // (row within the block << 4 | code: blocks of at most 4096 rows, codebooks of at most 16 entries) or one 32-bit
