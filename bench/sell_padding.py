@@ -4,7 +4,9 @@
 - a window of 16 columns starting at the slice's lowest column left, rounded down to a unit of 1, 4 or 8
   columns (sell16 since session 7 starts its windows at any column: unit 1);
 - a sliding window of 2 or 4 panels (a lane may take its next entry anywhere in the window; the window advances
-  when no lane has entries left in its first panel; the column then needs 5 or 6 bits).
+  when no lane has entries left in its first panel; the column then needs 5 or 6 bits);
+- pairs (sell16x2, precision bf16: layers of 32 slots, each row giving up to two entries within the window of 16
+  columns), and the same with a window of 32 columns (5 column bits).
 Standard library only: `python3 bench/sell_padding.py`."""
 import random
 from collections import Counter
@@ -34,7 +36,7 @@ def sliding_layers(rows, panel, window):
     return layers
 
 
-def window_layers(rows, unit):
+def window_layers(rows, unit, width=16, per_row=1):
     cursor, layers = [0] * len(rows), 0
     while True:
         left = [r[cursor[i]] for i, r in enumerate(rows) if cursor[i] < len(r)]
@@ -42,26 +44,29 @@ def window_layers(rows, unit):
             return layers
         start = min(left) // unit * unit
         for i, r in enumerate(rows):
-            if cursor[i] < len(r) and r[cursor[i]] < start + 16:
-                cursor[i] += 1
+            for _ in range(per_row):
+                if cursor[i] < len(r) and r[cursor[i]] < start + width:
+                    cursor[i] += 1
         layers += 1
 
 
 def main():
     rng = random.Random(1)
-    print("density  fixed 16  window@1  window@4  window@8  sliding 2x16  sliding 4x16"
+    print("density  fixed 16  window@1  window@4  window@8  sliding 2x16  sliding 4x16  pairs@16  pairs@32"
           "   (slots per stored entry, 4096 columns, 8 slices)")
     for density in (0.04, 0.09, 0.25):
-        totals = [0] * 6
+        totals = [0] * 8
         entries = 0
         for _ in range(8):
             rows = slice_rows(density, 4096, rng)
             entries += sum(len(r) for r in rows)
-            counts = [fixed_layers(rows, 16), window_layers(rows, 1), window_layers(rows, 4), window_layers(rows, 8),
-                      sliding_layers(rows, 16, 2), sliding_layers(rows, 16, 4)]
-            totals = [t + 16 * c for t, c in zip(totals, counts)]
+            slots = [16 * fixed_layers(rows, 16), 16 * window_layers(rows, 1), 16 * window_layers(rows, 4),
+                     16 * window_layers(rows, 8), 16 * sliding_layers(rows, 16, 2), 16 * sliding_layers(rows, 16, 4),
+                     32 * window_layers(rows, 1, 16, 2), 32 * window_layers(rows, 1, 32, 2)]
+            totals = [t + s for t, s in zip(totals, slots)]
         print(f"{density:7.2f}  {totals[0] / entries:8.2f}  {totals[1] / entries:8.2f}  {totals[2] / entries:8.2f}"
-              f"  {totals[3] / entries:8.2f}  {totals[4] / entries:12.2f}  {totals[5] / entries:12.2f}")
+              f"  {totals[3] / entries:8.2f}  {totals[4] / entries:12.2f}  {totals[5] / entries:12.2f}"
+              f"  {totals[6] / entries:8.2f}  {totals[7] / entries:8.2f}")
 
 if __name__ == "__main__":
     main()
