@@ -24,6 +24,7 @@ struct EvalArgs {
   bool reference = false;
   bool check_reference = false;
   int threads = 1;
+  std::string precision = "fp32";
   bool json = false;
 };
 
@@ -38,19 +39,25 @@ void run(const EvalArgs& args) {
   ImageSet test = load_mnist_split(args.data, "t10k");
   if (args.limit > 0) test = test.head(args.limit);
   const auto t0 = std::chrono::steady_clock::now();
-  const ModelEngineOptions engine_options{.threads = args.threads};
+  const ModelEngineOptions engine_options{.threads = args.threads, .precision = parse_precision(args.precision)};
+  if (args.reference && engine_options.precision != Precision::fp32 && !args.check_reference) {
+    throw Error("--precision: the engine's option, not used with --reference alone");
+  }
+  // bf16 runs on sell16x2, which serves batches below tcsr's switch at 20 (docs/engine.md): 16 images per run.
+  const std::int64_t batch = engine_options.precision == Precision::bf16 ? 16 : 100;
   const std::vector<int> predicted = args.reference ? train::reference_predict(file.model, test)
-                                                    : engine_predict(file.model, test, engine_options);
+                                                    : engine_predict(file.model, test, engine_options, batch);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::int64_t correct = 0;
   for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == test.labels[i];
   const double accuracy = 100.0 * static_cast<double>(correct) / static_cast<double>(test.count);
   nlohmann::json out = {{"file", args.file}, {"images", test.count}, {"top1_accuracy_percent", accuracy},
-                        {"top1_error_percent", 100.0 - accuracy}, {"seconds", seconds}, {"path", args.reference ? "reference_spmv" : "engine"}};
+                        {"top1_error_percent", 100.0 - accuracy}, {"seconds", seconds}, {"path", args.reference ? "reference_spmv" : "engine"},
+                        {"precision", args.reference ? "reference" : args.precision}};
   if (args.check_torch) out["agreement_with_libtorch_percent"] = agreement(predicted, train::torch_predict(file.model, test));
   if (args.check_reference) {
     out["agreement_with_reference_percent"] =
-        agreement(predicted, args.reference ? engine_predict(file.model, test, engine_options)
+        agreement(predicted, args.reference ? engine_predict(file.model, test, engine_options, batch)
                                             : train::reference_predict(file.model, test));
   }
   if (args.json) {
@@ -58,8 +65,8 @@ void run(const EvalArgs& args) {
     return;
   }
   fmt::print("{}: top-1 accuracy {:.2f}% (error {:.2f}%) on {} test images, {}, {:.2f} s\n", args.file, accuracy,
-             100.0 - accuracy, test.count, args.reference ? "scalar reference path" : "CPU engine (whole network)",
-             seconds);
+             100.0 - accuracy, test.count,
+             args.reference ? "scalar reference path" : "CPU engine (whole network, " + args.precision + ")", seconds);
   if (args.check_reference) {
     fmt::print("agreement with the {}: {:.2f}% of the images\n", args.reference ? "CPU engine" : "scalar reference path",
                out["agreement_with_reference_percent"].get<double>());
@@ -81,6 +88,9 @@ const CommandRegistration registration(61, [](CLI::App& root) {
   cmd->add_flag("--check-reference", args->check_reference,
                 "Also evaluate with the other path (engine or reference) and report the agreement");
   cmd->add_option("--threads", args->threads, "Threads for the engine's compressed products")->capture_default_str();
+  cmd->add_option("--precision", args->precision,
+                  "The engine's arithmetic: fp32, or bf16 (AVX-512 BF16; 16 images per run so that it applies)")
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([args] { run(*args); });
 });
