@@ -33,7 +33,7 @@ KernelIsa best_kernel_isa();
 // The arithmetic of the batch-1 and small-batch kernels. fp32: every product and sum in fp32, within the
 // summation bound of docs/engine.md. bf16: the input and the codebook rounded to bfloat16 (8 significant bits,
 // as the EIE chip's 16-bit arithmetic trades precision for speed), products exact and summed in fp32, the bias
-// and activation in fp32: ~1.6-1.9x faster at batch 1 (AVX-512 BF16, layers with at most 16 codebook entries and
+// and activation in fp32: ~1.5-2x faster at batch 1 (AVX-512 BF16, layers with at most 64 codebook entries and
 // a zero or unused code; the others, tcsr's batches and csc keep fp32). Its error bound is in docs/engine.md.
 enum class Precision { fp32, bf16 };
 // "fp32", "bf16"; parse_precision throws Error naming the value otherwise.

@@ -114,21 +114,26 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
         tail_started = true;
       }
       std::uint16_t mask = 0;
-      std::uint16_t planes[2] = {0, 0};  // bits 4 and 5 of each lane's code
+      std::uint32_t planes[2] = {0, 0};  // bits 4 and 5 of each lane's code
       for (int l = 0; l < 16; ++l) {
         for (int e = 0; e < row_entries; ++e) {
-          auto slot = static_cast<std::uint8_t>(pad_code);
+          const int lane = l * row_entries + e;
+          unsigned code = static_cast<unsigned>(pad_code);
+          std::uint32_t column = 0;
           if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + 16) {
-            const unsigned code = csr.codes[cursor[l]];
-            slot = static_cast<std::uint8_t>((csr.cols[cursor[l]] - start) << 4 | (code & 15u));
-            for (int p = 0; p < 2; ++p) planes[p] = static_cast<std::uint16_t>(planes[p] | ((code >> (4 + p)) & 1u) << l);
+            code = csr.codes[cursor[l]];
+            column = static_cast<std::uint32_t>(csr.cols[cursor[l]] - start);
             mask = static_cast<std::uint16_t>(mask | 1u << l);
             ++cursor[l];
           }
-          sell.slots.push_back(slot);
+          for (int p = 0; p < 2; ++p) planes[p] |= ((code >> (4 + p)) & 1u) << lane;
+          sell.slots.push_back(static_cast<std::uint8_t>(column << 4 | (code & 15u)));
         }
       }
-      for (int p = 0; p < code_planes; ++p) sell.code_planes.push_back(planes[p]);
+      // sell16: 16 bits per plane; sell16x2: 32, stored as two 16-bit words (low first).
+      for (int p = 0; p < code_planes; ++p) {
+        for (int half = 0; half < row_entries; ++half) sell.code_planes.push_back(static_cast<std::uint16_t>(planes[p] >> (16 * half)));
+      }
       if (store_masks) sell.masks.push_back(mask);
       sell.windows.push_back(static_cast<std::uint16_t>(start >> sell.window_shift));
       ++layers;
@@ -248,10 +253,10 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 constexpr std::int64_t kSellBeatsTcsrBelow = 20;
 
 // The padding code of sell16x2: a code whose table value is 0 and that no entry holds (the reserved zero, or the
-// first code past a codebook of fewer than 16 entries), or -1 when the codebook leaves none.
-int padding_code_for(const Codebook& codebook) {
+// first code past a codebook smaller than its table of 16, 32 or 64), or -1 when the codebook leaves none.
+int padding_code_for(const Codebook& codebook, int code_planes) {
   if (codebook.zero_reserved()) return 0;
-  return codebook.size() < 16 ? static_cast<int>(codebook.size()) : -1;
+  return codebook.size() < (std::size_t{16} << code_planes) ? static_cast<int>(codebook.size()) : -1;
 }
 
 }  // namespace
@@ -283,8 +288,8 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     // FMA adds 0 * x, exact for finite x, and its lane is told apart from the slot alone when x is not finite.
     // With code planes the low nibble 0 also belongs to codes 16, 32 and 48, so the masks stay.
     sell_stores_masks_ = !(code_planes_ == 0 && layer.codebook.zero_reserved());
-    sell_pad_code_ = padding_code_for(layer.codebook);
-    sell_pairs_ = precision == Precision::bf16 && code_planes_ == 0 && sell_pad_code_ >= 0;
+    sell_pad_code_ = padding_code_for(layer.codebook, code_planes_);
+    sell_pairs_ = precision == Precision::bf16 && sell_pad_code_ >= 0;
     if (sell_pairs_) sell_stores_masks_ = false;
     const int row_entries = sell_pairs_ ? 2 : 1;
     double layers = 0;
@@ -343,7 +348,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = sell_pairs_ ? "spmv_sell16x2_cb16__avx512bf16"
+  info.kernel = sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
                             : csr16;
   if (tcsr_kernel_ != nullptr) {

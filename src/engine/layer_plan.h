@@ -11,10 +11,11 @@
 //   code bits above the nibble. The kernel loads the window's 16 activations and picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
-// - sell16x2 (AVX-512 BF16, EngineOptions::precision bf16, codebooks of at most 16 entries with a zero or unused
+// - sell16x2 (AVX-512 BF16, EngineOptions::precision bf16, codebooks of at most 64 entries with a zero or unused
 //   code): sell16 with 32 slots per layer, lanes 2l and 2l + 1 holding two entries of the slice's row l within
-//   the layer's window, padded with that code. vdpbf16ps adds both lanes' products into row l's fp32 lane, so
-//   the two permutes of a layer serve twice the slots.
+//   the layer's window, padded with that code, no masks, and 32-bit code planes for 32- and 64-entry codebooks.
+//   vdpbf16ps adds both lanes' products into row l's fp32 lane, so the two permutes of a layer serve twice the
+//   slots.
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and

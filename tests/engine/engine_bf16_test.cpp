@@ -43,8 +43,8 @@ TEST(EngineBf16, paper_like_layers_split_over_threads) {
   }
 }
 
-// sell16x2 takes 16-entry codebooks that leave a padding code (a reserved zero, or fewer than 16 entries); the
-// others, and codebooks of 17-64 entries, keep fp32 sell16 and are just as correct.
+// sell16x2 takes codebooks of up to 64 entries that leave a padding code (a reserved zero, or fewer entries than
+// the table of 16, 32 or 64 holds); the others keep fp32 sell16 (or csr16 above 64 entries) and are just as correct.
 TEST(EngineBf16, which_layers_take_sell16x2) {
   SKIP_WITHOUT_BF16();
   SCOPED_TRACE(seed_trace());
@@ -58,9 +58,12 @@ TEST(EngineBf16, which_layers_take_sell16x2) {
     }
     return CompressedLayer::from_codes(rows, cols, codes, Codebook(std::move(values), bits, zero_reserved));
   };
-  std::vector<float> sixteen, seven;
-  for (int k = 0; k < 16; ++k) sixteen.push_back(static_cast<float>(k) * 0.1f - 0.75f);
-  for (int k = 0; k < 7; ++k) seven.push_back(static_cast<float>(k) * 0.3f - 0.95f);
+  const auto values = [](int n) {
+    std::vector<float> v;
+    for (int k = 0; k < n; ++k) v.push_back(static_cast<float>(k) * 0.07f - 0.75f);
+    return v;
+  };
+  const std::vector<float> sixteen = values(16), seven = values(7);
   std::vector<float> reserved = sixteen;
   reserved[0] = 0.0f;
   struct Case {
@@ -72,15 +75,23 @@ TEST(EngineBf16, which_layers_take_sell16x2) {
       {layer_with(seven, 3, false), "spmv_sell16x2_cb16__avx512bf16"},  // padding code 7
       {layer_with({0.0f, 0.71f, -1.3f}, 2, true), "spmv_sell16x2_cb16__avx512bf16"},  // ternary
       {layer_with(sixteen, 4, false), "spmv_sell16_cb16__avx512"},     // every code stored: no padding code
+      {layer_with(values(20), 5, false), "spmv_sell16x2_cb32__avx512bf16"},  // padding code 20: a plane bit
+      {layer_with(values(32), 5, false), "spmv_sell16_cb32__avx512"},
+      {layer_with(values(50), 6, false), "spmv_sell16x2_cb64__avx512bf16"},  // padding code 50: both planes
+      {layer_with(values(64), 6, false), "spmv_sell16_cb64__avx512"},
   };
   for (const Case& c : cases) {
     const Engine engine({c.layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .precision = Precision::bf16});
     EXPECT_EQ(engine.plan_info()[0].kernel, c.kernel);
     for (std::int64_t batch : {1, 7, 20}) bf16().batch(batch).threads(2).bias(true).test(c.layer, seed() + batch);
   }
-  const Engine wide_codebook({synthetic_layer({.rows = 40, .cols = 50, .density = 0.3, .bits = 6, .seed = seed()})},
-                             EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::bf16});
-  EXPECT_EQ(wide_codebook.plan_info()[0].kernel, "spmv_sell16_cb64__avx512");
+  for (int bits : {5, 6, 7}) {
+    const Engine engine({synthetic_layer({.rows = 40, .cols = 50, .density = 0.3, .bits = bits, .seed = seed()})},
+                        EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::bf16});
+    EXPECT_EQ(engine.plan_info()[0].kernel, bits == 5   ? "spmv_sell16x2_cb32__avx512bf16"
+                                            : bits == 6 ? "spmv_sell16x2_cb64__avx512bf16"
+                                                        : "spmv_csr16_cb256__avx512");
+  }
 }
 
 TEST(EngineBf16, edge_cases) {
@@ -109,31 +120,36 @@ TEST(EngineBf16, windows_at_the_edges_of_wide_inputs) {
 
 // NaN and Inf reach exactly the rows the reference sends them to: padding lanes, whose weight is 0, never read an
 // activation when the input is not finite.
+// A 16-, 32- and 64-entry codebook: no code plane, one, two.
 TEST(EngineBf16, nan_and_inf_inputs_propagate) {
   SKIP_WITHOUT_BF16();
   const std::int64_t rows = 70, cols = 53;
-  const CompressedLayer layer =
-      synthetic_layer({.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = 4, .bias = true, .seed = seed()});
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 9, .precision = Precision::bf16});
-  for (std::int64_t batch : {1, 3}) {
-    for (std::int64_t col : {0, 16, 52}) {
-      for (float bad : {nan, inf, -inf}) {
-        SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
-        std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
-        const std::int64_t last = batch - 1;
-        x[static_cast<std::size_t>(last * cols + col)] = bad;
-        std::vector<float> y(static_cast<std::size_t>(rows * batch));
-        engine.run_batch(x, y, batch);
-        const std::vector<double> ref = reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(last * cols)));
-        for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
-          const float got = y[static_cast<std::size_t>(last * rows) + r];
-          EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
-          if (std::isinf(ref[r])) {
-            EXPECT_EQ(got, ref[r]) << "row " << r;
+  for (int bits : {4, 5, 6}) {
+    const CompressedLayer layer = synthetic_layer(
+        {.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = bits, .bias = true, .seed = seed()});
+    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 9, .precision = Precision::bf16});
+    for (std::int64_t batch : {1, 3}) {
+      for (std::int64_t col : {0, 16, 52}) {
+        for (float bad : {nan, inf, -inf}) {
+          SCOPED_TRACE(std::to_string(bits) + " bits, batch " + std::to_string(batch) + ", x[" + std::to_string(col) +
+                       "] = " + std::to_string(bad));
+          std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
+          const std::int64_t last = batch - 1;
+          x[static_cast<std::size_t>(last * cols + col)] = bad;
+          std::vector<float> y(static_cast<std::size_t>(rows * batch));
+          engine.run_batch(x, y, batch);
+          const std::vector<double> ref =
+              reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(last * cols)));
+          for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
+            const float got = y[static_cast<std::size_t>(last * rows) + r];
+            EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
+            if (std::isinf(ref[r])) {
+              EXPECT_EQ(got, ref[r]) << "row " << r;
+            }
           }
+          for (std::size_t i = 0; i < static_cast<std::size_t>(last * rows); ++i) ASSERT_TRUE(std::isfinite(y[i]));
         }
-        for (std::size_t i = 0; i < static_cast<std::size_t>(last * rows); ++i) ASSERT_TRUE(std::isfinite(y[i]));
       }
     }
   }

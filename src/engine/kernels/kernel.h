@@ -63,10 +63,11 @@ struct SellArgs {
 void spmv_sell16__avx512(const SellArgs& args);
 
 // The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each layer has 32 slots, lanes 2l and 2l + 1
-// two entries of the slice's row l within the layer's window (no masks, no code planes: a 16-entry table whose
-// padding code decodes to 0). For each batch element, the input and the table are rounded to bf16 (nearest even;
-// denormals read as 0) and
-//   y[b][r] = sum over its layers of bf16(table[slot & 15]) * bf16(x[b][window + (slot >> 4)])   (both lanes),
+// two entries of the slice's row l within the layer's window, no masks (the padding code decodes to 0), and for
+// 32- or 64-entry tables code_plane_count 32-bit planes (two 16-bit words each, low first) with bit 4 (and 5) of
+// each lane's code. For each batch element, the input and the table are rounded to bf16 (nearest even; denormals
+// read as 0) and
+//   y[b][r] = sum over its layers of bf16(table[code]) * bf16(x[b][window + (slot >> 4)])   (both lanes),
 // the products exact and summed in fp32 (vdpbf16ps), then bias and activation in fp32. NaN and Inf inputs
 // propagate: the padding lanes never read an activation when the input is not finite.
 void spmv_sell16x2__avx512bf16(const SellArgs& args);
