@@ -56,11 +56,12 @@ struct EngineOptions {
   KernelIsa kernel = KernelIsa::automatic;     // force a kernel (tests, benchmarks); Error if unavailable
   Activation hidden_activation = Activation::relu;  // between layers of the chain
   Activation output_activation = Activation::none;  // after the last layer
-  // Largest batch run_batch() accepts: scratch is sized for it, and from 2 (20 where sell16 runs batch 1) the
+  // Largest batch run_batch() accepts: scratch is sized for it, and from 2 (12-20 where sell16 runs batch 1) the
   // batch layout tcsr is planned too, ~2 bytes per stored entry more. Set 1 for a batch-1-only engine.
   std::int64_t max_batch = 256;
-  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 20;
-  // above max_batch: never, and tcsr is not planned). Benchmarks compare the two layouts with it.
+  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 12-20 by
+  // the layer's padding, 20 for sell16x2; above max_batch: never, and tcsr is not planned). Benchmarks compare
+  // the two layouts with it.
   std::int64_t tcsr_min_batch = 0;
   // Also plan csc, a column-major copy of each layer (~2 bytes per stored entry more, 4 where a thread's block
   // has over 4096 rows or the codebook over 16 entries) whose batch-1 kernel visits only the non-zero

@@ -245,12 +245,17 @@ constexpr double kCsr16CyclesPerEntry = 1.4;
 // below ~0.5%, where most layers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
 
-// sell16 stays faster than tcsr for batches below this. One thread, CPU time (eie_engine_bench
-// --benchmark_filter='avx512-(tcsr|sell16)'): at 16 sell16 was 8% ahead on the geometric mean of the nine paper
-// layers (0.72-1.25x per layer), at 32 tcsr was 1.25-2.26x ahead on every layer. sell16's time grows with the
-// batch, tcsr's with whole vectors of 16, so against tcsr's 32-element cost sell16 breaks even at 14-26
-// (Alex-7 to Alex-8), 19-20 for most layers.
-constexpr std::int64_t kSellBeatsTcsrBelow = 20;
+// Where tcsr takes over from sell16 (EngineOptions::tcsr_min_batch 0). sell16's time grows with the batch, one
+// pass over its layers per element; tcsr's hardly grows from 16 to 32 elements (its ~7 scalar instructions per
+// entry dominate), so sell16 breaks even at about kSellTcsrSlots / (slots per stored entry): one thread
+// (eie_engine_bench --benchmark_filter='/avx512-(tcsr|sell16|bf16)/batch:(8|16|32)/threads:1'), at batch 16
+// sell16 took 1.2-1.5x tcsr's time on VGG-6 and VGG-7 (2.6 slots per entry: break-even ~11-13) and 0.7-1.0x on
+// Alex-8, VGG-8, NT-Wd and NT-LSTM (1.3-1.8: 16-22); with 34, VGG-6 and VGG-7 switch at 13 (`eie bench
+// --layers VGG-6,VGG-7 --batch 12,16`: at 16 tcsr 1.25-1.5x faster, at 12 even to 0.85x on one thread), the 9%
+// layers at 18-19, Alex-8 and VGG-8 at the cap. sell16x2 (bf16) was 0.6-0.96x of tcsr at 16 on every layer and
+// slower at 32 (break-evens 17-28), so it switches at the cap.
+constexpr double kSellTcsrSlots = 34.0;
+constexpr std::int64_t kSellBeatsTcsrBelowAtMost = 20;
 
 // The padding code of sell16x2: a code whose table value is 0 and that no entry holds (the reserved zero, or the
 // first code past a codebook smaller than its table of 16, 32 or 64), or -1 when the codebook leaves none.
@@ -311,7 +316,18 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
   }
   // csr16 runs batch 1 only, so without sell16 every batch runs on tcsr.
-  tcsr_min_batch_ = !has_sell_ ? 2 : tcsr_min_batch > 0 ? std::max<std::int64_t>(2, tcsr_min_batch) : kSellBeatsTcsrBelow;
+  if (!has_sell_) {
+    tcsr_min_batch_ = 2;
+  } else if (tcsr_min_batch > 0) {
+    tcsr_min_batch_ = std::max<std::int64_t>(2, tcsr_min_batch);
+  } else if (sell_pairs_ || entries_ == 0) {
+    tcsr_min_batch_ = kSellBeatsTcsrBelowAtMost;
+  } else {
+    double slots = 0;
+    for (const engine::RowBlock& block : blocks_) slots += static_cast<double>(block.sell.slots.size());
+    const auto even = static_cast<std::int64_t>(kSellTcsrSlots * static_cast<double>(entries_) / slots + 0.5);
+    tcsr_min_batch_ = std::clamp<std::int64_t>(even, 2, kSellBeatsTcsrBelowAtMost);
+  }
   if (max_batch >= tcsr_min_batch_) {
     tcsr_kernel_ = engine::tcsr_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr(csr, block, cols_);
