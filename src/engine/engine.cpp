@@ -118,7 +118,17 @@ void run_block(void* context, std::size_t index) {
       args.row_ptr = panel.row_ptr.data();
       args.entries = panel.entries.data();
       args.batch = t.batch;
-      t.plan->tcsr_kernel()(args);
+      if (t.plan->tcsr_pairs()) {
+        args.pairs = panel.pairs.data();
+        args.pair_table = t.plan->pair_table();
+        args.table_entries = t.plan->pair_table_entries();
+        args.pad_code = t.plan->sell_pad_code();
+        args.cols = std::min(LayerPlan::tcsr_panel_cols, t.plan->cols() - panel.col_begin);
+        args.x_bf16 = t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words;
+        engine::spmm_tcsrx2__avx512bf16(args);
+      } else {
+        t.plan->tcsr_kernel()(args);
+      }
     }
     if (t.batch_major_out != nullptr) {
       t.transpose(t.out + block.row_begin * t.batch, t.batch, t.batch_major_out + block.row_begin,
@@ -247,14 +257,16 @@ void Engine::allocate_scratch() {
   if (plans.back().uses_tcsr(options_.max_batch)) {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
   }
-  std::int64_t widest_pairs = -1;
+  // Per thread: sell16x2's chunk of inputs (whole cache lines per input, sell16x2_input_words) or tcsrx2's chunk of
+  // a panel, whichever is larger, so that the threads' copies never share a cache line.
   for (const LayerPlan& plan : plans) {
-    if (plan.sell_pairs()) widest_pairs = std::max(widest_pairs, plan.cols());
+    if (plan.sell_pairs()) {
+      scratch_->bf16_words = std::max(scratch_->bf16_words, engine::sell16x2_input_words(plan.cols()) *
+                                                                std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
+    }
+    if (plan.tcsr_pairs()) scratch_->bf16_words = std::max(scratch_->bf16_words, engine::kTcsrx2Words);
   }
-  if (widest_pairs >= 0) {
-    // Whole cache lines per input (sell16x2_input_words), so that the threads' copies never share one.
-    scratch_->bf16_words = engine::sell16x2_input_words(widest_pairs) *
-                           std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk);
+  if (scratch_->bf16_words > 0) {
     scratch_->bf16_inputs = engine::aligned_floats(static_cast<std::size_t>(scratch_->bf16_words / 2 * options_.threads));
   }
 }

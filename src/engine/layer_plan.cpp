@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace eie {
@@ -200,6 +201,38 @@ std::vector<engine::TcsrPanel> build_tcsr(const Csr& csr, const engine::RowBlock
   return panels;
 }
 
+// The tcsrx2 layout of one row block (layer_plan.h): tcsr's panels with each row's entries two at a time, codes of a
+// table of `entries` (16, 32 or 64); a row's odd last entry is paired with itself under the padding code.
+std::vector<engine::TcsrPanel> build_tcsr_pairs(const Csr& csr, const engine::RowBlock& block, std::int64_t cols,
+                                                int entries, int pad_code) {
+  std::vector<engine::TcsrPanel> panels = build_tcsr(csr, block, cols);
+  for (engine::TcsrPanel& panel : panels) {
+    std::vector<std::uint32_t> row_ptr{0};
+    for (std::size_t r = 0; r + 1 < panel.row_ptr.size(); ++r) {
+      for (std::uint32_t k = panel.row_ptr[r]; k < panel.row_ptr[r + 1]; k += 2) {
+        const std::uint32_t e1 = panel.entries[k];
+        const std::uint32_t e2 = k + 1 < panel.row_ptr[r + 1] ? panel.entries[k + 1]
+                                                               : static_cast<std::uint32_t>(pad_code) << 8 | (e1 & 255u);
+        const std::uint32_t codes = (e1 >> 8) * static_cast<std::uint32_t>(entries) + (e2 >> 8);
+        panel.pairs.push_back((e1 & 255u) | (e2 & 255u) << 8 | codes << 16);
+      }
+      row_ptr.push_back(static_cast<std::uint32_t>(panel.pairs.size()));
+    }
+    panel.row_ptr = std::move(row_ptr);
+    panel.entries = {};
+    panel.pairs.shrink_to_fit();
+  }
+  return panels;
+}
+
+// fp32 to bf16, rounded to nearest even as vcvtneps2bf16 does (NaN stays NaN).
+std::uint32_t bf16_bits(float value) {
+  std::uint32_t u;
+  std::memcpy(&u, &value, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;  // quiet NaN
+  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
 // The csc layout of one row block (layer_plan.h), from the layer's own column-major order.
 engine::CscBlock build_csc(const CompressedLayer& layer, const engine::RowBlock& block) {
   engine::CscBlock csc;
@@ -330,7 +363,15 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
   if (max_batch >= tcsr_min_batch_) {
     tcsr_kernel_ = engine::tcsr_kernel(isa);
-    for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr(csr, block, cols_);
+    if (sell_pairs_) {  // precision bf16: tcsrx2, with a table of every pair of codes
+      const int entries = 16 << code_planes_;
+      for (int c1 = 0; c1 < entries; ++c1) {
+        for (int c2 = 0; c2 < entries; ++c2) pair_table_.push_back(bf16_bits(table_[c1]) | bf16_bits(table_[c2]) << 16);
+      }
+      for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr_pairs(csr, block, cols_, entries, sell_pad_code_);
+    } else {
+      for (engine::RowBlock& block : blocks_) block.tcsr = build_tcsr(csr, block, cols_);
+    }
   }
   // 32-bit csc entries hold rows below 2^24 per block.
   const bool csc_fits = std::all_of(blocks_.begin(), blocks_.end(), [](const engine::RowBlock& block) {
@@ -368,7 +409,8 @@ LayerPlanInfo LayerPlan::info() const {
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
                             : csr16;
   if (tcsr_kernel_ != nullptr) {
-    info.batch_kernel = std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
+    info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__avx512bf16"
+                                     : std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
     info.batch_kernel_from = tcsr_min_batch();
   }
   std::int64_t bytes = table_size_ * 4 + static_cast<std::int64_t>(bias_.size()) * 4;
@@ -381,7 +423,7 @@ LayerPlanInfo LayerPlan::info() const {
       bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.cols.size() * 2 + panel.codes.size());
     }
     for (const engine::TcsrPanel& panel : block.tcsr) {
-      info.tcsr_bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.entries.size() * 2);
+      info.tcsr_bytes += static_cast<std::int64_t>(panel.row_ptr.size() * 4 + panel.entries.size() * 2 + panel.pairs.size() * 4);
     }
     info.csc_bytes += block.csc.bytes();
   }

@@ -20,6 +20,9 @@
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
 //   multiplies each entry's broadcast weight into 16 batch elements per FMA.
+// - tcsrx2 (AVX-512 BF16, precision bf16, where the layer takes sell16x2): tcsr with each row's entries in pairs,
+//   one 32-bit word per pair (both columns and the pair of codes), an odd last entry paired with the padding code;
+//   one vdpbf16ps adds both entries' products for 16 batch elements.
 // - csc (every ISA, batch 1; planned with EngineOptions::skip_zero_activations): column-major, one 16-bit word
 //   per entry (row within the block << 4 | code) where the block has at most 4096 rows and the codebook at most
 //   16 entries, else 32 bits (row << 8 | code); a 32-bit pointer per column. Its kernel visits only the
@@ -79,8 +82,10 @@ struct SellBlock {
 // One row block in one panel of the tcsr layout.
 struct TcsrPanel {
   std::int64_t col_begin = 0;
-  std::vector<std::uint32_t> row_ptr;  // block rows + 1
+  std::vector<std::uint32_t> row_ptr;  // block rows + 1 (counting pairs for tcsrx2)
   std::vector<std::uint16_t> entries;  // code << 8 | (column - col_begin)
+  // tcsrx2 (precision bf16), instead of entries: a row's entries two at a time (kernel.h, TcsrArgs::pairs).
+  std::vector<std::uint32_t> pairs;
 };
 
 // One row block in the csc layout: entries16 or entries32 holds the entries, column after column.
@@ -134,6 +139,10 @@ class LayerPlan {
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
   bool uses_tcsr(std::int64_t batch) const { return tcsr_kernel_ != nullptr && batch >= tcsr_min_batch_; }
   engine::TcsrKernel tcsr_kernel() const { return tcsr_kernel_; }
+  // tcsrx2 instead of tcsr (precision bf16), and its table of code pairs in bf16.
+  bool tcsr_pairs() const { return !pair_table_.empty(); }
+  const std::uint32_t* pair_table() const { return pair_table_.data(); }
+  int pair_table_entries() const { return 16 << code_planes_; }
   // csc: a batch-1 input with at most this share of non-zero activations runs on it (0 when not planned).
   bool has_csc() const { return csc_max_density_ > 0.0; }
   // Whether a run of `batch` on input x (cols() floats per element) takes csc; counts x's non-zeros only when
@@ -158,6 +167,7 @@ class LayerPlan {
   bool sell_stores_masks_ = true;
   bool sell_pairs_ = false;
   int sell_pad_code_ = 0;
+  std::vector<std::uint32_t> pair_table_;  // tcsrx2 only
   double csc_max_density_ = 0.0;
   std::int64_t tcsr_min_batch_ = 2;
 };

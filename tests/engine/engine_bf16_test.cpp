@@ -85,12 +85,24 @@ TEST(EngineBf16, which_layers_take_sell16x2) {
     EXPECT_EQ(engine.plan_info()[0].kernel, c.kernel);
     for (std::int64_t batch : {1, 7, 20}) bf16().batch(batch).threads(2).bias(true).test(c.layer, seed() + batch);
   }
-  for (int bits : {5, 6, 7}) {
+  for (int bits : {4, 5, 6, 7}) {
     const Engine engine({synthetic_layer({.rows = 40, .cols = 50, .density = 0.3, .bits = bits, .seed = seed()})},
                         EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::bf16});
-    EXPECT_EQ(engine.plan_info()[0].kernel, bits == 5   ? "spmv_sell16x2_cb32__avx512bf16"
-                                            : bits == 6 ? "spmv_sell16x2_cb64__avx512bf16"
-                                                        : "spmv_csr16_cb256__avx512");
+    const LayerPlanInfo info = engine.plan_info()[0];
+    const std::string entries = std::to_string(16 << (bits - 4));
+    EXPECT_EQ(info.kernel, bits == 7 ? "spmv_csr16_cb256__avx512" : "spmv_sell16x2_cb" + entries + "__avx512bf16");
+    EXPECT_EQ(info.batch_kernel, bits == 7 ? "spmm_tcsr_cb256__avx512" : "spmm_tcsrx2_cb" + entries + "__avx512bf16");
+  }
+}
+
+// tcsrx2's pairs: rows with odd and even entry counts in panels of 256 columns, batches that end inside a
+// 16- and a 32-element vector, over 64 (two chunks), and accumulation across panels.
+TEST(EngineBf16, tcsrx2_pairs_panels_and_batch_tails) {
+  SKIP_WITHOUT_BF16();
+  SCOPED_TRACE(seed_trace());
+  for (std::int64_t batch : {20, 31, 33, 64, 65, 130}) {
+    bf16().rows(45).cols(700).density(0.1).bits(4).bias(true).relu(true).batch(batch).threads(2).test(seed() + batch);
+    bf16().rows(23).cols(300).density(0.5).bits(6).batch(batch).threads(3).test(seed() + 7 * batch);
   }
 }
 
@@ -119,7 +131,7 @@ TEST(EngineBf16, windows_at_the_edges_of_wide_inputs) {
 }
 
 // NaN and Inf reach exactly the rows the reference sends them to: padding lanes, whose weight is 0, never read an
-// activation when the input is not finite.
+// activation when the input is not finite, neither in sell16x2 (batch 1, 3) nor in tcsrx2's pairs (25, 40).
 // A 16-, 32- and 64-entry codebook: no code plane, one, two.
 TEST(EngineBf16, nan_and_inf_inputs_propagate) {
   SKIP_WITHOUT_BF16();
@@ -128,8 +140,8 @@ TEST(EngineBf16, nan_and_inf_inputs_propagate) {
   for (int bits : {4, 5, 6}) {
     const CompressedLayer layer = synthetic_layer(
         {.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = bits, .bias = true, .seed = seed()});
-    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 9, .precision = Precision::bf16});
-    for (std::int64_t batch : {1, 3}) {
+    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40, .precision = Precision::bf16});
+    for (std::int64_t batch : {1, 3, 25, 40}) {
       for (std::int64_t col : {0, 16, 52}) {
         for (float bad : {nan, inf, -inf}) {
           SCOPED_TRACE(std::to_string(bits) + " bits, batch " + std::to_string(batch) + ", x[" + std::to_string(col) +

@@ -117,9 +117,27 @@ struct TcsrArgs {
   bool first = true;
   bool last = true;
   Activation activation = Activation::none;
+  // tcsrx2 (precision bf16) only: each row's entries in pairs instead of `entries`, row_ptr counting pairs.
+  const std::uint32_t* pairs = nullptr;       // column1 | column2 << 8 | (code1 * table_entries + code2) << 16
+  const std::uint32_t* pair_table = nullptr;  // per code pair: bf16(table[code1]) | bf16(table[code2]) << 16
+  int table_entries = 16;                     // 16, 32 or 64
+  int pad_code = 0;                           // code2 of a row's odd last entry (decodes to 0)
+  std::int64_t cols = 0;                      // of the panel
+  std::uint16_t* x_bf16 = nullptr;            // kTcsrx2Words words, 64-byte aligned: a chunk of the panel's input
 };
 
 using TcsrKernel = void (*)(const TcsrArgs&);
+
+// The tcsrx2 layout (layer_plan.h), precision bf16: tcsr with a row's entries taken two at a time (a row's odd
+// last entry paired with the padding code). Per chunk of up to 64 batch elements the panel's activations are
+// rounded to bf16, and each pair's two columns are interleaved (vpunpcklwd / vpunpckhwd) so that one vdpbf16ps
+// adds both entries' products for 16 batch elements:
+//   y[r][b] = (first ? 0 : y[r][b]) + sum over pairs of bf16(w1) * bf16(x[c1][b]) + bf16(w2) * bf16(x[c2][b]),
+// then bias and activation in fp32. NaN and Inf propagate as in the reference (a chunk holding one runs a scalar
+// loop that skips the padding).
+void spmm_tcsrx2__avx512bf16(const TcsrArgs& args);
+// The words of TcsrArgs::x_bf16: 256 columns x 64 batch elements.
+constexpr std::int64_t kTcsrx2Words = 256 * 64;
 
 void spmm_tcsr__scalar(const TcsrArgs& args);
 void spmm_tcsr__avx2(const TcsrArgs& args);
