@@ -48,13 +48,15 @@ const bool registered = [] {
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
-    // EngineOptions::precision bf16: sell16x2 for every batch, to set against avx512-tcsr below.
-    benchmark::RegisterBenchmark((std::string(layer.name) + "/avx512-bf16").c_str(), bm_layer, &layer,
-                                 eie::KernelIsa::avx512, std::int64_t{65536}, eie::Precision::bf16)
-        ->ArgNames({"batch", "threads"})
-        ->ArgsProduct({{1, 8, 16, 32}, {1, 2}})
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    // EngineOptions::precision bf16: sell16x2 for every batch, and tcsrx2 from batch 2, side by side.
+    for (std::int64_t from : {std::int64_t{2}, std::int64_t{65536}}) {
+      const std::string name = std::string(layer.name) + (from == 2 ? "/avx512-bf16-tcsrx2" : "/avx512-bf16");
+      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, eie::KernelIsa::avx512, from, eie::Precision::bf16)
+          ->ArgNames({"batch", "threads"})
+          ->ArgsProduct({{1, 8, 16, 32, 64}, {1, 2}})
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
     // The batch layouts side by side: tcsr from batch 2 against sell16 for every batch.
     for (std::int64_t from : {std::int64_t{2}, std::int64_t{65536}}) {
       const std::string name = std::string(layer.name) + (from == 2 ? "/avx512-tcsr" : "/avx512-sell16");

@@ -30,11 +30,11 @@ bool kernel_isa_available(KernelIsa isa);
 // The widest instruction set available here.
 KernelIsa best_kernel_isa();
 
-// The arithmetic of the batch-1 and small-batch kernels. fp32: every product and sum in fp32, within the
-// summation bound of docs/engine.md. bf16: the input and the codebook rounded to bfloat16 (8 significant bits,
-// as the EIE chip's 16-bit arithmetic trades precision for speed), products exact and summed in fp32, the bias
-// and activation in fp32: ~1.5-2x faster at batch 1 (AVX-512 BF16, layers with at most 64 codebook entries and
-// a zero or unused code; the others, tcsr's batches and csc keep fp32). Its error bound is in docs/engine.md.
+// The arithmetic of the AVX-512 kernels. fp32: every product and sum in fp32, within the summation bound of
+// docs/engine.md. bf16: the input and the codebook rounded to bfloat16 (8 significant bits, as the EIE chip's
+// 16-bit arithmetic trades precision for speed), products exact and summed in fp32, the bias and activation in
+// fp32: ~1.5-2x faster at batch 1 and ~1.2-2.4x at batch 64 (AVX-512 BF16; layers with at most 64 codebook
+// entries and a zero or unused code; the others, and csc, keep fp32). Its error bound is in docs/engine.md.
 enum class Precision { fp32, bf16 };
 // "fp32", "bf16"; parse_precision throws Error naming the value otherwise.
 const char* precision_name(Precision precision);
@@ -56,12 +56,12 @@ struct EngineOptions {
   KernelIsa kernel = KernelIsa::automatic;     // force a kernel (tests, benchmarks); Error if unavailable
   Activation hidden_activation = Activation::relu;  // between layers of the chain
   Activation output_activation = Activation::none;  // after the last layer
-  // Largest batch run_batch() accepts: scratch is sized for it, and from 2 (12-20 where sell16 runs batch 1) the
+  // Largest batch run_batch() accepts: scratch is sized for it, and from 2 (13-20 where sell16 runs batch 1) the
   // batch layout tcsr is planned too, ~2 bytes per stored entry more. Set 1 for a batch-1-only engine.
   std::int64_t max_batch = 256;
-  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 12-20 by
-  // the layer's padding, 20 for sell16x2; above max_batch: never, and tcsr is not planned). Benchmarks compare
-  // the two layouts with it.
+  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 13-20 by
+  // the layer's padding, 14 for bf16's sell16x2 and tcsrx2; above max_batch: never, and tcsr is not planned).
+  // Benchmarks compare the two layouts with it.
   std::int64_t tcsr_min_batch = 0;
   // Also plan csc, a column-major copy of each layer (~2 bytes per stored entry more, 4 where a thread's block
   // has over 4096 rows or the codebook over 16 entries) whose batch-1 kernel visits only the non-zero

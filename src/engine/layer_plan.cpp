@@ -285,10 +285,13 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // sell16 took 1.2-1.5x tcsr's time on VGG-6 and VGG-7 (2.6 slots per entry: break-even ~11-13) and 0.7-1.0x on
 // Alex-8, VGG-8, NT-Wd and NT-LSTM (1.3-1.8: 16-22); with 34, VGG-6 and VGG-7 switch at 13 (`eie bench
 // --layers VGG-6,VGG-7 --batch 12,16`: at 16 tcsr 1.25-1.5x faster, at 12 even to 0.85x on one thread), the 9%
-// layers at 18-19, Alex-8 and VGG-8 at the cap. sell16x2 (bf16) was 0.6-0.96x of tcsr at 16 on every layer and
-// slower at 32 (break-evens 17-28), so it switches at the cap.
+// layers at 18-19, Alex-8 and VGG-8 at the cap.
 constexpr double kSellTcsrSlots = 34.0;
 constexpr std::int64_t kSellBeatsTcsrBelowAtMost = 20;
+// The same for the bf16 layouts, sell16x2 against tcsrx2, whose time is flat from 8 to 32 batch elements: one
+// thread (eie_engine_bench --benchmark_filter='/avx512-bf16(-tcsrx2)?/batch:(8|16|32)/threads:1'), the
+// break-evens fell at 12-17 on the nine paper layers, with no clear trend in the padding.
+constexpr std::int64_t kSell16x2BeatsTcsrx2Below = 14;
 
 // The padding code of sell16x2: a code whose table value is 0 and that no entry holds (the reserved zero, or the
 // first code past a codebook smaller than its table of 16, 32 or 64), or -1 when the codebook leaves none.
@@ -353,7 +356,9 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     tcsr_min_batch_ = 2;
   } else if (tcsr_min_batch > 0) {
     tcsr_min_batch_ = std::max<std::int64_t>(2, tcsr_min_batch);
-  } else if (sell_pairs_ || entries_ == 0) {
+  } else if (sell_pairs_) {
+    tcsr_min_batch_ = kSell16x2BeatsTcsrx2Below;
+  } else if (entries_ == 0) {
     tcsr_min_batch_ = kSellBeatsTcsrBelowAtMost;
   } else {
     double slots = 0;

@@ -371,7 +371,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--kernel", o->kernel, "auto, scalar, avx2 or avx512")->capture_default_str();
   cmd->add_option("--precision", o->precision,
                   "eie's arithmetic: fp32, or bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, products "
-                  "summed in fp32; ~1.6-1.9x faster at batch 1)")->capture_default_str();
+                  "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64)")->capture_default_str();
   cmd->add_option("--layers", o->layers, "Comma-separated subset of the suite's layers (e.g. Alex-7,NT-We)");
   cmd->add_option("--budget", o->budget, "Seconds of timed runs per implementation and configuration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();

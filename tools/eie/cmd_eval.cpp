@@ -43,10 +43,8 @@ void run(const EvalArgs& args) {
   if (args.reference && engine_options.precision != Precision::fp32 && !args.check_reference) {
     throw Error("--precision: the engine's option, not used with --reference alone");
   }
-  // bf16 runs on sell16x2, which serves batches below tcsr's switch at 20 (docs/engine.md): 16 images per run.
-  const std::int64_t batch = engine_options.precision == Precision::bf16 ? 16 : 100;
   const std::vector<int> predicted = args.reference ? train::reference_predict(file.model, test)
-                                                    : engine_predict(file.model, test, engine_options, batch);
+                                                    : engine_predict(file.model, test, engine_options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::int64_t correct = 0;
   for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == test.labels[i];
@@ -57,7 +55,7 @@ void run(const EvalArgs& args) {
   if (args.check_torch) out["agreement_with_libtorch_percent"] = agreement(predicted, train::torch_predict(file.model, test));
   if (args.check_reference) {
     out["agreement_with_reference_percent"] =
-        agreement(predicted, args.reference ? engine_predict(file.model, test, engine_options, batch)
+        agreement(predicted, args.reference ? engine_predict(file.model, test, engine_options)
                                             : train::reference_predict(file.model, test));
   }
   if (args.json) {
@@ -89,7 +87,8 @@ const CommandRegistration registration(61, [](CLI::App& root) {
                 "Also evaluate with the other path (engine or reference) and report the agreement");
   cmd->add_option("--threads", args->threads, "Threads for the engine's compressed products")->capture_default_str();
   cmd->add_option("--precision", args->precision,
-                  "The engine's arithmetic: fp32, or bf16 (AVX-512 BF16; 16 images per run so that it applies)")
+                  "The engine's arithmetic: fp32, or bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, "
+                  "products summed in fp32)")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([args] { run(*args); });

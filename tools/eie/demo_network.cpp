@@ -78,9 +78,8 @@ const DemoSection section(60, "A whole compressed network on the CPU engine (Mod
     throw std::runtime_error("the engine's accuracy differs from the reference path's by more than 0.1%");
   }
   if (precision_available(Precision::bf16)) {
-    // 16 images per run: bf16's layout serves batches below tcsr's switch at 20.
     const std::vector<int> bf16 =
-        engine_predict(trained->model, test, ModelEngineOptions{.threads = threads, .precision = Precision::bf16}, 16);
+        engine_predict(trained->model, test, ModelEngineOptions{.threads = threads, .precision = Precision::bf16});
     std::int64_t correct_bf16 = 0, same = 0;
     for (std::size_t i = 0; i < bf16.size(); ++i) {
       correct_bf16 += bf16[i] == test.labels[i];
