@@ -2,7 +2,7 @@
 // kernel spends ~10 cycles per entry at batch 64 against the ~2 its FMAs need, most of it per entry: the scalar
 // decode, the broadcast and the row loop. Pairs halve those: one 32-bit word, one broadcast of the two weights from
 // a table of code pairs, and per 32 batch elements two loads, two unpacks and two vdpbf16ps for both entries.
-// 1.6-1.7x the fp32 loop in a one-thread scratch loop on half of Alex-7's shape at batch 64 (docs/engine.md).
+// 1.2-2.4x faster than fp32 tcsr per paper layer at batch 64, two threads (docs/engine.md, "bf16 precision").
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
