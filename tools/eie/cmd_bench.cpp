@@ -220,7 +220,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                                                             : fmt::format(" (inputs synthetic, {:.0f}% non-zero)", 100 * o.input_density)),
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa),
              precision == Precision::bf16 ? ", precision bf16 (inputs and weights rounded to bfloat16 where a layer "
-                                            "takes sell16x2; dense and CSR in fp32)"
+                                            "takes sell16x2 and tcsrx2; dense and CSR in fp32)"
                                           : "");
   fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
              ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
