@@ -285,7 +285,7 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // sell16 took 1.2-1.5x tcsr's time on VGG-6 and VGG-7 (2.6 slots per entry: break-even ~11-13) and 0.7-1.0x on
 // Alex-8, VGG-8, NT-Wd and NT-LSTM (1.3-1.8: 16-22); with 34, VGG-6 and VGG-7 switch at 13 (`eie bench
 // --layers VGG-6,VGG-7 --batch 12,16`: at 16 tcsr 1.25-1.5x faster, at 12 even to 0.85x on one thread), the 9%
-// layers at 18-19, Alex-8 and VGG-8 at the cap.
+// layers but NT-Wd at 19, NT-Wd, Alex-8 and VGG-8 at the cap.
 constexpr double kSellTcsrSlots = 34.0;
 constexpr std::int64_t kSellBeatsTcsrBelowAtMost = 20;
 // The same for the bf16 layouts, sell16x2 against tcsrx2, whose time is flat from 8 to 32 batch elements: one
@@ -323,6 +323,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
 
   has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
+  double layers = 0;  // of sell16 or sell16x2, over all blocks
   if (has_sell_) {
     code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
     // A reserved zero (code 0 = 0.0, never stored) makes a padding slot's byte 0 the only one with code 0: its
@@ -333,7 +334,6 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     sell_pairs_ = precision == Precision::bf16 && sell_pad_code_ >= 0;
     if (sell_pairs_) sell_stores_masks_ = false;
     const int row_entries = sell_pairs_ ? 2 : 1;
-    double layers = 0;
     for (engine::RowBlock& block : blocks_) {
       block.sell = build_sell(csr, block.row_begin, block.row_end, cols_, code_planes_, sell_stores_masks_,
                               row_entries, sell_pairs_ ? sell_pad_code_ : 0);
@@ -361,9 +361,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   } else if (entries_ == 0) {
     tcsr_min_batch_ = kSellBeatsTcsrBelowAtMost;
   } else {
-    double slots = 0;
-    for (const engine::RowBlock& block : blocks_) slots += static_cast<double>(block.sell.slots.size());
-    const auto even = static_cast<std::int64_t>(kSellTcsrSlots * static_cast<double>(entries_) / slots + 0.5);
+    const auto even = static_cast<std::int64_t>(kSellTcsrSlots * static_cast<double>(entries_) / (16 * layers) + 0.5);
     tcsr_min_batch_ = std::clamp<std::int64_t>(even, 2, kSellBeatsTcsrBelowAtMost);
   }
   if (max_batch >= tcsr_min_batch_) {

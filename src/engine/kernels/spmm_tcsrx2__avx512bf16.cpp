@@ -11,6 +11,7 @@
 
 #include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"
+#include "engine/kernels/to_bf16__avx512bf16.h"
 
 namespace eie::engine {
 namespace {
@@ -18,15 +19,13 @@ namespace {
 // Within each 32-element half of a column the bf16 activations are stored so that vpunpcklwd of two columns
 // gives batch elements 0-15 of the half in order, and vpunpckhwd 16-31: word 8j + k holds element 4j + k and
 // word 8j + 4 + k element 16 + 4j + k (j, k < 4), since the unpacks interleave the low and high 4 words of each
-// 128-bit lane.
+// 128-bit lane. The word that holds element i (< 32) of a half:
+constexpr int unpack_word(int i) { return i < 16 ? 8 * (i / 4) + i % 4 : 8 * ((i - 16) / 4) + 4 + (i - 16) % 4; }
+
+// vpermw's index from elements in order to unpack_word's order.
 __m512i unpack_order() {
   alignas(64) std::uint16_t index[32];
-  for (int j = 0; j < 4; ++j) {
-    for (int k = 0; k < 4; ++k) {
-      index[8 * j + k] = static_cast<std::uint16_t>(4 * j + k);
-      index[8 * j + 4 + k] = static_cast<std::uint16_t>(16 + 4 * j + k);
-    }
-  }
+  for (int i = 0; i < 32; ++i) index[unpack_word(i)] = static_cast<std::uint16_t>(i);
   return _mm512_load_si512(index);
 }
 
@@ -34,16 +33,11 @@ __m512i unpack_order() {
 // zero beyond n. Returns whether every one is finite in bf16.
 bool convert_chunk(const TcsrArgs& a, std::int64_t b0, std::int64_t n, std::int64_t width) {
   const __m512i order = unpack_order();
-  const __m512i exponent = _mm512_set1_epi16(0x7f80);
   __mmask32 bad = 0;
   for (std::int64_t c = 0; c < a.cols; ++c) {
     const float* x = a.x + c * a.batch + b0;
     for (std::int64_t h = 0; h < width; h += 32) {
-      const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(n - h), x + h);
-      const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(n - h - 16), x + h + 16);
-      const __m512i v = _mm512_permutexvar_epi16(order, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
-      bad |= _mm512_cmpeq_epi16_mask(_mm512_and_si512(v, exponent), exponent);
-      _mm512_store_si512(a.x_bf16 + c * width + h, v);
+      _mm512_store_si512(a.x_bf16 + c * width + h, _mm512_permutexvar_epi16(order, to_bf16_32(x + h, n - h, bad)));
     }
   }
   return bad == 0;
@@ -102,15 +96,12 @@ void rows_chunk(const TcsrArgs& a, std::int64_t b0, std::int64_t n, std::int64_t
 
 // A chunk whose activations hold a NaN or an Inf: the same sums one batch element at a time, leaving out the
 // padding partner of a row's odd last entry, so that 0 * Inf never makes a NaN the reference does not have.
-void rows_chunk_scalar(const TcsrArgs& a, std::int64_t b0, std::int64_t n) {
+void rows_chunk_scalar(const TcsrArgs& a, std::int64_t b0, std::int64_t n, std::int64_t width) {
   for (std::int64_t r = 0; r < a.rows; ++r) {
     for (std::int64_t b = 0; b < n; ++b) {
       float* y = a.y + r * a.batch + b0 + b;
       float sum = a.first ? 0.0f : *y;
-      // Where the vector loop put this element's bf16 activation (unpack_order).
-      const std::int64_t h = b / 32 * 32, i = b % 32;
-      const std::int64_t word = h + (i < 16 ? 8 * (i / 4) + i % 4 : 8 * ((i - 16) / 4) + 4 + (i - 16) % 4);
-      const std::int64_t width = (n + 31) / 32 * 32;
+      const std::int64_t word = b / 32 * 32 + unpack_word(static_cast<int>(b % 32));  // as convert_chunk put it
       for (std::uint32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) {
         const std::uint32_t p = a.pairs[k];
         const std::uint32_t w = a.pair_table[p >> 16];
@@ -119,11 +110,7 @@ void rows_chunk_scalar(const TcsrArgs& a, std::int64_t b0, std::int64_t n) {
           sum += bf16_value(w >> 16) * bf16_value(a.x_bf16[static_cast<std::int64_t>((p >> 8) & 255u) * width + word]);
         }
       }
-      if (a.last) {
-        if (a.bias != nullptr) sum += a.bias[r];
-        if (a.activation == Activation::relu) sum = sum > 0.0f ? sum : (sum == sum ? 0.0f : sum);
-      }
-      *y = sum;
+      *y = a.last ? finish(sum, a, r) : sum;
     }
   }
 }
@@ -136,7 +123,7 @@ void spmm_tcsrx2__avx512bf16(const TcsrArgs& a) {
     const std::int64_t n = a.batch - b0 < 64 ? a.batch - b0 : 64;
     const std::int64_t width = (n + 31) / 32 * 32;
     if (!convert_chunk(a, b0, n, width)) {
-      rows_chunk_scalar(a, b0, n);
+      rows_chunk_scalar(a, b0, n, width);
     } else if (width == 32) {
       rows_chunk<1>(a, b0, n, width);
     } else {

@@ -14,6 +14,7 @@
 
 #include "engine/kernels/finish_slice__avx512.h"
 #include "engine/kernels/kernel.h"
+#include "engine/kernels/to_bf16__avx512bf16.h"
 
 namespace eie::engine {
 namespace {
@@ -21,16 +22,9 @@ namespace {
 // Rounds one input to bf16 into x16, zero past its end (windows read up to 15 words beyond it). Returns whether
 // every value is finite in bf16 (no NaN, no Inf, no fp32 value that rounds past bf16's largest).
 bool to_bf16(const float* x, std::int64_t cols, std::uint16_t* x16) {
-  const __m512i exponent = _mm512_set1_epi16(0x7f80);
   __mmask32 bad = 0;
   const std::int64_t words = sell16x2_input_words(cols);
-  for (std::int64_t c = 0; c < words; c += 32) {
-    const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(cols - c), x + c);
-    const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(cols - c - 16), x + c + 16);
-    const __m512i v = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
-    bad |= _mm512_cmpeq_epi16_mask(_mm512_and_si512(v, exponent), exponent);
-    _mm512_store_si512(x16 + c, v);
-  }
+  for (std::int64_t c = 0; c < words; c += 32) _mm512_store_si512(x16 + c, to_bf16_32(x + c, cols - c, bad));
   return bad == 0;
 }
 
