@@ -35,12 +35,21 @@ KernelIsa best_kernel_isa();
 // 16-bit arithmetic trades precision for speed), products exact and summed in fp32, the bias and activation in
 // fp32: ~1.5-2x faster at batch 1 and ~1.2-2.4x at batch 64 (AVX-512 BF16; layers with at most 64 codebook
 // entries and a zero or unused code; the others, and csc, keep fp32). Its error bound is in docs/engine.md.
-enum class Precision { fp32, bf16 };
-// "fp32", "bf16"; parse_precision throws Error naming the value otherwise.
+// int8: each input quantized to 8 bits with its own scale (0..255 for inputs without negative values, else
+// -127..127 offset by 128), the codebook to 8 bits with one scale per layer, products summed exactly in int32
+// (vpdpbusd) and scaled back to fp32 for the bias and activation: ~2.5-3.5x faster than fp32 at batch 1
+// (AVX-512 VNNI and VBMI; layers with at most 16 codebook entries and 65,536 inputs; the others, and csc, keep
+// fp32; every batch size runs the batch-1 layout). An input holding NaN or Inf runs in fp32 on the same layout,
+// so they propagate as in fp32. Its error bound is in docs/engine.md.
+enum class Precision { fp32, bf16, int8 };
+// "fp32", "bf16", "int8"; parse_precision throws Error naming the value otherwise.
 const char* precision_name(Precision precision);
 Precision parse_precision(const std::string& name);
-// Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions).
+// Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions; int8: AVX-512 VNNI and
+// VBMI).
 bool precision_available(Precision precision);
+// The instructions a precision other than fp32 needs, named for error messages ("AVX-512 BF16").
+const char* precision_instructions(Precision precision);
 
 // Applied to each layer's output (after the bias).
 enum class Activation { none, relu };
@@ -70,8 +79,8 @@ struct EngineOptions {
   // else the usual layout (not planned where a block would hold 2^24 rows or more). Off by default: it costs
   // memory and pays only for sparse inputs (docs/engine.md).
   bool skip_zero_activations = false;
-  // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); Error on a CPU without AVX-512
-  // BF16 or with a forced kernel other than avx512.
+  // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); int8: sell16x4. Error on a CPU
+  // without the precision's instructions (precision_available) or with a forced kernel other than avx512.
   Precision precision = Precision::fp32;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise

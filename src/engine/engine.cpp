@@ -40,7 +40,8 @@ struct Engine::Scratch {
   engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
   engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
   engine::AlignedFloats last_out;    // the last layer's column-major output (tcsr)
-  // sell16x2: each row block's copy of a chunk of its inputs rounded to bf16 (bf16_words 16-bit words per block).
+  // sell16x2: each row block's copy of a chunk of its inputs rounded to bf16 (bf16_words 16-bit words per block);
+  // sell16x4: the same space for a chunk of its inputs quantized to 8 bits.
   engine::AlignedFloats bf16_inputs;
   std::int64_t bf16_words = 0;
 };
@@ -63,7 +64,7 @@ struct LayerTask {
   std::int64_t batch_major_stride = 0;
   TransposeFn transpose = nullptr;
   bool csc = false;  // batch 1 on the activation-skipping layout
-  std::uint16_t* bf16_inputs = nullptr;  // sell16x2: bf16_words per block
+  std::uint16_t* bf16_inputs = nullptr;  // sell16x2 and sell16x4: bf16_words per block
   std::int64_t bf16_words = 0;
 };
 
@@ -169,6 +170,14 @@ void run_block(void* context, std::size_t index) {
     args.batch = t.batch;
     args.x_stride = t.in_stride;
     args.y_stride = t.out_stride;
+    if (t.plan->sell_quads()) {
+      args.code_nibbles = block.sell.code_nibbles.data();
+      args.int8_table = t.plan->int8_table();
+      args.weight_scale = t.plan->weight_scale();
+      args.row_weight_sums = block.sell.row_weight_sums.data();
+      args.x_u8 = reinterpret_cast<std::uint8_t*>(t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words);
+      return engine::spmv_sell16x4__avx512vnni(args);
+    }
     if (t.plan->sell_pairs()) {
       args.pad_code = t.plan->sell_pad_code();
       args.x_bf16 = t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words;
@@ -212,11 +221,11 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
   if (!precision_available(options_.precision)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
-                "' needs the AVX-512 BF16 instructions, which this CPU lacks");
+                "' needs the " + precision_instructions(options_.precision) + " instructions, which this CPU lacks");
   }
-  if (options_.precision == Precision::bf16 && isa_ != KernelIsa::avx512) {
-    throw Error(std::string("engine: precision 'bf16' runs on the avx512 kernels, not on the forced kernel '") +
-                kernel_isa_name(isa_) + "'");
+  if (options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512) {
+    throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
+                "' runs on the avx512 kernels, not on the forced kernel '" + kernel_isa_name(isa_) + "'");
   }
   for (std::size_t i = 0; i < layers.size(); ++i) {
     layers[i].validate();
@@ -265,6 +274,10 @@ void Engine::allocate_scratch() {
                                                                 std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
     }
     if (plan.tcsr_pairs()) scratch_->bf16_words = std::max(scratch_->bf16_words, engine::kTcsrx2Words);
+    if (plan.sell_quads()) {
+      scratch_->bf16_words = std::max(scratch_->bf16_words, engine::sell16x4_input_bytes(plan.cols()) / 2 *
+                                                                std::min<std::int64_t>(options_.max_batch, engine::kSell16x4Chunk));
+    }
   }
   if (scratch_->bf16_words > 0) {
     scratch_->bf16_inputs = engine::aligned_floats(static_cast<std::size_t>(scratch_->bf16_words / 2 * options_.threads));
@@ -335,7 +348,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
       in = converted;
       stride = padded(plan.cols());
-    } else if (plan.has_sell() && !plan.sell_pairs() && !tcsr && batch > 1) {
+    } else if (plan.has_sell() && !plan.sell_pairs() && !plan.sell_quads() && !tcsr && batch > 1) {
       const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && stride % 16 == 0;
       if (!aligned) {
         for (std::int64_t b = 0; b < batch; ++b) {

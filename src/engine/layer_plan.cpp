@@ -1,7 +1,9 @@
 #include "engine/layer_plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <cstring>
 #include <new>
 
@@ -19,7 +21,7 @@ AlignedFloats aligned_floats(std::size_t count) {
 
 std::int64_t SellBlock::bytes() const {
   return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + windows.size() * 2 +
-                                   code_planes.size() * 2);
+                                   code_planes.size() * 2 + code_nibbles.size() + row_weight_sums.size() * 4);
 }
 
 std::int64_t CscBlock::bytes() const {
@@ -146,6 +148,62 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   sell.masks.shrink_to_fit();
   sell.windows.shrink_to_fit();
   sell.code_planes.shrink_to_fit();
+  return sell;
+}
+
+// The sell16x4 layout of rows [row_begin, row_end) (layer_plan.h): each layer's window of kSell16x4Window columns
+// starts at the lowest column the slice has left, and each row gives it up to four of its next entries that lie
+// in the window. At 9% weights a slice needs ~1.38 slots per entry, at 4% ~1.96 (a row then has ~2.5 entries in a
+// window); with 8 rows of 8 entries per layer instead, 1.58 at 9%.
+engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::int64_t row_end,
+                                 const std::int8_t* weights) {
+  engine::SellBlock sell;
+  sell.row_entries = 4;
+  sell.layer_ptr.push_back(0);
+  std::vector<std::uint8_t> codes;  // one slice's, 64 per layer, packed in pairs of layers at its end
+  for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
+    const int lanes = static_cast<int>(std::min<std::int64_t>(16, row_end - s0));
+    std::uint32_t cursor[16], end[16];
+    for (int l = 0; l < lanes; ++l) {
+      cursor[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l)];
+      end[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l) + 1];
+      std::int32_t sum = 0;
+      for (std::uint32_t k = cursor[l]; k < end[l]; ++k) sum += weights[csr.codes[k]];
+      sell.row_weight_sums.push_back(sum);
+    }
+    codes.clear();
+    for (;;) {  // one layer per round
+      std::int64_t lowest = -1;
+      for (int l = 0; l < lanes; ++l) {
+        if (cursor[l] < end[l] && (lowest < 0 || csr.cols[cursor[l]] < lowest)) lowest = csr.cols[cursor[l]];
+      }
+      if (lowest < 0 && codes.size() % 128 == 0) break;  // an even number of layers
+      const std::int64_t start = std::max<std::int64_t>(lowest, 0);
+      for (int l = 0; l < 16; ++l) {
+        for (int e = 0; e < 4; ++e) {
+          std::uint8_t column = engine::kSell16x4Pad, code = 0;
+          if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + engine::kSell16x4Window) {
+            column = static_cast<std::uint8_t>(csr.cols[cursor[l]] - start);
+            code = csr.codes[cursor[l]];
+            ++cursor[l];
+          }
+          sell.slots.push_back(column);
+          codes.push_back(code);
+        }
+      }
+      sell.windows.push_back(static_cast<std::uint16_t>(start));
+    }
+    for (std::size_t m = 0; m < codes.size(); m += 128) {
+      for (std::size_t i = 0; i < 64; ++i) sell.code_nibbles.push_back(static_cast<std::uint8_t>(codes[m + i] | codes[m + 64 + i] << 4));
+    }
+    const auto layers = static_cast<std::uint32_t>(sell.windows.size());
+    sell.layer_ptr.push_back(layers);  // no layer reads past the input's buffer (sell16x4_input_bytes)
+    sell.layer_ptr.push_back(layers);
+  }
+  sell.slots.shrink_to_fit();
+  sell.windows.shrink_to_fit();
+  sell.code_nibbles.shrink_to_fit();
+  sell.row_weight_sums.shrink_to_fit();
   return sell;
 }
 
@@ -277,6 +335,11 @@ constexpr double kCsr16CyclesPerEntry = 1.4;
 // (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
 // below ~0.5%, where most layers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
+// The same for sell16x4 (precision int8), whose layer of 64 slots cost ~1.3 ns on one Zen 5 core (a scratch loop
+// over random 16-row slices at 9% weights, in L1 and in L3 alike), ~3.8 stored entries of the gather kernel: it
+// stops paying at ~16 slots per entry.
+constexpr double kMaxSell16x4SlotsPerEntry = 16.0;
+constexpr double kSell16x4CyclesPerLayer = 4.7;
 
 // Where tcsr takes over from sell16 (EngineOptions::tcsr_min_batch 0). sell16's time grows with the batch, one
 // pass over its layers per element; tcsr's hardly grows from 16 to 32 elements (its ~7 scalar instructions per
@@ -324,7 +387,29 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
 
   has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
-  if (has_sell_) {
+  if (has_sell_ && precision == Precision::int8 && codebook_size <= 16 && cols_ <= 65536) {
+    // The codebook in 8 bits: one scale per layer, the largest magnitude at 127.
+    float largest = 0.0f;
+    for (float w : layer.codebook.values()) largest = std::max(largest, std::fabs(w));
+    weight_scale_ = largest > 0.0f ? largest / 127.0f : 1.0f;
+    for (int i = 0; i < 64; ++i) {
+      const float w = table_[static_cast<std::size_t>(i % 16)] / weight_scale_;
+      int8_table_[i] = static_cast<std::int8_t>(std::clamp(std::lround(w), -127L, 127L));
+    }
+    double quads = 0;
+    for (engine::RowBlock& block : blocks_) {
+      block.sell = build_sell16x4(csr, block.row_begin, block.row_end, int8_table_);
+      quads += static_cast<double>(block.sell.windows.size());
+    }
+    sell_quads_ = 64 * quads <= kMaxSell16x4SlotsPerEntry * static_cast<double>(entries_);
+    if (sell_quads_) {
+      sell_stores_masks_ = false;
+      tcsr_min_batch_ = std::numeric_limits<std::int64_t>::max();  // every batch on sell16x4
+    } else {
+      has_sell_ = false;  // as sparse as that, the gather kernel, in fp32
+      for (engine::RowBlock& block : blocks_) block.sell = {};
+    }
+  } else if (has_sell_) {
     code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
     // A reserved zero (code 0 = 0.0, never stored) makes a padding slot's byte 0 the only one with code 0: its
     // FMA adds 0 * x, exact for finite x, and its lane is told apart from the slot alone when x is not finite.
@@ -352,7 +437,9 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
   }
   // csr16 runs batch 1 only, so without sell16 every batch runs on tcsr.
-  if (!has_sell_) {
+  if (sell_quads_) {
+    // tcsr_min_batch_ stays past every batch: sell16x4 runs them all, its layers decoded once per chunk.
+  } else if (!has_sell_) {
     tcsr_min_batch_ = 2;
   } else if (tcsr_min_batch > 0) {
     tcsr_min_batch_ = std::max<std::int64_t>(2, tcsr_min_batch);
@@ -386,8 +473,9 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     double cycles = 0;
     for (engine::RowBlock& block : blocks_) {
       block.csc = build_csc(layer, block);
-      cycles += has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.windows.size())
-                          : kCsr16CyclesPerEntry * static_cast<double>(block.entries);
+      cycles += sell_quads_ ? kSell16x4CyclesPerLayer * static_cast<double>(block.sell.windows.size())
+                : has_sell_ ? kSellCyclesPerLayer * static_cast<double>(block.sell.windows.size())
+                            : kCsr16CyclesPerEntry * static_cast<double>(block.entries);
     }
     csc_max_density_ = std::min(1.0, cycles / (kCscCyclesPerVisit * static_cast<double>(entries_)));
   }
@@ -408,7 +496,8 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
+  info.kernel = sell_quads_ ? std::string("spmv_sell16x4_cb16__avx512vnni")
+                : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
                             : csr16;
   if (tcsr_kernel_ != nullptr) {

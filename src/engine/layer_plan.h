@@ -16,6 +16,13 @@
 //   the layer's window, padded with that code, no masks, and 32-bit code planes for 32- and 64-entry codebooks.
 //   vdpbf16ps adds both lanes' products into row l's fp32 lane, so the two permutes of a layer serve twice the
 //   slots.
+// - sell16x4 (AVX-512 VNNI and VBMI, precision int8, codebooks of at most 16 entries, inputs of at most 65,536
+//   columns): 64 byte slots per layer, bytes 4l..4l+3 holding four entries of the slice's row l, each layer with
+//   a window of 63 columns that starts at the lowest column the slice has left. Per slot one byte of column
+//   within the window (63: padding) and one nibble of code, the codes of two consecutive layers sharing a byte
+//   (low nibble: the even layer). The kernel loads the window's 64 quantized activations, zeroes the last (which
+//   the padding picks) and picks each slot's activation and weight with two vpermb; one vpdpbusd adds a row's four
+//   products into its 32-bit lane. Every batch size runs on it (no tcsr).
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
@@ -60,7 +67,7 @@ struct Panel {
 // layer_ptr[2s+1] on have windows that end past the input (inputs of fewer than 16 columns; the last, partial
 // panel where windows are whole panels), whose activations are loaded masked so that no kernel reads past it.
 struct SellBlock {
-  int row_entries = 1;                   // entries of a row per layer: 1 (sell16) or 2 (sell16x2)
+  int row_entries = 1;                   // entries of a row per layer: 1 (sell16), 2 (sell16x2) or 4 (sell16x4)
   std::vector<std::uint32_t> layer_ptr;  // 2 * slices + 1
   // 16 * row_entries per layer: column in the window << 4 | code (the padding code where no entry: 0 for
   // sell16; lane 2l + e is entry e of row l for sell16x2).
@@ -76,6 +83,12 @@ struct SellBlock {
   // Codebooks of 17-64 entries: per layer, code_planes 16-bit words holding bit 4 (then bit 5) of each lane's
   // code; the slot keeps the low nibble.
   std::vector<std::uint16_t> code_planes;
+  // sell16x4 (row_entries 4): slots hold the column within the window alone (kSell16x4Pad: padding), and
+  // code_nibbles 32 bytes per layer, the codes of layers 2m (low nibble) and 2m + 1 (high) of each slice, which
+  // has an even number of layers (a last one of padding alone where needed). row_weight_sums: per row of the
+  // block, the sum of its entries' 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
+  std::vector<std::uint8_t> code_nibbles;
+  std::vector<std::int32_t> row_weight_sums;
   std::int64_t bytes() const;
 };
 
@@ -134,6 +147,11 @@ class LayerPlan {
   // sell16x2 (bf16 arithmetic) instead of sell16, with this padding code.
   bool sell_pairs() const { return sell_pairs_; }
   int sell_pad_code() const { return sell_pad_code_; }
+  // sell16x4 (int8 arithmetic) instead of sell16: the codebook in 8 bits (weight_scale() per unit), four times
+  // over in 64 bytes so that vpermb decodes a nibble whatever the two bits above it hold.
+  bool sell_quads() const { return sell_quads_; }
+  const std::int8_t* int8_table() const { return int8_table_; }
+  float weight_scale() const { return weight_scale_; }
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
@@ -168,6 +186,9 @@ class LayerPlan {
   bool sell_pairs_ = false;
   int sell_pad_code_ = 0;
   std::vector<std::uint32_t> pair_table_;  // tcsrx2 only
+  bool sell_quads_ = false;
+  std::int8_t int8_table_[64] = {};
+  float weight_scale_ = 1.0f;
   double csc_max_density_ = 0.0;
   std::int64_t tcsr_min_batch_ = 2;
 };

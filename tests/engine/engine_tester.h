@@ -30,11 +30,14 @@ class EngineTester {
   EngineTester& relu(bool v) { relu_ = v; return *this; }
   EngineTester& skip_zero_activations(bool v) { skip_zero_activations_ = v; return *this; }
   EngineTester& precision(Precision v) { precision_ = v; return *this; }
+  // Negates about half of the non-zero inputs (synthetic activations are all positive, as after a ReLU).
+  EngineTester& signed_inputs(bool v) { signed_inputs_ = v; return *this; }
 
   std::string describe() const {
     return layer_.describe() + " batch " + std::to_string(batch_) + " threads " + std::to_string(threads_) +
            " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_) +
-           (skip_zero_activations_ ? " skip zero activations" : "") + " precision " + precision_name(precision_);
+           (skip_zero_activations_ ? " skip zero activations" : "") + (signed_inputs_ ? " signed inputs" : "") +
+           " precision " + precision_name(precision_);
   }
 
   void test(std::uint64_t seed) const { test(layer_.build(seed), seed); }
@@ -55,6 +58,10 @@ class EngineTester {
       const std::vector<float> xb = synthetic_activations(layer.cols, activation_density_, seed * 7919 + static_cast<std::uint64_t>(b));
       x.insert(x.end(), xb.begin(), xb.end());
     }
+    if (signed_inputs_) {
+      Rng rng(seed ^ 0x9E3779B97F4A7C15ull);
+      for (float& v : x) v = rng.below(2) == 1 ? -v : v;
+    }
     std::vector<float> y(static_cast<std::size_t>(layer.rows * batch_), std::numeric_limits<float>::quiet_NaN());
     if (batch_ == 1) {
       engine.run(x, y);
@@ -62,7 +69,8 @@ class EngineTester {
       engine.run_batch(x, y, batch_);
     }
     // bf16 rounds both operands to 8 significant bits (unit roundoff 2^-8).
-    expect_matches_reference(layer, x, y, batch_, relu_, precision_ == Precision::bf16 ? std::ldexp(1.0, -8) : 0.0);
+    expect_matches_reference(layer, x, y, batch_, relu_, precision_ == Precision::bf16 ? std::ldexp(1.0, -8) : 0.0,
+                             precision_ == Precision::int8);
   }
 
  private:
@@ -75,6 +83,7 @@ class EngineTester {
   bool relu_ = false;
   bool skip_zero_activations_ = false;
   Precision precision_ = Precision::fp32;
+  bool signed_inputs_ = false;
 };
 
 // The kernels compiled into this binary that this CPU can run (scalar always).

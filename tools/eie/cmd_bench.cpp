@@ -186,7 +186,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   const KernelIsa kernel = parse_kernel_isa(o.kernel);
   if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
   const Precision precision = parse_precision(o.precision);
-  if (!precision_available(precision)) throw Error("--precision: '" + o.precision + "' needs AVX-512 BF16, which this CPU lacks");
+  if (!precision_available(precision)) {
+    throw Error("--precision: '" + o.precision + "' needs " + precision_instructions(precision) + ", which this CPU lacks");
+  }
   if (precision != Precision::fp32 && o.device == "cuda") throw Error("--precision: the CPU engine's option, not used with --device cuda");
   if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
   if (o.device != "cpu" && o.device != "cuda") throw Error("--device: '" + o.device + "' is not a device (cpu or cuda)");
@@ -219,9 +221,11 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                  (o.model.empty() && !o.input_density_given ? ""
                                                             : fmt::format(" (inputs synthetic, {:.0f}% non-zero)", 100 * o.input_density)),
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa),
-             precision == Precision::bf16 ? ", precision bf16 (inputs and weights rounded to bfloat16 where a layer "
-                                            "takes sell16x2 and tcsrx2; dense and CSR in fp32)"
-                                          : "");
+             precision == Precision::bf16   ? ", precision bf16 (inputs and weights rounded to bfloat16 where a layer "
+                                              "takes sell16x2 and tcsrx2; dense and CSR in fp32)"
+             : precision == Precision::int8 ? ", precision int8 (inputs and weights quantized to 8 bits where a layer "
+                                              "takes sell16x4; dense and CSR in fp32)"
+                                            : "");
   fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
              ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
              "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>;\n"
@@ -275,10 +279,12 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                    l.name, layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
                    c.eie.median_us, c.eie.p99_us, vs_dense, vs_csr, per_cycle,
                    static_cast<double>(bytes) / 1e6, gbs, probe);
-        // bf16 rounds every weight and input by up to 2^-8 of itself, so an output near 0 may differ by ~2^-8 of
-        // its row's sum |w x| (docs/engine.md): it is checked against the largest output instead.
-        const double disagreement = precision == Precision::bf16 ? c.max_error_of_scale : c.max_error;
-        if (disagreement > (precision == Precision::bf16 ? 1.0 / 32 : 1e-3)) {
+        // bf16 rounds every weight and input by up to 2^-8 of itself, int8 by up to half a step of 1/127 or 1/255
+        // of the largest, so an output near 0 may differ by that much of its row's sum |w x| (docs/engine.md): it
+        // is checked against the largest output instead.
+        const bool rounded = precision != Precision::fp32;
+        const double disagreement = rounded ? c.max_error_of_scale : c.max_error;
+        if (disagreement > (rounded ? 1.0 / 32 : 1e-3)) {
           throw std::runtime_error(fmt::format("{}: eie and dense disagree ({})", l.name, disagreement));
         }
         s.vs_dense.push_back(vs_dense);
@@ -370,8 +376,10 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--threads", o->threads, "Comma-separated thread counts")->capture_default_str();
   cmd->add_option("--kernel", o->kernel, "auto, scalar, avx2 or avx512")->capture_default_str();
   cmd->add_option("--precision", o->precision,
-                  "eie's arithmetic: fp32, or bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, products "
-                  "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64)")->capture_default_str();
+                  "eie's arithmetic: fp32; bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, products "
+                  "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64); or int8 (AVX-512 VNNI: each "
+                  "input and the weights quantized to 8 bits, sums exact in int32; ~2.5-3.5x faster at batch 1)")
+      ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Comma-separated subset of the suite's layers (e.g. Alex-7,NT-We)");
   cmd->add_option("--budget", o->budget, "Seconds of timed runs per implementation and configuration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();

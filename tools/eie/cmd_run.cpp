@@ -181,8 +181,9 @@ const CommandRegistration registration(30, [](CLI::App& root) {
   cmd->add_option("--threads", args->threads, "Threads for the compressed products")->capture_default_str();
   cmd->add_option("--kernel", args->kernel, "Force a kernel: auto, scalar, avx2, avx512")->capture_default_str();
   cmd->add_option("--precision", args->precision,
-                  "fp32, or bf16: inputs and weights of the compressed products rounded to bfloat16, products summed "
-                  "in fp32 (AVX-512 BF16)")->capture_default_str();
+                  "fp32; bf16: inputs and weights of the compressed products rounded to bfloat16, products summed "
+                  "in fp32 (AVX-512 BF16); or int8: each input and the weights quantized to 8 bits, sums exact in "
+                  "int32 (AVX-512 VNNI)")->capture_default_str();
   cmd->add_flag("--skip-zero-activations", args->skip_zero_activations,
                 "Also plan the layout whose batch-1 kernel visits only the non-zero activations (more memory; pays "
                 "for inputs sparser than ~10-15%)");

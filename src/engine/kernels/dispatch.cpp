@@ -40,18 +40,35 @@ KernelIsa best_kernel_isa() {
   return KernelIsa::scalar;
 }
 
-const char* precision_name(Precision precision) { return precision == Precision::bf16 ? "bf16" : "fp32"; }
+const char* precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::fp32: return "fp32";
+    case Precision::bf16: return "bf16";
+    case Precision::int8: return "int8";
+  }
+  return "?";
+}
 
 Precision parse_precision(const std::string& name) {
-  for (Precision precision : {Precision::fp32, Precision::bf16}) {
+  for (Precision precision : {Precision::fp32, Precision::bf16, Precision::int8}) {
     if (name == precision_name(precision)) return precision;
   }
-  throw Error("precision '" + name + "' is not one of fp32, bf16");
+  throw Error("precision '" + name + "' is not one of fp32, bf16, int8");
 }
 
 bool precision_available(Precision precision) {
-  return precision == Precision::fp32 ||
-         (kernel_isa_available(KernelIsa::avx512) && __builtin_cpu_supports("avx512bf16"));
+  switch (precision) {
+    case Precision::fp32: return true;
+    case Precision::bf16: return kernel_isa_available(KernelIsa::avx512) && __builtin_cpu_supports("avx512bf16");
+    case Precision::int8:
+      return kernel_isa_available(KernelIsa::avx512) && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("avx512vbmi");
+  }
+  return false;
+}
+
+const char* precision_instructions(Precision precision) {
+  return precision == Precision::int8 ? "AVX-512 VNNI and VBMI" : "AVX-512 BF16";
 }
 
 const char* activation_name(Activation activation) {

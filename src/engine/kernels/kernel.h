@@ -58,6 +58,14 @@ struct SellArgs {
   // chunk of the batch rounded to bf16.
   int pad_code = 0;
   std::uint16_t* x_bf16 = nullptr;
+  // sell16x4 only: the layers' codes (SellBlock::code_nibbles), the codebook in 8 bits four times over (64
+  // bytes) and its scale, the block's rows' sums of 8-bit weights, and the caller's buffer of min(batch,
+  // kSell16x4Chunk) * sell16x4_input_bytes(cols) bytes, 64-byte aligned, for a chunk of quantized inputs.
+  const std::uint8_t* code_nibbles = nullptr;
+  const std::int8_t* int8_table = nullptr;
+  float weight_scale = 1.0f;
+  const std::int32_t* row_weight_sums = nullptr;
+  std::uint8_t* x_u8 = nullptr;
 };
 
 void spmv_sell16__avx512(const SellArgs& args);
@@ -76,6 +84,23 @@ void spmv_sell16x2__avx512bf16(const SellArgs& args);
 inline std::int64_t sell16x2_input_words(std::int64_t cols) { return (cols + 16 + 31) / 32 * 32; }
 // The batch elements whose bf16 inputs the kernel holds at once, reading each slice's layers once for all of them.
 constexpr std::int64_t kSell16x2Chunk = 8;
+
+// The sell16x4 layout (layer_plan.h), EngineOptions::precision int8, any batch: each layer has 64 byte slots,
+// bytes 4l..4l+3 four entries of the slice's row l within the layer's window of kSell16x4Window columns. For each
+// batch element the input is quantized, x ~ sx * (q - offset) with q in 0..255: offset 0 and sx = max / 255 when
+// no value is negative, else offset 128 and sx = max |x| / 127; the table is w ~ sw * t with t in -127..127
+// (SellArgs::weight_scale). Then
+//   y[b][r] = sw * sx * (sum over its slots of t[code] * q[window + slot] - offset * row_weight_sums[r])
+// exact in int32 before the one fp32 multiply, then bias and activation in fp32. An input holding NaN or Inf runs
+// in fp32 over the same slots (as the reference, so they propagate).
+void spmv_sell16x4__avx512vnni(const SellArgs& args);
+constexpr int kSell16x4Window = 63;
+constexpr std::uint8_t kSell16x4Pad = 63;  // the slot of padding: the window's 64th byte, which the kernel zeroes
+// The bytes of SellArgs::x_u8 per input of `cols` columns: a window reads 64 bytes from any column, and every input of
+// a chunk starts on a cache line.
+inline std::int64_t sell16x4_input_bytes(std::int64_t cols) { return (cols + 64 + 63) / 64 * 64; }
+// The batch elements whose quantized inputs the kernel holds at once: each layer is decoded once for all of them.
+constexpr std::int64_t kSell16x4Chunk = 8;
 
 // The csc layout (layer_plan.h) of one row block, for batch 1: column-major, each entry one 16-bit word
 // (row within the block << 4 | code: blocks of at most 4096 rows, codebooks of at most 16 entries) or one 32-bit

@@ -1,0 +1,202 @@
+// AVX-512 VNNI kernel over the sell16x4 layout (layer_plan.h), EngineOptions::precision int8, any batch. The fp32
+// kernel (spmv_sell16__avx512) spends two permutes and a masked FMA on 16 slots, the bf16 one the same on 32;
+// here two vpermb and one vpdpbusd serve 64: four 8-bit products per 32-bit lane, summed exactly. What bounds it
+// on this Zen 5 is the loads, not the arithmetic: per layer 64 bytes of slots, 32 of codes and an unaligned
+// 64-byte window (~4.7 cycles per layer; without the slots' load ~2.9). A masked load of the window (to zero
+// its 64th byte, which the padding picks) cost a third more than a plain one and an AND, so the kernel ANDs.
+// GCC 12's vpermb and vpdpbusd intrinsics start from an undefined register and warn that it may be used.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/kernels/finish_slice__avx512.h"
+#include "engine/kernels/first_lanes__avx512.h"
+#include "engine/kernels/kernel.h"
+
+namespace eie::engine {
+namespace {
+
+// One input in 8 bits: x ~ scale * (q - offset).
+struct Quantized {
+  float scale = 1.0f;
+  int offset = 0;
+  bool finite = true;  // false: NaN or Inf somewhere, and q is not written
+};
+
+// Quantizes x (cols floats) into q (sell16x4_input_bytes(cols) bytes, zero past the input): 0..255 for inputs
+// without negative values, else -127..127 offset by 128, the largest magnitude at the top of the range.
+Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
+  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  for (std::int64_t c = 0; c < cols; c += 16) {
+    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(cols - c), x + c);
+    bad |= _mm512_fpclass_ps_mask(v, 0x99);  // quiet NaN, +Inf, -Inf, signalling NaN
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, v);
+  }
+  Quantized result;
+  if (bad != 0) {
+    result.finite = false;
+    return result;
+  }
+  const float low = _mm512_reduce_min_ps(lo), high = _mm512_reduce_max_ps(hi);
+  result.offset = low < 0.0f ? 128 : 0;
+  const float top = low < 0.0f ? std::max(high, -low) / 127.0f : high / 255.0f;
+  if (top > 0.0f) result.scale = top;
+  // A reciprocal is one multiply per value; below 2^-100 it would overflow, and the division is exact enough.
+  const bool divide = result.scale < 0x1p-100f;
+  const __m512 inverse = _mm512_set1_ps(1.0f / result.scale), scale = _mm512_set1_ps(result.scale);
+  const __m512i offset = _mm512_set1_epi32(result.offset);
+  std::int64_t c = 0;
+  for (; c < cols; c += 16) {
+    const __mmask16 lanes = first_lanes(cols - c);
+    const __m512 v = _mm512_maskz_loadu_ps(lanes, x + c);
+    const __m512 t = divide ? _mm512_div_ps(v, scale) : _mm512_mul_ps(v, inverse);
+    // Nearest even; the offset keeps every value at 0 or above, and 255 is the saturated top.
+    const __m512i n = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(t), offset), _mm512_setzero_si512());
+    _mm_mask_storeu_epi8(q + c, lanes, _mm512_cvtusepi32_epi8(n));
+  }
+  std::memset(q + cols, 0, static_cast<std::size_t>(sell16x4_input_bytes(cols) - cols));
+  return result;
+}
+
+// The codes of layers k (even) and k + 1 decoded to 8-bit weights: the table is 16 entries four times over, so
+// vpermb reads a nibble whatever the two bits above it hold.
+struct Weights {
+  __m512i even, odd;
+};
+inline Weights decode(const SellArgs& a, std::uint32_t k, __m512i table) {
+  const __m512i codes = _mm512_loadu_si512(a.code_nibbles + 32 * std::size_t{k});
+  return {_mm512_permutexvar_epi8(codes, table), _mm512_permutexvar_epi8(_mm512_srli_epi16(codes, 4), table)};
+}
+
+// One layer for one input: each slot's activation picked from the window (its last byte zeroed for the padding),
+// four products per row added into the row's lane.
+inline __m512i layer_dot(const SellArgs& a, std::uint32_t k, __m512i slots, const std::uint8_t* q, __m512i w,
+                         __m512i acc) {
+  const __m512i keep = _mm512_set_epi64(0x00ffffffffffffffLL, -1, -1, -1, -1, -1, -1, -1);
+  const __m512i window = _mm512_and_si512(_mm512_loadu_si512(q + a.windows[k]), keep);
+  return _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(slots, window), w);
+}
+
+inline __m512i slots_of(const SellArgs& a, std::uint32_t k) { return _mm512_loadu_si512(a.slots + 64 * std::size_t{k}); }
+
+// The sum of slice s's products for one input (batch 1): four accumulators, two pairs of layers per round.
+__m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, __m512i table) {
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  std::uint32_t k = a.layer_ptr[2 * s];
+  const std::uint32_t end = a.layer_ptr[2 * s + 2];  // even
+  for (; k + 4 <= end; k += 4) {
+    const Weights w01 = decode(a, k, table), w23 = decode(a, k + 2, table);
+    acc0 = layer_dot(a, k, slots_of(a, k), q, w01.even, acc0);
+    acc1 = layer_dot(a, k + 1, slots_of(a, k + 1), q, w01.odd, acc1);
+    acc2 = layer_dot(a, k + 2, slots_of(a, k + 2), q, w23.even, acc2);
+    acc3 = layer_dot(a, k + 3, slots_of(a, k + 3), q, w23.odd, acc3);
+  }
+  if (k < end) {
+    const Weights w = decode(a, k, table);
+    acc0 = layer_dot(a, k, slots_of(a, k), q, w.even, acc0);
+    acc1 = layer_dot(a, k + 1, slots_of(a, k + 1), q, w.odd, acc1);
+  }
+  return _mm512_add_epi32(_mm512_add_epi32(acc0, acc1), _mm512_add_epi32(acc2, acc3));
+}
+
+// The int32 sums of slice s scaled back to fp32, then bias and activation.
+inline void finish_quantized(const SellArgs& a, std::int64_t s, __m512i acc, const Quantized& input, float* out) {
+  if (input.offset != 0) {
+    const __m512i sums = _mm512_maskz_loadu_epi32(first_lanes(a.rows - 16 * s), a.row_weight_sums + 16 * s);
+    acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(sums, _mm512_set1_epi32(input.offset)));
+  }
+  finish_slice(a, s, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(a.weight_scale * input.scale)), out);
+}
+
+// N inputs at once: each pair of layers is loaded and decoded once for all of them; two accumulators per input.
+template <int N>
+void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quantized* const* inputs,
+                     float* const* out, __m512i table) {
+  const std::int64_t slices = (a.rows + 15) / 16;
+  for (std::int64_t s = 0; s < slices; ++s) {
+    if constexpr (N == 1) {
+      finish_quantized(a, s, slice_dot(a, s, q[0], table), *inputs[0], out[0]);
+    } else {
+      __m512i even[N], odd[N];
+      for (int i = 0; i < N; ++i) even[i] = odd[i] = _mm512_setzero_si512();
+      for (std::uint32_t k = a.layer_ptr[2 * s]; k < a.layer_ptr[2 * s + 2]; k += 2) {
+        const Weights w = decode(a, k, table);
+        const __m512i slots0 = slots_of(a, k), slots1 = slots_of(a, k + 1);
+        for (int i = 0; i < N; ++i) {
+          even[i] = layer_dot(a, k, slots0, q[i], w.even, even[i]);
+          odd[i] = layer_dot(a, k + 1, slots1, q[i], w.odd, odd[i]);
+        }
+      }
+      for (int i = 0; i < N; ++i) finish_quantized(a, s, _mm512_add_epi32(even[i], odd[i]), *inputs[i], out[i]);
+    }
+  }
+}
+
+// An input holding NaN or Inf: fp32 over the same slots, each row's entries in column order as in the
+// reference, so that NaN and Inf reach exactly the rows they reach there.
+void run_fp32(const SellArgs& a, const float* x, float* y) {
+  const std::int64_t slices = (a.rows + 15) / 16;
+  for (std::int64_t s = 0; s < slices; ++s) {
+    float sum[16] = {};
+    for (std::uint32_t k = a.layer_ptr[2 * s]; k < a.layer_ptr[2 * s + 2]; ++k) {
+      for (int slot = 0; slot < 64; ++slot) {
+        const std::uint8_t column = a.slots[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
+        if (column == kSell16x4Pad) continue;
+        const std::uint8_t pair = a.code_nibbles[32 * std::size_t{k & ~1u} + static_cast<std::size_t>(slot)];
+        const int code = (k & 1u) != 0 ? pair >> 4 : pair & 15;
+        sum[slot / 4] += a.table[code] * x[a.windows[k] + column];
+      }
+    }
+    for (std::int64_t l = 0; l < 16 && 16 * s + l < a.rows; ++l) y[16 * s + l] = finish(sum[l], a, 16 * s + l);
+  }
+}
+
+}  // namespace
+
+void spmv_sell16x4__avx512vnni(const SellArgs& a) {
+  const __m512i table = _mm512_loadu_si512(a.int8_table);
+  const std::int64_t bytes = sell16x4_input_bytes(a.cols);
+  for (std::int64_t b0 = 0; b0 < a.batch; b0 += kSell16x4Chunk) {
+    const std::int64_t n = std::min<std::int64_t>(kSell16x4Chunk, a.batch - b0);
+    Quantized quantized[kSell16x4Chunk];
+    const std::uint8_t* q[kSell16x4Chunk];
+    const Quantized* inputs[kSell16x4Chunk];
+    float* out[kSell16x4Chunk];
+    int finite = 0;  // the chunk's finite inputs, gathered at the front of q, inputs and out
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* x = a.x + (b0 + i) * a.x_stride;
+      float* y = a.y + (b0 + i) * a.y_stride;
+      std::uint8_t* buffer = a.x_u8 + finite * bytes;
+      quantized[i] = quantize(x, a.cols, buffer);
+      if (!quantized[i].finite) {
+        run_fp32(a, x, y);
+        continue;
+      }
+      q[finite] = buffer;
+      inputs[finite] = &quantized[i];
+      out[finite] = y;
+      ++finite;
+    }
+    switch (finite) {
+      case 0: break;
+      case 1: slices_of_chunk<1>(a, q, inputs, out, table); break;
+      case 2: slices_of_chunk<2>(a, q, inputs, out, table); break;
+      case 3: slices_of_chunk<3>(a, q, inputs, out, table); break;
+      case 4: slices_of_chunk<4>(a, q, inputs, out, table); break;
+      case 5: slices_of_chunk<5>(a, q, inputs, out, table); break;
+      case 6: slices_of_chunk<6>(a, q, inputs, out, table); break;
+      case 7: slices_of_chunk<7>(a, q, inputs, out, table); break;
+      default: slices_of_chunk<8>(a, q, inputs, out, table); break;
+    }
+  }
+  static_assert(kSell16x4Chunk == 8, "the switch above covers 1..kSell16x4Chunk inputs");
+}
+
+}  // namespace eie::engine

@@ -1,0 +1,203 @@
+// EngineOptions::precision int8: the sell16x4 kernel against core's reference within its bound (each input and
+// the codebook quantized to 8 bits, products summed exactly; common/reference_check.h), over random shapes,
+// threads, batches, inputs with and without negative values, and the edge cases of DESIGN.md; which layers it
+// takes; NaN and Inf; the options it refuses. Skipped where the CPU lacks AVX-512 VNNI or VBMI.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <span>
+
+#include "engine/engine_tester.h"
+
+namespace eie::test {
+namespace {
+
+#define SKIP_WITHOUT_INT8()                                                                   \
+  if (!precision_available(Precision::int8)) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or VBMI"
+
+EngineTester int8() { return EngineTester().precision(Precision::int8).kernel(KernelIsa::avx512); }
+
+TEST(EngineInt8, random_sweep_threads_batches) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  for (int threads = 1; threads <= 4; ++threads) {
+    for (std::int64_t batch : {1, 2, 5, 8, 9, 16, 19, 64}) {
+      for (int trial = 0; trial < 3; ++trial) {
+        const auto rows = static_cast<std::int64_t>(1 + rng.below(90));
+        const auto cols = static_cast<std::int64_t>(1 + rng.below(trial == 2 ? 3000 : 120));
+        int8().rows(rows).cols(cols).density(rng.uniform()).bits(static_cast<int>(1 + rng.below(4)))
+            .bias(rng.below(2) == 1).activation_density(rng.uniform()).batch(batch).threads(threads)
+            .relu(rng.below(2) == 1).signed_inputs(rng.below(2) == 1).test(rng.next());
+      }
+    }
+  }
+}
+
+TEST(EngineInt8, paper_like_layers_split_over_threads) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  for (int threads = 2; threads <= 4; ++threads) {
+    int8().rows(1000).cols(1500).density(0.09).activation_density(0.35).threads(threads).test(seed() + threads);
+    int8().rows(700).cols(2100).density(0.04).bias(true).relu(true).threads(threads).signed_inputs(true)
+        .test(seed() + 10 * threads);
+  }
+}
+
+// sell16x4 takes codebooks of up to 16 entries (every code may be stored: the padding is told by its column) and
+// inputs of up to 65,536 columns; the others keep fp32, and are just as correct.
+TEST(EngineInt8, which_layers_take_sell16x4) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  for (int bits : {1, 2, 4, 5, 6, 7}) {
+    const CompressedLayer layer = synthetic_layer({.rows = 40, .cols = 50, .density = 0.3, .bits = bits, .seed = seed()});
+    const Engine engine({layer}, EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::int8});
+    const LayerPlanInfo info = engine.plan_info()[0];
+    const std::string entries = std::to_string(16 << std::max(0, bits - 4));
+    EXPECT_EQ(info.kernel, bits <= 4   ? "spmv_sell16x4_cb16__avx512vnni"
+                           : bits == 7 ? "spmv_csr16_cb256__avx512"
+                                       : "spmv_sell16_cb" + entries + "__avx512");
+    EXPECT_EQ(info.batch_kernel.empty(), bits <= 4);  // sell16x4 runs every batch
+    for (std::int64_t batch : {1, 7, 20}) int8().batch(batch).threads(2).bias(true).test(layer, seed() + batch);
+  }
+  const CompressedLayer wide = synthetic_layer({.rows = 5, .cols = 65537, .density = 0.2, .bits = 4, .seed = seed()});
+  EXPECT_EQ(Engine({wide}, EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::int8}).plan_info()[0].kernel,
+            "spmv_sell16_cb16__avx512");
+  int8().threads(2).test(wide, seed());
+}
+
+TEST(EngineInt8, edge_cases) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  for (std::int64_t batch : {1, 6}) {
+    for (bool negative : {false, true}) {
+      int8().rows(50).cols(60).density(0.2).activation_density(0.0).batch(batch).threads(2).signed_inputs(negative).test(seed());
+      int8().rows(30).cols(20).density(0.0).bias(true).batch(batch).threads(4).signed_inputs(negative).test(seed());
+      int8().rows(300).cols(200).density(0.01).batch(batch).threads(3).signed_inputs(negative).test(seed());
+      int8().rows(37).cols(41).density(1.0).activation_density(1.0).batch(batch).threads(2).signed_inputs(negative).test(seed());
+      int8().rows(1).cols(333).density(0.5).batch(batch).threads(4).signed_inputs(negative).test(seed());
+      int8().rows(333).cols(1).density(0.5).batch(batch).threads(4).signed_inputs(negative).test(seed());
+      int8().rows(3).cols(40).density(0.5).batch(batch).threads(4).signed_inputs(negative).test(seed());
+    }
+  }
+}
+
+// Windows that start at any column up to the last of 65,536, and rows whose entries lie 62 and 63 columns apart
+// (the window's last column, then the next window).
+TEST(EngineInt8, windows_at_the_edges) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  for (std::int64_t cols : {62, 63, 64, 65, 65536}) {
+    for (std::int64_t batch : {1, 3}) {
+      int8().rows(20).cols(cols).density(0.03).bias(true).batch(batch).threads(2).test(seed() + cols);
+    }
+  }
+  const std::int64_t rows = 3, cols = 200;
+  std::vector<std::uint8_t> codes(rows * cols, 0);  // code 0 of a reserved zero: not stored
+  for (std::int64_t c : {0, 62, 63, 125, 126, 199}) codes[static_cast<std::size_t>(c)] = 3;
+  for (std::int64_t c = 0; c < cols; c += 63) codes[static_cast<std::size_t>(cols + c)] = 5;
+  codes[static_cast<std::size_t>(2 * cols + cols - 1)] = 15;
+  std::vector<float> values(16);
+  for (int k = 1; k < 16; ++k) values[static_cast<std::size_t>(k)] = static_cast<float>(k) * 0.1f - 0.8f;
+  const CompressedLayer layer = CompressedLayer::from_codes(rows, cols, codes, Codebook(values, 4, true));
+  for (std::int64_t batch : {1, 2}) int8().batch(batch).signed_inputs(true).test(layer, seed());
+}
+
+// A codebook without a zero: the padding slots hold code 0, a real weight, and add nothing only because they pick
+// the window's last byte, which the kernel zeroes.
+TEST(EngineInt8, padding_when_every_code_is_a_weight) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  std::vector<float> values(16);
+  for (int k = 0; k < 16; ++k) values[static_cast<std::size_t>(k)] = static_cast<float>(k) * 0.1f - 0.75f;
+  const std::int64_t rows = 45, cols = 300;
+  std::vector<float> dense(static_cast<std::size_t>(rows * cols), 0.0f);
+  for (float& w : dense) w = rng.uniform() < 0.1 ? values[rng.below(16)] : 0.0f;
+  const CompressedLayer layer = CompressedLayer::from_dense(rows, cols, dense, Codebook(values, 4, false));
+  ASSERT_NE(layer.codebook[0], 0.0f);
+  for (std::int64_t batch : {1, 3}) {
+    for (bool negative : {false, true}) int8().batch(batch).threads(2).signed_inputs(negative).activation_density(1.0).test(layer, seed());
+  }
+}
+
+// The input's scale: one large value among small ones, all equal values, the smallest normal and subnormal
+// magnitudes (whose reciprocal would overflow), and large ones (whose int32 sums, scaled back, stay finite).
+TEST(EngineInt8, input_scales) {
+  SKIP_WITHOUT_INT8();
+  const CompressedLayer layer = synthetic_layer({.rows = 33, .cols = 70, .density = 0.4, .bits = 4, .bias = true, .seed = seed()});
+  const auto check = [&](std::vector<float> x) {
+    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .precision = Precision::int8});
+    std::vector<float> y(static_cast<std::size_t>(layer.rows));
+    engine.run(x, y);
+    expect_matches_reference(layer, x, y, 1, false, 0.0, true);
+  };
+  for (float top : {1.0f, 1e-30f, std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min() * 64,
+                    1e30f, std::numeric_limits<float>::max() / 1e4f}) {
+    SCOPED_TRACE(std::to_string(top));
+    std::vector<float> x(70, 0.0f);
+    for (std::size_t j = 0; j < x.size(); j += 3) x[j] = top * static_cast<float>(j % 7) / 7.0f;
+    x[5] = top;
+    check(x);
+    x[6] = -top;
+    check(x);
+    check(std::vector<float>(70, top));
+  }
+}
+
+// NaN and Inf reach exactly the rows the reference sends them to (that input runs in fp32), and the other inputs
+// of the chunk stay on int8.
+TEST(EngineInt8, nan_and_inf_inputs_propagate) {
+  SKIP_WITHOUT_INT8();
+  const std::int64_t rows = 70, cols = 53;
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const CompressedLayer layer =
+      synthetic_layer({.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = 4, .bias = true, .seed = seed()});
+  Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40, .precision = Precision::int8});
+  for (std::int64_t batch : {1, 3, 9}) {
+    for (std::int64_t col : {0, 16, 52}) {
+      for (float bad : {nan, inf, -inf}) {
+        SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
+        std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
+        for (std::size_t i = 0; i < x.size(); i += 5) x[i] = -0.25f;
+        const std::int64_t bad_element = batch / 2;
+        x[static_cast<std::size_t>(bad_element * cols + col)] = bad;
+        std::vector<float> y(static_cast<std::size_t>(rows * batch));
+        engine.run_batch(x, y, batch);
+        const std::vector<double> ref =
+            reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(bad_element * cols), cols));
+        for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
+          const float got = y[static_cast<std::size_t>(bad_element * rows) + r];
+          EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
+          if (std::isinf(ref[r])) {
+            EXPECT_EQ(got, ref[r]) << "row " << r;
+          } else if (!std::isnan(ref[r])) {
+            EXPECT_NEAR(got, ref[r], 1e-5 * (1 + std::fabs(ref[r]))) << "row " << r;  // fp32 there
+          }
+        }
+        for (std::int64_t b = 0; b < batch; ++b) {
+          if (b == bad_element) continue;
+          const auto xb = std::span<const float>(x).subspan(static_cast<std::size_t>(b * cols), cols);
+          expect_matches_reference(layer, xb, std::span<const float>(y).subspan(static_cast<std::size_t>(b * rows), rows),
+                                   1, false, 0.0, true);
+        }
+      }
+    }
+  }
+}
+
+TEST(EngineInt8, refused_options) {
+  const CompressedLayer layer = synthetic_layer({.rows = 10, .cols = 8, .density = 0.5, .bits = 4, .seed = 1});
+  EXPECT_EQ(parse_precision("int8"), Precision::int8);
+  expect_error([] { parse_precision("int4"); }, {"precision 'int4'", "fp32, bf16, int8"});
+  if (!precision_available(Precision::int8)) {
+    expect_error([&] { Engine({layer}, EngineOptions{.precision = Precision::int8}); }, {"precision 'int8'", "VNNI"});
+    return;
+  }
+  expect_error([&] { Engine({layer}, EngineOptions{.kernel = KernelIsa::scalar, .precision = Precision::int8}); },
+               {"precision 'int8'", "'scalar'"});
+}
+
+}  // namespace
+}  // namespace eie::test
