@@ -57,6 +57,13 @@ const bool registered = [] {
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
+    // EngineOptions::precision int8: sell16x4 for every batch.
+    benchmark::RegisterBenchmark((std::string(layer.name) + "/avx512-int8").c_str(), bm_layer, &layer,
+                                 eie::KernelIsa::avx512, std::int64_t{0}, eie::Precision::int8)
+        ->ArgNames({"batch", "threads"})
+        ->ArgsProduct({{1, 8, 16, 64}, {1, 2}})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
     // The batch layouts side by side: tcsr from batch 2 against sell16 for every batch.
     for (std::int64_t from : {std::int64_t{2}, std::int64_t{65536}}) {
       const std::string name = std::string(layer.name) + (from == 2 ? "/avx512-tcsr" : "/avx512-sell16");

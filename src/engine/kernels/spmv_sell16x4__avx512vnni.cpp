@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "engine/kernels/finish_slice__avx512.h"
 #include "engine/kernels/first_lanes__avx512.h"
@@ -28,19 +29,33 @@ struct Quantized {
   bool finite = true;  // false: NaN or Inf somewhere, and q is not written
 };
 
+// Calls f(c, lanes) for the vectors of 16 floats x[c..c + 16) (lanes: those inside the input) so that every
+// vector but the first and the last starts on a cache line: a load split across two lines costs twice one that is
+// not, and the caller's input may start anywhere.
+template <class F>
+inline void for_each_vector(const float* x, std::int64_t cols, F f) {
+  const auto misaligned = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(x) % 64 / sizeof(float));
+  const std::int64_t head = std::min<std::int64_t>(cols, (16 - misaligned) % 16);
+  if (head > 0) f(std::int64_t{0}, first_lanes(head));
+  std::int64_t c = head;
+  for (; c + 16 <= cols; c += 16) f(c, __mmask16{0xffff});
+  if (c < cols) f(c, first_lanes(cols - c));
+}
+
 // Quantizes x (cols floats) into q (sell16x4_input_bytes(cols) bytes, zero past the input): 0..255 for inputs
 // without negative values, else -127..127 offset by 128, the largest magnitude at the top of the range.
 Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
+  // The smallest and largest values, and the lanes that held NaN or Inf.
   __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
-  __mmask16 bad = 0;
-  for (std::int64_t c = 0; c < cols; c += 16) {
-    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(cols - c), x + c);
-    bad |= _mm512_fpclass_ps_mask(v, 0x99);  // quiet NaN, +Inf, -Inf, signalling NaN
+  __mmask16 nonfinite = 0;
+  for_each_vector(x, cols, [&](std::int64_t c, __mmask16 lanes) {
+    const __m512 v = _mm512_maskz_loadu_ps(lanes, x + c);
     lo = _mm512_min_ps(lo, v);
     hi = _mm512_max_ps(hi, v);
-  }
+    nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);  // quiet NaN, +Inf, -Inf, signalling NaN
+  });
   Quantized result;
-  if (bad != 0) {
+  if (nonfinite != 0) {
     result.finite = false;
     return result;
   }
@@ -49,17 +64,21 @@ Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
   const float top = low < 0.0f ? std::max(high, -low) / 127.0f : high / 255.0f;
   if (top > 0.0f) result.scale = top;
   // A reciprocal is one multiply per value; below 2^-100 it would overflow, and the division is exact enough.
-  const bool divide = result.scale < 0x1p-100f;
   const __m512 inverse = _mm512_set1_ps(1.0f / result.scale), scale = _mm512_set1_ps(result.scale);
   const __m512i offset = _mm512_set1_epi32(result.offset);
-  std::int64_t c = 0;
-  for (; c < cols; c += 16) {
-    const __mmask16 lanes = first_lanes(cols - c);
-    const __m512 v = _mm512_maskz_loadu_ps(lanes, x + c);
-    const __m512 t = divide ? _mm512_div_ps(v, scale) : _mm512_mul_ps(v, inverse);
-    // Nearest even; the offset keeps every value at 0 or above, and 255 is the saturated top.
-    const __m512i n = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(t), offset), _mm512_setzero_si512());
-    _mm_mask_storeu_epi8(q + c, lanes, _mm512_cvtusepi32_epi8(n));
+  const auto store = [&](auto divide) {
+    for_each_vector(x, cols, [&](std::int64_t c, __mmask16 lanes) {
+      const __m512 v = _mm512_maskz_loadu_ps(lanes, x + c);
+      const __m512 t = decltype(divide)::value ? _mm512_div_ps(v, scale) : _mm512_mul_ps(v, inverse);
+      // Nearest even, then the offset; every value is then in 0..255 (vpmovusdb saturates what rounding may
+      // leave a hair above 255).
+      _mm_mask_storeu_epi8(q + c, lanes, _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(t), offset)));
+    });
+  };
+  if (result.scale < 0x1p-100f) {
+    store(std::true_type{});
+  } else {
+    store(std::false_type{});
   }
   std::memset(q + cols, 0, static_cast<std::size_t>(sell16x4_input_bytes(cols) - cols));
   return result;
