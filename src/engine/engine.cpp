@@ -171,7 +171,7 @@ void run_block(void* context, std::size_t index) {
     args.x_stride = t.in_stride;
     args.y_stride = t.out_stride;
     if (t.plan->sell_quads()) {
-      args.code_nibbles = block.sell.code_nibbles.data();
+      args.slot_codes = block.sell.slot_codes.data();
       args.int8_table = t.plan->int8_table();
       args.weight_scale = t.plan->weight_scale();
       args.row_weight_sums = block.sell.row_weight_sums.data();

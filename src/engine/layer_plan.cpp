@@ -21,7 +21,7 @@ AlignedFloats aligned_floats(std::size_t count) {
 
 std::int64_t SellBlock::bytes() const {
   return static_cast<std::int64_t>(layer_ptr.size() * 4 + slots.size() + masks.size() * 2 + windows.size() * 2 +
-                                   code_planes.size() * 2 + code_nibbles.size() + row_weight_sums.size() * 4);
+                                   code_planes.size() * 2 + slot_codes.size() + row_weight_sums.size() * 4);
 }
 
 std::int64_t CscBlock::bytes() const {
@@ -156,7 +156,7 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
 // in the window. At 9% weights a slice needs ~1.38 slots per entry, at 4% ~1.96 (a row then has ~2.5 entries in a
 // window); with 8 rows of 8 entries per layer instead, 1.58 at 9%.
 engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::int64_t row_end,
-                                 const std::int8_t* weights) {
+                                 const std::int8_t* weights, bool byte_codes) {
   engine::SellBlock sell;
   sell.row_entries = 4;
   sell.layer_ptr.push_back(0);
@@ -193,8 +193,12 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
       }
       sell.windows.push_back(static_cast<std::uint16_t>(start));
     }
-    for (std::size_t m = 0; m < codes.size(); m += 128) {
-      for (std::size_t i = 0; i < 64; ++i) sell.code_nibbles.push_back(static_cast<std::uint8_t>(codes[m + i] | codes[m + 64 + i] << 4));
+    if (byte_codes) {
+      sell.slot_codes.insert(sell.slot_codes.end(), codes.begin(), codes.end());
+    } else {
+      for (std::size_t m = 0; m < codes.size(); m += 128) {
+        for (std::size_t i = 0; i < 64; ++i) sell.slot_codes.push_back(static_cast<std::uint8_t>(codes[m + i] | codes[m + 64 + i] << 4));
+      }
     }
     const auto layers = static_cast<std::uint32_t>(sell.windows.size());
     sell.layer_ptr.push_back(layers);  // no layer reads past the input's buffer (sell16x4_input_bytes)
@@ -202,7 +206,7 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
   }
   sell.slots.shrink_to_fit();
   sell.windows.shrink_to_fit();
-  sell.code_nibbles.shrink_to_fit();
+  sell.slot_codes.shrink_to_fit();
   sell.row_weight_sums.shrink_to_fit();
   return sell;
 }
@@ -387,18 +391,19 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
 
   has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
-  if (has_sell_ && precision == Precision::int8 && codebook_size <= 16 && cols_ <= 65536) {
+  if (has_sell_ && precision == Precision::int8 && cols_ <= 65536) {
+    code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;  // names the kernel: cb16, cb32, cb64
     // The codebook in 8 bits: one scale per layer, the largest magnitude at 127.
     float largest = 0.0f;
     for (float w : layer.codebook.values()) largest = std::max(largest, std::fabs(w));
     weight_scale_ = largest > 0.0f ? largest / 127.0f : 1.0f;
     for (int i = 0; i < 64; ++i) {
-      const float w = table_[static_cast<std::size_t>(i % 16)] / weight_scale_;
+      const float w = table_[static_cast<std::size_t>(i % (16 << code_planes_))] / weight_scale_;
       int8_table_[i] = static_cast<std::int8_t>(std::clamp(std::lround(w), -127L, 127L));
     }
     double quads = 0;
     for (engine::RowBlock& block : blocks_) {
-      block.sell = build_sell16x4(csr, block.row_begin, block.row_end, int8_table_);
+      block.sell = build_sell16x4(csr, block.row_begin, block.row_end, int8_table_, code_planes_ > 0);
       quads += static_cast<double>(block.sell.windows.size());
     }
     sell_quads_ = 64 * quads <= kMaxSell16x4SlotsPerEntry * static_cast<double>(entries_);
@@ -407,6 +412,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       tcsr_min_batch_ = std::numeric_limits<std::int64_t>::max();  // every batch on sell16x4
     } else {
       has_sell_ = false;  // as sparse as that, the gather kernel, in fp32
+      code_planes_ = 0;
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
   } else if (has_sell_) {
@@ -496,7 +502,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = sell_quads_ ? std::string("spmv_sell16x4_cb16__avx512vnni")
+  info.kernel = sell_quads_ ? "spmv_sell16x4_cb" + std::to_string(16 << code_planes_) + "__avx512vnni"
                 : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
                             : csr16;

@@ -16,11 +16,11 @@
 //   the layer's window, padded with that code, no masks, and 32-bit code planes for 32- and 64-entry codebooks.
 //   vdpbf16ps adds both lanes' products into row l's fp32 lane, so the two permutes of a layer serve twice the
 //   slots.
-// - sell16x4 (AVX-512 VNNI and VBMI, precision int8, codebooks of at most 16 entries, inputs of at most 65,536
+// - sell16x4 (AVX-512 VNNI and VBMI, precision int8, codebooks of at most 64 entries, inputs of at most 65,536
 //   columns): 64 byte slots per layer, bytes 4l..4l+3 holding four entries of the slice's row l, each layer with
 //   a window of 63 columns that starts at the lowest column the slice has left. Per slot one byte of column
 //   within the window (63: padding) and one nibble of code, the codes of two consecutive layers sharing a byte
-//   (low nibble: the even layer). The kernel loads the window's 64 quantized activations, zeroes the last (which
+//   (low nibble: the even layer); a byte of code for codebooks of 17-64 entries. The kernel loads the window's 64 quantized activations, zeroes the last (which
 //   the padding picks) and picks each slot's activation and weight with two vpermb; one vpdpbusd adds a row's four
 //   products into its 32-bit lane. Every batch size runs on it (no tcsr).
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
@@ -106,10 +106,11 @@ struct SellBlock {
   // code; the slot keeps the low nibble.
   std::vector<std::uint16_t> code_planes;
   // sell16x4 (row_entries 4): slots hold the column within the window alone (kSell16x4Pad: padding), and
-  // code_nibbles 32 bytes per layer, the codes of layers 2m (low nibble) and 2m + 1 (high) of each slice, which
-  // has an even number of layers (a last one of padding alone where needed). row_weight_sums: per row of the
+  // slot_codes the codes: for codebooks of at most 16 entries 32 bytes per layer, the codes of layers 2m (low
+  // nibble) and 2m + 1 (high) of each slice, which has an even number of layers (a last one of padding alone
+  // where needed); for 17-64 entries one byte per slot. row_weight_sums: per row of the
   // block, the sum of its entries' 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
-  CacheLineBytes code_nibbles;
+  CacheLineBytes slot_codes;
   std::vector<std::int32_t> row_weight_sums;
   std::int64_t bytes() const;
 };
@@ -169,8 +170,9 @@ class LayerPlan {
   // sell16x2 (bf16 arithmetic) instead of sell16, with this padding code.
   bool sell_pairs() const { return sell_pairs_; }
   int sell_pad_code() const { return sell_pad_code_; }
-  // sell16x4 (int8 arithmetic) instead of sell16: the codebook in 8 bits (weight_scale() per unit), four times
-  // over in 64 bytes so that vpermb decodes a nibble whatever the two bits above it hold.
+  // sell16x4 (int8 arithmetic) instead of sell16: the codebook in 8 bits (weight_scale() per unit), 64 bytes
+  // (a 16-entry one four times over, so that vpermb decodes a nibble whatever the two bits above it hold), with
+  // a byte of code per slot where sell_code_planes() > 0.
   bool sell_quads() const { return sell_quads_; }
   const std::int8_t* int8_table() const { return int8_table_; }
   float weight_scale() const { return weight_scale_; }

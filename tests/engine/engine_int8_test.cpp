@@ -27,7 +27,7 @@ TEST(EngineInt8, random_sweep_threads_batches) {
       for (int trial = 0; trial < 3; ++trial) {
         const auto rows = static_cast<std::int64_t>(1 + rng.below(90));
         const auto cols = static_cast<std::int64_t>(1 + rng.below(trial == 2 ? 3000 : 120));
-        int8().rows(rows).cols(cols).density(rng.uniform()).bits(static_cast<int>(1 + rng.below(4)))
+        int8().rows(rows).cols(cols).density(rng.uniform()).bits(static_cast<int>(1 + rng.below(6)))
             .bias(rng.below(2) == 1).activation_density(rng.uniform()).batch(batch).threads(threads)
             .relu(rng.below(2) == 1).signed_inputs(rng.below(2) == 1).test(rng.next());
       }
@@ -45,8 +45,9 @@ TEST(EngineInt8, paper_like_layers_split_over_threads) {
   }
 }
 
-// sell16x4 takes codebooks of up to 16 entries (every code may be stored: the padding is told by its column) and
-// inputs of up to 65,536 columns; the others keep fp32, and are just as correct.
+// sell16x4 takes codebooks of up to 64 entries (every code may be stored: the padding is told by its column;
+// nibbles of code up to 16 entries, bytes above) and inputs of up to 65,536 columns; the others keep fp32, and
+// are just as correct.
 TEST(EngineInt8, which_layers_take_sell16x4) {
   SKIP_WITHOUT_INT8();
   SCOPED_TRACE(seed_trace());
@@ -55,11 +56,9 @@ TEST(EngineInt8, which_layers_take_sell16x4) {
     const Engine engine({layer}, EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::int8});
     const LayerPlanInfo info = engine.plan_info()[0];
     const std::string entries = std::to_string(16 << std::max(0, bits - 4));
-    EXPECT_EQ(info.kernel, bits <= 4   ? "spmv_sell16x4_cb16__avx512vnni"
-                           : bits == 7 ? "spmv_csr16_cb256__avx512"
-                                       : "spmv_sell16_cb" + entries + "__avx512");
-    EXPECT_EQ(info.batch_kernel.empty(), bits <= 4);  // sell16x4 runs every batch
-    for (std::int64_t batch : {1, 7, 20}) int8().batch(batch).threads(2).bias(true).test(layer, seed() + batch);
+    EXPECT_EQ(info.kernel, bits == 7 ? "spmv_csr16_cb256__avx512" : "spmv_sell16x4_cb" + entries + "__avx512vnni");
+    EXPECT_EQ(info.batch_kernel.empty(), bits <= 6);  // sell16x4 runs every batch
+    for (std::int64_t batch : {1, 7, 20}) int8().batch(batch).threads(2).bias(true).signed_inputs(batch == 7).test(layer, seed() + batch);
   }
   const CompressedLayer wide = synthetic_layer({.rows = 5, .cols = 65537, .density = 0.2, .bits = 4, .seed = seed()});
   EXPECT_EQ(Engine({wide}, EngineOptions{.kernel = KernelIsa::avx512, .precision = Precision::int8}).plan_info()[0].kernel,
@@ -110,15 +109,20 @@ TEST(EngineInt8, padding_when_every_code_is_a_weight) {
   SKIP_WITHOUT_INT8();
   SCOPED_TRACE(seed_trace());
   Rng rng(seed());
-  std::vector<float> values(16);
-  for (int k = 0; k < 16; ++k) values[static_cast<std::size_t>(k)] = static_cast<float>(k) * 0.1f - 0.75f;
-  const std::int64_t rows = 45, cols = 300;
-  std::vector<float> dense(static_cast<std::size_t>(rows * cols), 0.0f);
-  for (float& w : dense) w = rng.uniform() < 0.1 ? values[rng.below(16)] : 0.0f;
-  const CompressedLayer layer = CompressedLayer::from_dense(rows, cols, dense, Codebook(values, 4, false));
-  ASSERT_NE(layer.codebook[0], 0.0f);
-  for (std::int64_t batch : {1, 3}) {
-    for (bool negative : {false, true}) int8().batch(batch).threads(2).signed_inputs(negative).activation_density(1.0).test(layer, seed());
+  for (int bits : {4, 6}) {  // nibbles, bytes
+    const int entries = 1 << bits;
+    std::vector<float> values(static_cast<std::size_t>(entries));
+    for (int k = 0; k < entries; ++k) values[static_cast<std::size_t>(k)] = (static_cast<float>(k) - 7.5f) * 0.1f;
+    const std::int64_t rows = 45, cols = 300;
+    std::vector<float> dense(static_cast<std::size_t>(rows * cols), 0.0f);
+    for (float& w : dense) w = rng.uniform() < 0.1 ? values[rng.below(values.size())] : 0.0f;
+    const CompressedLayer layer = CompressedLayer::from_dense(rows, cols, dense, Codebook(values, bits, false));
+    ASSERT_NE(layer.codebook[0], 0.0f);
+    for (std::int64_t batch : {1, 3}) {
+      for (bool negative : {false, true}) {
+        int8().batch(batch).threads(2).signed_inputs(negative).activation_density(1.0).test(layer, seed());
+      }
+    }
   }
 }
 
@@ -152,35 +156,37 @@ TEST(EngineInt8, nan_and_inf_inputs_propagate) {
   SKIP_WITHOUT_INT8();
   const std::int64_t rows = 70, cols = 53;
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  const CompressedLayer layer =
-      synthetic_layer({.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = 4, .bias = true, .seed = seed()});
-  Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40, .precision = Precision::int8});
-  for (std::int64_t batch : {1, 3, 9}) {
-    for (std::int64_t col : {0, 16, 52}) {
-      for (float bad : {nan, inf, -inf}) {
-        SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
-        std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
-        for (std::size_t i = 0; i < x.size(); i += 5) x[i] = -0.25f;
-        const std::int64_t bad_element = batch / 2;
-        x[static_cast<std::size_t>(bad_element * cols + col)] = bad;
-        std::vector<float> y(static_cast<std::size_t>(rows * batch));
-        engine.run_batch(x, y, batch);
-        const std::vector<double> ref =
-            reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(bad_element * cols), cols));
-        for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
-          const float got = y[static_cast<std::size_t>(bad_element * rows) + r];
-          EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
-          if (std::isinf(ref[r])) {
-            EXPECT_EQ(got, ref[r]) << "row " << r;
-          } else if (!std::isnan(ref[r])) {
-            EXPECT_NEAR(got, ref[r], 1e-5 * (1 + std::fabs(ref[r]))) << "row " << r;  // fp32 there
+  for (int bits : {4, 6}) {
+    const CompressedLayer layer =
+        synthetic_layer({.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = bits, .bias = true, .seed = seed()});
+    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40, .precision = Precision::int8});
+    for (std::int64_t batch : {1, 3, 9}) {
+      for (std::int64_t col : {0, 16, 52}) {
+        for (float bad : {nan, inf, -inf}) {
+          SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
+          std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
+          for (std::size_t i = 0; i < x.size(); i += 5) x[i] = -0.25f;
+          const std::int64_t bad_element = batch / 2;
+          x[static_cast<std::size_t>(bad_element * cols + col)] = bad;
+          std::vector<float> y(static_cast<std::size_t>(rows * batch));
+          engine.run_batch(x, y, batch);
+          const std::vector<double> ref =
+              reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(bad_element * cols), cols));
+          for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
+            const float got = y[static_cast<std::size_t>(bad_element * rows) + r];
+            EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
+            if (std::isinf(ref[r])) {
+              EXPECT_EQ(got, ref[r]) << "row " << r;
+            } else if (!std::isnan(ref[r])) {
+              EXPECT_NEAR(got, ref[r], 1e-5 * (1 + std::fabs(ref[r]))) << "row " << r;  // fp32 there
+            }
           }
-        }
-        for (std::int64_t b = 0; b < batch; ++b) {
-          if (b == bad_element) continue;
-          const auto xb = std::span<const float>(x).subspan(static_cast<std::size_t>(b * cols), cols);
-          expect_matches_reference(layer, xb, std::span<const float>(y).subspan(static_cast<std::size_t>(b * rows), rows),
-                                   1, false, 0.0, true);
+          for (std::int64_t b = 0; b < batch; ++b) {
+            if (b == bad_element) continue;
+            const auto xb = std::span<const float>(x).subspan(static_cast<std::size_t>(b * cols), cols);
+            expect_matches_reference(layer, xb, std::span<const float>(y).subspan(static_cast<std::size_t>(b * rows), rows),
+                                     1, false, 0.0, true);
+          }
         }
       }
     }

@@ -77,16 +77,20 @@ const DemoSection section(60, "A whole compressed network on the CPU engine (Mod
   if (std::abs(correct - correct_reference) > test.count / 1000) {
     throw std::runtime_error("the engine's accuracy differs from the reference path's by more than 0.1%");
   }
-  if (precision_available(Precision::bf16)) {
-    const std::vector<int> bf16 =
-        engine_predict(trained->model, test, ModelEngineOptions{.threads = threads, .precision = Precision::bf16});
-    std::int64_t correct_bf16 = 0, same = 0;
-    for (std::size_t i = 0; i < bf16.size(); ++i) {
-      correct_bf16 += bf16[i] == test.labels[i];
-      same += bf16[i] == engine[i];
+  const std::pair<Precision, const char*> precisions[] = {
+      {Precision::bf16, "inputs and weights rounded to bfloat16, sums in fp32"},
+      {Precision::int8, "each input and the weights quantized to 8 bits, sums exact in int32"}};
+  for (const auto& [precision, what] : precisions) {
+    if (!precision_available(precision)) continue;
+    const std::vector<int> predicted =
+        engine_predict(trained->model, test, ModelEngineOptions{.threads = threads, .precision = precision});
+    std::int64_t correct_here = 0, same = 0;
+    for (std::size_t i = 0; i < predicted.size(); ++i) {
+      correct_here += predicted[i] == test.labels[i];
+      same += predicted[i] == engine[i];
     }
-    fmt::print("With precision bf16 (inputs and weights rounded to bfloat16, sums in fp32): top-1 accuracy {:.2f}%, "
-               "the same class as fp32 on {:.2f}% of the images\n", 100.0 * static_cast<double>(correct_bf16) / n,
+    fmt::print("With precision {} ({}): top-1 accuracy {:.2f}%, the same class as fp32 on {:.2f}% of the images\n",
+               precision_name(precision), what, 100.0 * static_cast<double>(correct_here) / n,
                100.0 * static_cast<double>(same) / n);
   }
 #endif

@@ -84,13 +84,19 @@ Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
   return result;
 }
 
-// The codes of layers k (even) and k + 1 decoded to 8-bit weights: the table is 16 entries four times over, so
-// vpermb reads a nibble whatever the two bits above it hold.
+// The codes of layers k (even) and k + 1 decoded to 8-bit weights. Nibbles: the table is 16 entries four times
+// over, so vpermb reads a nibble whatever the two bits above it hold. Bytes (17-64 entries): one per slot.
 struct Weights {
   __m512i even, odd;
 };
+template <bool ByteCodes>
 inline Weights decode(const SellArgs& a, std::uint32_t k, __m512i table) {
-  const __m512i codes = _mm512_loadu_si512(a.code_nibbles + 32 * std::size_t{k});
+  if constexpr (ByteCodes) {
+    const std::uint8_t* codes = a.slot_codes + 64 * std::size_t{k};
+    return {_mm512_permutexvar_epi8(_mm512_loadu_si512(codes), table),
+            _mm512_permutexvar_epi8(_mm512_loadu_si512(codes + 64), table)};
+  }
+  const __m512i codes = _mm512_loadu_si512(a.slot_codes + 32 * std::size_t{k});
   return {_mm512_permutexvar_epi8(codes, table), _mm512_permutexvar_epi8(_mm512_srli_epi16(codes, 4), table)};
 }
 
@@ -106,19 +112,20 @@ inline __m512i layer_dot(const SellArgs& a, std::uint32_t k, __m512i slots, cons
 inline __m512i slots_of(const SellArgs& a, std::uint32_t k) { return _mm512_loadu_si512(a.slots + 64 * std::size_t{k}); }
 
 // The sum of slice s's products for one input (batch 1): four accumulators, two pairs of layers per round.
+template <bool ByteCodes>
 __m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, __m512i table) {
   __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   std::uint32_t k = a.layer_ptr[2 * s];
   const std::uint32_t end = a.layer_ptr[2 * s + 2];  // even
   for (; k + 4 <= end; k += 4) {
-    const Weights w01 = decode(a, k, table), w23 = decode(a, k + 2, table);
+    const Weights w01 = decode<ByteCodes>(a, k, table), w23 = decode<ByteCodes>(a, k + 2, table);
     acc0 = layer_dot(a, k, slots_of(a, k), q, w01.even, acc0);
     acc1 = layer_dot(a, k + 1, slots_of(a, k + 1), q, w01.odd, acc1);
     acc2 = layer_dot(a, k + 2, slots_of(a, k + 2), q, w23.even, acc2);
     acc3 = layer_dot(a, k + 3, slots_of(a, k + 3), q, w23.odd, acc3);
   }
   if (k < end) {
-    const Weights w = decode(a, k, table);
+    const Weights w = decode<ByteCodes>(a, k, table);
     acc0 = layer_dot(a, k, slots_of(a, k), q, w.even, acc0);
     acc1 = layer_dot(a, k + 1, slots_of(a, k + 1), q, w.odd, acc1);
   }
@@ -135,18 +142,18 @@ inline void finish_quantized(const SellArgs& a, std::int64_t s, __m512i acc, con
 }
 
 // N inputs at once: each pair of layers is loaded and decoded once for all of them; two accumulators per input.
-template <int N>
+template <bool ByteCodes, int N>
 void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quantized* const* inputs,
                      float* const* out, __m512i table) {
   const std::int64_t slices = (a.rows + 15) / 16;
   for (std::int64_t s = 0; s < slices; ++s) {
     if constexpr (N == 1) {
-      finish_quantized(a, s, slice_dot(a, s, q[0], table), *inputs[0], out[0]);
+      finish_quantized(a, s, slice_dot<ByteCodes>(a, s, q[0], table), *inputs[0], out[0]);
     } else {
       __m512i even[N], odd[N];
       for (int i = 0; i < N; ++i) even[i] = odd[i] = _mm512_setzero_si512();
       for (std::uint32_t k = a.layer_ptr[2 * s]; k < a.layer_ptr[2 * s + 2]; k += 2) {
-        const Weights w = decode(a, k, table);
+        const Weights w = decode<ByteCodes>(a, k, table);
         const __m512i slots0 = slots_of(a, k), slots1 = slots_of(a, k + 1);
         for (int i = 0; i < N; ++i) {
           even[i] = layer_dot(a, k, slots0, q[i], w.even, even[i]);
@@ -168,8 +175,13 @@ void run_fp32(const SellArgs& a, const float* x, float* y) {
       for (int slot = 0; slot < 64; ++slot) {
         const std::uint8_t column = a.slots[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
         if (column == kSell16x4Pad) continue;
-        const std::uint8_t pair = a.code_nibbles[32 * std::size_t{k & ~1u} + static_cast<std::size_t>(slot)];
-        const int code = (k & 1u) != 0 ? pair >> 4 : pair & 15;
+        int code;
+        if (a.code_plane_count > 0) {
+          code = a.slot_codes[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
+        } else {
+          const std::uint8_t pair = a.slot_codes[32 * std::size_t{k & ~1u} + static_cast<std::size_t>(slot)];
+          code = (k & 1u) != 0 ? pair >> 4 : pair & 15;
+        }
         sum[slot / 4] += a.table[code] * x[a.windows[k] + column];
       }
     }
@@ -177,9 +189,8 @@ void run_fp32(const SellArgs& a, const float* x, float* y) {
   }
 }
 
-}  // namespace
-
-void spmv_sell16x4__avx512vnni(const SellArgs& a) {
+template <bool ByteCodes>
+void run(const SellArgs& a) {
   const __m512i table = _mm512_loadu_si512(a.int8_table);
   const std::int64_t bytes = sell16x4_input_bytes(a.cols);
   for (std::int64_t b0 = 0; b0 < a.batch; b0 += kSell16x4Chunk) {
@@ -205,17 +216,24 @@ void spmv_sell16x4__avx512vnni(const SellArgs& a) {
     }
     switch (finite) {
       case 0: break;
-      case 1: slices_of_chunk<1>(a, q, inputs, out, table); break;
-      case 2: slices_of_chunk<2>(a, q, inputs, out, table); break;
-      case 3: slices_of_chunk<3>(a, q, inputs, out, table); break;
-      case 4: slices_of_chunk<4>(a, q, inputs, out, table); break;
-      case 5: slices_of_chunk<5>(a, q, inputs, out, table); break;
-      case 6: slices_of_chunk<6>(a, q, inputs, out, table); break;
-      case 7: slices_of_chunk<7>(a, q, inputs, out, table); break;
-      default: slices_of_chunk<8>(a, q, inputs, out, table); break;
+      case 1: slices_of_chunk<ByteCodes, 1>(a, q, inputs, out, table); break;
+      case 2: slices_of_chunk<ByteCodes, 2>(a, q, inputs, out, table); break;
+      case 3: slices_of_chunk<ByteCodes, 3>(a, q, inputs, out, table); break;
+      case 4: slices_of_chunk<ByteCodes, 4>(a, q, inputs, out, table); break;
+      case 5: slices_of_chunk<ByteCodes, 5>(a, q, inputs, out, table); break;
+      case 6: slices_of_chunk<ByteCodes, 6>(a, q, inputs, out, table); break;
+      case 7: slices_of_chunk<ByteCodes, 7>(a, q, inputs, out, table); break;
+      default: slices_of_chunk<ByteCodes, 8>(a, q, inputs, out, table); break;
     }
   }
   static_assert(kSell16x4Chunk == 8, "the switch above covers 1..kSell16x4Chunk inputs");
+}
+
+}  // namespace
+
+void spmv_sell16x4__avx512vnni(const SellArgs& a) {
+  if (a.code_plane_count > 0) return run<true>(a);
+  return run<false>(a);
 }
 
 }  // namespace eie::engine
