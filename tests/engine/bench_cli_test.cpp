@@ -92,6 +92,27 @@ TEST_F(BenchCli, precision_bf16) {
   }
 }
 
+TEST_F(BenchCli, precision_int8) {
+  if (!precision_available(Precision::int8)) {
+    const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --precision int8");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("--precision: 'int8' needs AVX-512 VNNI"), std::string::npos) << r.output;
+    GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or VBMI";
+  }
+  const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1,3 --threads 1 --budget 0.01 "
+                              "--precision int8 --json " + file("i8.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("precision int8"), std::string::npos) << r.output;
+  std::ifstream in(file("i8.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["precision"], "int8");
+  for (std::size_t i : {0u, 3u}) {
+    EXPECT_EQ(j["results"][i]["impl"], "eie");
+    EXPECT_EQ(j["results"][i]["kernel"], "spmv_sell16x4_cb16__avx512vnni");
+    EXPECT_LT(j["results"][i]["max_difference_of_largest_output_vs_dense"].get<double>(), 1.0 / 32);
+  }
+}
+
 TEST_F(BenchCli, a_models_compressed_layers) {
   const std::string model = file("mlp.eie");
   ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/io/data/mlp_python.onnx -o " + model +

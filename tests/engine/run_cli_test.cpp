@@ -89,17 +89,23 @@ TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
   const Tensor ys = read_tensor(f("ys.npy"));
   ASSERT_EQ(ys.shape, y.shape);
   for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(ys.data[i], y.data[i], 1e-5 * (1.0 + std::fabs(y.data[i])));
-  // --precision bf16 (the compressed products on sell16x2): the same numbers within bf16's rounding of the inputs
-  // and weights of each layer, ~2^-7 of each row's sum |w x| per layer.
-  if (precision_available(Precision::bf16)) {
-    ASSERT_EQ(run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --precision bf16 --output " + f("yb.npy")).status, 0);
-    const Tensor yb = read_tensor(f("yb.npy"));
-    ASSERT_EQ(yb.shape, y.shape);
-    double largest = 1.0;
-    for (float v : y.data) largest = std::max(largest, static_cast<double>(std::fabs(v)));
-    for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(yb.data[i], y.data[i], largest / 32);
-  } else {
-    expect_cli_error("run " + f("m.eie") + " --input " + f("x.npy") + " --precision bf16", {"precision 'bf16'", "BF16"});
+  // --precision bf16 (the compressed products on sell16x2) and int8 (sell16x4): the same numbers within their
+  // rounding of the inputs and weights of each layer (bf16: ~2^-7 of each row's sum |w x| per layer; int8: half a
+  // step of 1/255 or 1/127 of the largest input and weight).
+  for (const char* precision : {"bf16", "int8"}) {
+    SCOPED_TRACE(precision);
+    if (precision_available(parse_precision(precision))) {
+      ASSERT_EQ(run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --precision " + precision + " --output " +
+                        f("yb.npy")).status, 0);
+      const Tensor yb = read_tensor(f("yb.npy"));
+      ASSERT_EQ(yb.shape, y.shape);
+      double largest = 1.0;
+      for (float v : y.data) largest = std::max(largest, static_cast<double>(std::fabs(v)));
+      for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(yb.data[i], y.data[i], largest / 32);
+    } else {
+      expect_cli_error("run " + f("m.eie") + " --input " + f("x.npy") + " --precision " + precision,
+                       {"precision '" + std::string(precision) + "'", precision_instructions(parse_precision(precision))});
+    }
   }
 }
 
@@ -148,11 +154,14 @@ TEST(RunCli, eval_engine_agrees_with_the_reference_path) {
   EXPECT_NE(r.output.find("CPU engine (whole network, fp32)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("agreement with the scalar reference path: 100.00%"), std::string::npos) << r.output;
   // bf16 rounds inputs and weights: a prediction may flip only where two logits lie within ~1% of each other.
-  if (precision_available(Precision::bf16)) {
-    const CliResult b = run_eie("eval " + f("m.eie") + " --data " + f("") + " --check-reference --precision bf16 --json");
+  // So does int8, by its quantization steps.
+  for (const char* precision : {"bf16", "int8"}) {
+    if (!precision_available(parse_precision(precision))) continue;
+    const CliResult b = run_eie("eval " + f("m.eie") + " --data " + f("") + " --check-reference --precision " +
+                                precision + " --json");
     ASSERT_EQ(b.status, 0) << b.output;
     const nlohmann::json j = nlohmann::json::parse(b.output);
-    EXPECT_EQ(j["precision"], "bf16");
+    EXPECT_EQ(j["precision"], precision);
     EXPECT_GE(j["agreement_with_reference_percent"].get<double>(), 90.0) << b.output;
   }
 }
