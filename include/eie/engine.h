@@ -37,8 +37,8 @@ KernelIsa best_kernel_isa();
 // entries and a zero or unused code; the others, and csc, keep fp32). Its error bound is in docs/engine.md.
 // int8: each input quantized to 8 bits with its own scale (0..255 for inputs without negative values, else
 // -127..127 offset by 128), the codebook to 8 bits with one scale per layer, products summed exactly in int32
-// (vpdpbusd) and scaled back to fp32 for the bias and activation: ~2.5-3.5x faster than fp32 at batch 1
-// (AVX-512 VNNI and VBMI; layers with at most 16 codebook entries and 65,536 inputs; the others, and csc, keep
+// (vpdpbusd) and scaled back to fp32 for the bias and activation: ~3-4x faster than fp32 at batch 1
+// (AVX-512 VNNI and VBMI; layers with at most 64 codebook entries and 65,536 inputs; the others, and csc, keep
 // fp32; every batch size runs the batch-1 layout). An input holding NaN or Inf runs in fp32 on the same layout,
 // so they propagate as in fp32. Its error bound is in docs/engine.md.
 enum class Precision { fp32, bf16, int8 };
