@@ -78,6 +78,31 @@ std::vector<std::int64_t> balanced_row_splits(const Csr& csr, std::int64_t rows,
 // before the end of the input), else 4.
 int sell_window_shift(std::int64_t cols) { return cols - 16 < 65536 ? 0 : 4; }
 
+// The rows of one slice of 16 as the sell builders deal them out: each row's next entry and its end.
+struct SliceRows {
+  int lanes = 0;
+  std::uint32_t cursor[16] = {}, end[16] = {};
+  SliceRows(const Csr& csr, std::int64_t first_row, std::int64_t row_end)
+      : lanes(static_cast<int>(std::min<std::int64_t>(16, row_end - first_row))) {
+    for (int l = 0; l < lanes; ++l) {
+      cursor[l] = csr.row_ptr[static_cast<std::size_t>(first_row + l)];
+      end[l] = csr.row_ptr[static_cast<std::size_t>(first_row + l) + 1];
+    }
+  }
+  // The lowest column any row still has an entry in; -1 when every entry is dealt.
+  std::int64_t lowest(const Csr& csr) const {
+    std::int64_t column = -1;
+    for (int l = 0; l < lanes; ++l) {
+      if (cursor[l] < end[l] && (column < 0 || csr.cols[cursor[l]] < column)) column = csr.cols[cursor[l]];
+    }
+    return column;
+  }
+  // Whether lane l holds a row whose next entry lies before column `limit`.
+  bool next_before(const Csr& csr, int l, std::int64_t limit) const {
+    return l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < limit;
+  }
+};
+
 // The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy. Each layer's window
 // starts at the lowest column any lane of the slice has left, so it takes every lane whose next entry lies within
 // 16 columns of it: at 9% weights a slice needs ~1.8 slots per entry, against ~2.6 with windows fixed to aligned
@@ -93,19 +118,11 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   std::uint32_t layers = 0;
   sell.layer_ptr.push_back(0);
   for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
-    const int lanes = static_cast<int>(std::min<std::int64_t>(16, row_end - s0));
-    std::uint32_t cursor[16], end[16];
-    for (int l = 0; l < lanes; ++l) {
-      cursor[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l)];
-      end[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l) + 1];
-    }
+    SliceRows rows(csr, s0, row_end);
     std::uint32_t full_end = 0;
     bool tail_started = false;
     for (;;) {  // one layer per round
-      std::int64_t lowest = -1;  // the lowest column any lane still has an entry in
-      for (int l = 0; l < lanes; ++l) {
-        if (cursor[l] < end[l] && (lowest < 0 || csr.cols[cursor[l]] < lowest)) lowest = csr.cols[cursor[l]];
-      }
+      const std::int64_t lowest = rows.lowest(csr);
       if (lowest < 0) break;
       // Windows stay inside the input where it has 16 columns or more and they start at any column; the others
       // (narrower inputs, the last panel with windows of whole panels) come last in the slice and load only the
@@ -123,11 +140,11 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
           const int lane = l * row_entries + e;
           unsigned code = static_cast<unsigned>(pad_code);
           std::uint32_t column = 0;
-          if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + 16) {
-            code = csr.codes[cursor[l]];
-            column = static_cast<std::uint32_t>(csr.cols[cursor[l]] - start);
+          if (rows.next_before(csr, l, start + 16)) {
+            const std::uint32_t k = rows.cursor[l]++;
+            code = csr.codes[k];
+            column = static_cast<std::uint32_t>(csr.cols[k] - start);
             mask = static_cast<std::uint16_t>(mask | 1u << l);
-            ++cursor[l];
           }
           for (int p = 0; p < 2; ++p) planes[p] |= ((code >> (4 + p)) & 1u) << lane;
           sell.slots.push_back(static_cast<std::uint8_t>(column << 4 | (code & 15u)));
@@ -162,30 +179,24 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
   sell.layer_ptr.push_back(0);
   std::vector<std::uint8_t> codes;  // one slice's, 64 per layer, packed in pairs of layers at its end
   for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
-    const int lanes = static_cast<int>(std::min<std::int64_t>(16, row_end - s0));
-    std::uint32_t cursor[16], end[16];
-    for (int l = 0; l < lanes; ++l) {
-      cursor[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l)];
-      end[l] = csr.row_ptr[static_cast<std::size_t>(s0 + l) + 1];
+    SliceRows rows(csr, s0, row_end);
+    for (int l = 0; l < rows.lanes; ++l) {
       std::int32_t sum = 0;
-      for (std::uint32_t k = cursor[l]; k < end[l]; ++k) sum += weights[csr.codes[k]];
+      for (std::uint32_t k = rows.cursor[l]; k < rows.end[l]; ++k) sum += weights[csr.codes[k]];
       sell.row_weight_sums.push_back(sum);
     }
     codes.clear();
     for (;;) {  // one layer per round
-      std::int64_t lowest = -1;
-      for (int l = 0; l < lanes; ++l) {
-        if (cursor[l] < end[l] && (lowest < 0 || csr.cols[cursor[l]] < lowest)) lowest = csr.cols[cursor[l]];
-      }
+      const std::int64_t lowest = rows.lowest(csr);
       if (lowest < 0 && codes.size() % 128 == 0) break;  // an even number of layers
       const std::int64_t start = std::max<std::int64_t>(lowest, 0);
       for (int l = 0; l < 16; ++l) {
         for (int e = 0; e < 4; ++e) {
           std::uint8_t column = engine::kSell16x4Pad, code = 0;
-          if (l < lanes && cursor[l] < end[l] && csr.cols[cursor[l]] < start + engine::kSell16x4Window) {
-            column = static_cast<std::uint8_t>(csr.cols[cursor[l]] - start);
-            code = csr.codes[cursor[l]];
-            ++cursor[l];
+          if (rows.next_before(csr, l, start + engine::kSell16x4Window)) {
+            const std::uint32_t k = rows.cursor[l]++;
+            column = static_cast<std::uint8_t>(csr.cols[k] - start);
+            code = csr.codes[k];
           }
           sell.slots.push_back(column);
           codes.push_back(code);
