@@ -72,7 +72,7 @@ struct CacheLineAllocator {
 };
 template <class T>
 T* CacheLineAllocator<T>::allocate(std::size_t n) {
-  void* p = std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64 + 64);
+  void* p = std::aligned_alloc(64, n == 0 ? 64 : (n * sizeof(T) + 63) / 64 * 64);
   if (p == nullptr) throw std::bad_alloc();
   return static_cast<T*>(p);
 }
