@@ -144,6 +144,8 @@ TEST(EngineInt8, input_scales) {
     for (std::size_t j = 0; j < x.size(); j += 3) x[j] = top * static_cast<float>(j % 7) / 7.0f;
     x[5] = top;
     check(x);
+    x[1] = -0.0f;  // not negative: the input keeps the unsigned range
+    check(x);
     x[6] = -top;
     check(x);
     check(std::vector<float>(70, top));
