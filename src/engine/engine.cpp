@@ -40,10 +40,10 @@ struct Engine::Scratch {
   engine::AlignedFloats converted;   // an input in the other form: the widest layer input x max_batch
   engine::AlignedFloats hidden[2];   // the widest hidden layer x max_batch, ping-pong
   engine::AlignedFloats last_out;    // the last layer's column-major output (tcsr)
-  // sell16x2: each row block's copy of a chunk of its inputs rounded to bf16 (bf16_words 16-bit words per block);
-  // sell16x4: the same space for a chunk of its inputs quantized to 8 bits.
-  engine::AlignedFloats bf16_inputs;
-  std::int64_t bf16_words = 0;
+  // Each row block's copy of a chunk of its inputs in fewer bits (reduced_input_bytes per block): rounded to bf16
+  // for sell16x2 and tcsrx2, quantized to 8 bits for sell16x4.
+  engine::AlignedFloats reduced_inputs;
+  std::int64_t reduced_input_bytes = 0;
 };
 
 namespace {
@@ -64,8 +64,11 @@ struct LayerTask {
   std::int64_t batch_major_stride = 0;
   TransposeFn transpose = nullptr;
   bool csc = false;  // batch 1 on the activation-skipping layout
-  std::uint16_t* bf16_inputs = nullptr;  // sell16x2 and sell16x4: bf16_words per block
-  std::int64_t bf16_words = 0;
+  std::uint8_t* reduced_inputs = nullptr;  // sell16x2, tcsrx2 and sell16x4: reduced_input_bytes per block
+  std::int64_t reduced_input_bytes = 0;
+  std::uint8_t* reduced_inputs_of(std::size_t block) const {
+    return reduced_inputs + static_cast<std::int64_t>(block) * reduced_input_bytes;
+  }
 };
 
 // in (rows x cols, batch-major) -> out (cols x rows), cut into column ranges, one per task.
@@ -125,7 +128,7 @@ void run_block(void* context, std::size_t index) {
         args.table_entries = t.plan->pair_table_entries();
         args.pad_code = t.plan->sell_pad_code();
         args.cols = std::min(LayerPlan::tcsr_panel_cols, t.plan->cols() - panel.col_begin);
-        args.x_bf16 = t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words;
+        args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
         engine::spmm_tcsrx2__avx512bf16(args);
       } else {
         t.plan->tcsr_kernel()(args);
@@ -175,12 +178,12 @@ void run_block(void* context, std::size_t index) {
       args.int8_table = t.plan->int8_table();
       args.weight_scale = t.plan->weight_scale();
       args.row_weight_sums = block.sell.row_weight_sums.data();
-      args.x_u8 = reinterpret_cast<std::uint8_t*>(t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words);
+      args.x_u8 = t.reduced_inputs_of(index);
       return engine::spmv_sell16x4__avx512vnni(args);
     }
     if (t.plan->sell_pairs()) {
       args.pad_code = t.plan->sell_pad_code();
-      args.x_bf16 = t.bf16_inputs + static_cast<std::int64_t>(index) * t.bf16_words;
+      args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
       return engine::spmv_sell16x2__avx512bf16(args);
     }
     return engine::spmv_sell16__avx512(args);
@@ -266,21 +269,23 @@ void Engine::allocate_scratch() {
   if (plans.back().uses_tcsr(options_.max_batch)) {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
   }
-  // Per thread: sell16x2's chunk of inputs (whole cache lines per input, sell16x2_input_words) or tcsrx2's chunk of
-  // a panel, whichever is larger, so that the threads' copies never share a cache line.
+  // Per thread: sell16x2's chunk of inputs (whole cache lines per input, sell16x2_input_words), tcsrx2's chunk of
+  // a panel or sell16x4's chunk of inputs (sell16x4_input_bytes), whichever is largest; every one is a whole
+  // number of cache lines, so that the threads' copies never share one.
+  std::int64_t& bytes = scratch_->reduced_input_bytes;
   for (const LayerPlan& plan : plans) {
     if (plan.sell_pairs()) {
-      scratch_->bf16_words = std::max(scratch_->bf16_words, engine::sell16x2_input_words(plan.cols()) *
-                                                                std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
+      bytes = std::max(bytes, 2 * engine::sell16x2_input_words(plan.cols()) *
+                                  std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
     }
-    if (plan.tcsr_pairs()) scratch_->bf16_words = std::max(scratch_->bf16_words, engine::kTcsrx2Words);
+    if (plan.tcsr_pairs()) bytes = std::max(bytes, 2 * engine::kTcsrx2Words);
     if (plan.sell_quads()) {
-      scratch_->bf16_words = std::max(scratch_->bf16_words, engine::sell16x4_input_bytes(plan.cols()) / 2 *
-                                                                std::min<std::int64_t>(options_.max_batch, engine::kSell16x4Chunk));
+      bytes = std::max(bytes, engine::sell16x4_input_bytes(plan.cols()) *
+                                  std::min<std::int64_t>(options_.max_batch, engine::kSell16x4Chunk));
     }
   }
-  if (scratch_->bf16_words > 0) {
-    scratch_->bf16_inputs = engine::aligned_floats(static_cast<std::size_t>(scratch_->bf16_words / 2 * options_.threads));
+  if (bytes > 0) {
+    scratch_->reduced_inputs = engine::aligned_floats(static_cast<std::size_t>(bytes / 4 * options_.threads));
   }
 }
 
@@ -360,8 +365,8 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
     }
     LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
     task.csc = plan.uses_csc(batch, in);
-    task.bf16_inputs = reinterpret_cast<std::uint16_t*>(scratch_->bf16_inputs.get());
-    task.bf16_words = scratch_->bf16_words;
+    task.reduced_inputs = reinterpret_cast<std::uint8_t*>(scratch_->reduced_inputs.get());
+    task.reduced_input_bytes = scratch_->reduced_input_bytes;
     if (tcsr) {
       task.out = last ? scratch_->last_out.get() : scratch_->hidden[i % 2].get();
       batch_major = false;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <new>
 
 namespace eie {
@@ -208,7 +208,9 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
       sell.slot_codes.insert(sell.slot_codes.end(), codes.begin(), codes.end());
     } else {
       for (std::size_t m = 0; m < codes.size(); m += 128) {
-        for (std::size_t i = 0; i < 64; ++i) sell.slot_codes.push_back(static_cast<std::uint8_t>(codes[m + i] | codes[m + 64 + i] << 4));
+        for (std::size_t i = 0; i < 64; ++i) {
+          sell.slot_codes.push_back(static_cast<std::uint8_t>(codes[m + i] | codes[m + 64 + i] << 4));
+        }
       }
     }
     const auto layers = static_cast<std::uint32_t>(sell.windows.size());
@@ -350,10 +352,11 @@ constexpr double kCsr16CyclesPerEntry = 1.4;
 // (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
 // below ~0.5%, where most layers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
-// The same for sell16x4 (precision int8), whose layer of 64 slots cost ~1.3 ns on one Zen 5 core (a scratch loop
-// over random 16-row slices at 9% weights, in L1 and in L3 alike), ~3.8 stored entries of the gather kernel: it
-// stops paying at ~16 slots per entry.
+// The same for sell16x4 (precision int8), whose layer of 64 slots cost 1.1-1.3 ns on one Zen 5 core (a scratch
+// loop over random 16-row slices at 9% weights, in L1 and in L3 alike, before and after its slots were aligned),
+// ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.
 constexpr double kMaxSell16x4SlotsPerEntry = 16.0;
+// A sell16x4 layer for csc's break-even (kSellCyclesPerLayer's counterpart): ~4-4.7 cycles in that scratch loop.
 constexpr double kSell16x4CyclesPerLayer = 4.7;
 
 // Where tcsr takes over from sell16 (EngineOptions::tcsr_min_batch 0). sell16's time grows with the batch, one
@@ -402,8 +405,9 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
 
   has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
+  if (has_sell_) code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
   if (has_sell_ && precision == Precision::int8 && cols_ <= 65536) {
-    code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;  // names the kernel: cb16, cb32, cb64
+    // code_planes_ names sell16x4's kernel (cb16, cb32, cb64) and chooses nibbles or bytes of code.
     // The codebook in 8 bits: one scale per layer, the largest magnitude at 127.
     float largest = 0.0f;
     for (float w : layer.codebook.values()) largest = std::max(largest, std::fabs(w));
@@ -427,7 +431,6 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
   } else if (has_sell_) {
-    code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
     // A reserved zero (code 0 = 0.0, never stored) makes a padding slot's byte 0 the only one with code 0: its
     // FMA adds 0 * x, exact for finite x, and its lane is told apart from the slot alone when x is not finite.
     // With code planes the low nibble 0 also belongs to codes 16, 32 and 48, so the masks stay.

@@ -20,9 +20,10 @@
 //   columns): 64 byte slots per layer, bytes 4l..4l+3 holding four entries of the slice's row l, each layer with
 //   a window of 63 columns that starts at the lowest column the slice has left. Per slot one byte of column
 //   within the window (63: padding) and one nibble of code, the codes of two consecutive layers sharing a byte
-//   (low nibble: the even layer); a byte of code for codebooks of 17-64 entries. The kernel loads the window's 64 quantized activations, zeroes the last (which
-//   the padding picks) and picks each slot's activation and weight with two vpermb; one vpdpbusd adds a row's four
-//   products into its 32-bit lane. Every batch size runs on it (no tcsr).
+//   (low nibble: the even layer); a byte of code for codebooks of 17-64 entries. The kernel loads the window's 64
+//   quantized activations, zeroes the last (which the padding picks) and picks each slot's activation and weight
+//   with two vpermb; one vpdpbusd adds a row's four products into its 32-bit lane. Every batch size runs on it
+//   (no tcsr).
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and

@@ -59,8 +59,9 @@ struct SellArgs {
   int pad_code = 0;
   std::uint16_t* x_bf16 = nullptr;
   // sell16x4 only: the layers' codes (SellBlock::slot_codes: nibbles, or bytes where code_plane_count > 0), the
-  // codebook in 8 bits (64 bytes, a 16-entry one four times over) and its scale, the block's rows' sums of 8-bit weights, and the caller's buffer of min(batch,
-  // kSell16x4Chunk) * sell16x4_input_bytes(cols) bytes, 64-byte aligned, for a chunk of quantized inputs.
+  // codebook in 8 bits (64 bytes, a 16-entry one four times over) and its scale, the block's rows' sums of 8-bit
+  // weights, and the caller's buffer of min(batch, kSell16x4Chunk) * sell16x4_input_bytes(cols) bytes, 64-byte
+  // aligned, for a chunk of quantized inputs.
   const std::uint8_t* slot_codes = nullptr;
   const std::int8_t* int8_table = nullptr;
   float weight_scale = 1.0f;

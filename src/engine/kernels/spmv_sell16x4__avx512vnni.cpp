@@ -11,9 +11,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
+#include <cstdint>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 
 #include "engine/kernels/finish_slice__avx512.h"
@@ -114,7 +113,9 @@ inline __m512i layer_dot(const SellArgs& a, std::uint32_t k, __m512i slots, cons
   return _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(slots, window), w);
 }
 
-inline __m512i slots_of(const SellArgs& a, std::uint32_t k) { return _mm512_loadu_si512(a.slots + 64 * std::size_t{k}); }
+inline __m512i slots_of(const SellArgs& a, std::uint32_t k) {
+  return _mm512_loadu_si512(a.slots + 64 * std::size_t{k});
+}
 
 // The sum of slice s's products for one input (batch 1): four accumulators, two pairs of layers per round.
 template <bool ByteCodes>
