@@ -48,7 +48,7 @@ Precision parse_precision(const std::string& name);
 // Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions; int8: AVX-512 VNNI and
 // VBMI).
 bool precision_available(Precision precision);
-// The instructions a precision other than fp32 needs, named for error messages ("AVX-512 BF16").
+// The instructions a precision needs beyond fp32's, named for error messages ("AVX-512 BF16"; "" for fp32).
 const char* precision_instructions(Precision precision);
 
 // Applied to each layer's output (after the bias).

@@ -68,7 +68,12 @@ bool precision_available(Precision precision) {
 }
 
 const char* precision_instructions(Precision precision) {
-  return precision == Precision::int8 ? "AVX-512 VNNI and VBMI" : "AVX-512 BF16";
+  switch (precision) {
+    case Precision::fp32: return "";
+    case Precision::bf16: return "AVX-512 BF16";
+    case Precision::int8: return "AVX-512 VNNI and VBMI";
+  }
+  return "?";
 }
 
 const char* activation_name(Activation activation) {
