@@ -82,6 +82,10 @@ struct EngineOptions {
   // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); int8: sell16x4. Error on a CPU
   // without the precision's instructions (precision_available) or with a forced kernel other than avx512.
   Precision precision = Precision::fp32;
+  // int8: every layer whose codebook has at most 16 entries stores sell16x4's codes compact (two bits in the
+  // slot, two in a byte shared by four layers: 1.25 bytes per slot against 1.5, ~5-8% slower). Without it only
+  // the layers whose nibbles would take over 1.5x their 64-PE EIE encoding do (docs/engine.md).
+  bool compact_codes = false;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
   // each engine's idle workers spin for ~100 us after its layer while the next engine's workers need the

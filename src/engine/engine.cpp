@@ -179,6 +179,7 @@ void run_block(void* context, std::size_t index) {
       args.weight_scale = t.plan->weight_scale();
       args.row_weight_sums = block.sell.row_weight_sums.data();
       args.x_u8 = t.reduced_inputs_of(index);
+      args.compact_codes = block.sell.compact_codes;
       return engine::spmv_sell16x4__avx512vnni(args);
     }
     if (t.plan->sell_pairs()) {
@@ -242,7 +243,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   plans->reserve(layers.size());
   for (const CompressedLayer& layer : layers) {
     plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch,
-                        options_.skip_zero_activations, options_.precision);
+                        options_.skip_zero_activations, options_.precision, options_.compact_codes);
   }
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);

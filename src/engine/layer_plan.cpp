@@ -173,9 +173,12 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
 // in the window. At 9% weights a slice needs ~1.38 slots per entry, at 4% ~1.96 (a row then has ~2.5 entries in a
 // window); with 8 rows of 8 entries per layer instead, 1.58 at 9%.
 engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::int64_t row_end,
-                                 const std::int8_t* weights, bool byte_codes) {
+                                 const std::int8_t* weights, bool byte_codes, bool compact) {
   engine::SellBlock sell;
   sell.row_entries = 4;
+  sell.compact_codes = compact;
+  // Nibbles and bytes of code: an even number of layers per slice (the kernel decodes a pair at once).
+  const std::size_t round_to = compact ? 64 : 128;
   sell.layer_ptr.push_back(0);
   std::vector<std::uint8_t> codes;  // one slice's, 64 per layer, packed in pairs of layers at its end
   for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
@@ -188,7 +191,7 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
     codes.clear();
     for (;;) {  // one layer per round
       const std::int64_t lowest = rows.lowest(csr);
-      if (lowest < 0 && codes.size() % 128 == 0) break;  // an even number of layers
+      if (lowest < 0 && codes.size() % round_to == 0) break;
       const std::int64_t start = std::max<std::int64_t>(lowest, 0);
       for (int l = 0; l < 16; ++l) {
         for (int e = 0; e < 4; ++e) {
@@ -206,6 +209,18 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
     }
     if (byte_codes) {
       sell.slot_codes.insert(sell.slot_codes.end(), codes.begin(), codes.end());
+    } else if (compact) {
+      // Bits 0-1 of each code in its slot's bits 6-7; bits 2-3 in the group's byte of the slot, at bits 2m..2m+1
+      // for the group's layer m. A slice's last group may hold fewer than four layers.
+      const std::size_t first = sell.slots.size() - codes.size();
+      for (std::size_t i = 0; i < codes.size(); ++i) sell.slots[first + i] |= static_cast<std::uint8_t>((codes[i] & 3u) << 6);
+      for (std::size_t g = 0; g < codes.size(); g += 256) {
+        for (std::size_t i = 0; i < 64; ++i) {
+          unsigned byte = 0;
+          for (std::size_t m = 0; m < 4 && g + 64 * m < codes.size(); ++m) byte |= ((codes[g + 64 * m + i] >> 2) & 3u) << (2 * m);
+          sell.slot_codes.push_back(static_cast<std::uint8_t>(byte));
+        }
+      }
     } else {
       for (std::size_t m = 0; m < codes.size(); m += 128) {
         for (std::size_t i = 0; i < 64; ++i) {
@@ -356,6 +371,16 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // loop over random 16-row slices at 9% weights, in L1 and in L3 alike, before and after its slots were aligned),
 // ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.
 constexpr double kMaxSell16x4SlotsPerEntry = 16.0;
+// The most memory a sell16x4 layout may take where compact codes would take less: 1.5x the layer's 64-PE EIE
+// encoding (the bound docs/engine.md holds every layout to). The nibbles are ~5-8% faster on the paper's layers
+// (eie_engine_bench, Alex-7, Alex-8, VGG-7, NT-Wd at batch 1) but 16% larger, which took NT-Wd (8791 x 600,
+// 11% weights: short rows, so more padding per entry than the EIE encoding's) to 1.68x.
+constexpr double kMaxBytesOverEncoding = 1.5;
+
+// The layer's size in the paper's 64-PE EIE encoding (4-bit relative indices, filler zeros, 16- or 32-bit
+// pointers).
+std::int64_t eie_encoding_bytes(const CompressedLayer& layer) { return encoding_stats(encode_eie(layer, 64)).bytes; }
+
 // A sell16x4 layer for csc's break-even (kSellCyclesPerLayer's counterpart): ~4-4.7 cycles in that scratch loop.
 constexpr double kSell16x4CyclesPerLayer = 4.7;
 
@@ -384,7 +409,7 @@ int padding_code_for(const Codebook& codebook, int code_planes) {
 }  // namespace
 
 LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-                     std::int64_t tcsr_min_batch, bool csc, Precision precision)
+                     std::int64_t tcsr_min_batch, bool csc, Precision precision, bool compact_codes)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
@@ -416,10 +441,26 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       const float w = table_[static_cast<std::size_t>(i % (16 << code_planes_))] / weight_scale_;
       int8_table_[i] = static_cast<std::int8_t>(std::clamp(std::lround(w), -127L, 127L));
     }
-    double quads = 0;
-    for (engine::RowBlock& block : blocks_) {
-      block.sell = build_sell16x4(csr, block.row_begin, block.row_end, int8_table_, code_planes_ > 0);
-      quads += static_cast<double>(block.sell.windows.size());
+    // Compact codes where asked, or where the nibbles would take more than kMaxBytesOverEncoding times the
+    // layer's EIE encoding (which needs a reserved zero for its filler entries).
+    const bool nibbles = code_planes_ == 0;
+    const auto build = [&](bool compact) {
+      double quads = 0;
+      for (engine::RowBlock& block : blocks_) {
+        block.sell = build_sell16x4(csr, block.row_begin, block.row_end, int8_table_, !nibbles, compact);
+        quads += static_cast<double>(block.sell.windows.size());
+      }
+      return quads;
+    };
+    sell_compact_ = nibbles && compact_codes;
+    double quads = build(sell_compact_);
+    if (nibbles && !compact_codes && layer.codebook.zero_reserved()) {
+      auto bytes = static_cast<std::int64_t>(table_size_ + bias_.size()) * 4;  // as info().resident_bytes counts
+      for (const engine::RowBlock& block : blocks_) bytes += block.sell.bytes();
+      if (static_cast<double>(bytes) > kMaxBytesOverEncoding * static_cast<double>(eie_encoding_bytes(layer))) {
+        sell_compact_ = true;
+        quads = build(true);
+      }
     }
     sell_quads_ = 64 * quads <= kMaxSell16x4SlotsPerEntry * static_cast<double>(entries_);
     if (sell_quads_) {
@@ -427,6 +468,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       tcsr_min_batch_ = std::numeric_limits<std::int64_t>::max();  // every batch on sell16x4
     } else {
       has_sell_ = false;  // as sparse as that, the gather kernel, in fp32
+      sell_compact_ = false;
       code_planes_ = 0;
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
@@ -516,7 +558,8 @@ LayerPlanInfo LayerPlan::info() const {
   info.cols = cols_;
   info.entries = entries_;
   const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
-  info.kernel = sell_quads_ ? "spmv_sell16x4_cb" + std::to_string(16 << code_planes_) + "__avx512vnni"
+  info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
+                                  std::to_string(16 << code_planes_) + "__avx512vnni"
                 : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
                             : csr16;

@@ -23,7 +23,9 @@
 //   (low nibble: the even layer); a byte of code for codebooks of 17-64 entries. The kernel loads the window's 64
 //   quantized activations, zeroes the last (which the padding picks) and picks each slot's activation and weight
 //   with two vpermb; one vpdpbusd adds a row's four products into its 32-bit lane. Every batch size runs on it
-//   (no tcsr).
+//   (no tcsr). Compact codes (sell16x4c; codebooks of at most 16 entries, EngineOptions::compact_codes or where
+//   the nibbles would take over 1.5x the layer's EIE encoding): bits 0-1 of the code in the slot's bits 6-7, bits
+//   2-3 in a byte per slot shared by four layers (a slice's last group may hold fewer), 1.25 bytes per slot.
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
@@ -109,10 +111,13 @@ struct SellBlock {
   // sell16x4 (row_entries 4): slots hold the column within the window alone (kSell16x4Pad: padding), and
   // slot_codes the codes: for codebooks of at most 16 entries 32 bytes per layer, the codes of layers 2m (low
   // nibble) and 2m + 1 (high) of each slice, which has an even number of layers (a last one of padding alone
-  // where needed); for 17-64 entries one byte per slot. row_weight_sums: per row of the
-  // block, the sum of its entries' 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
+  // where needed); for 17-64 entries one byte per slot. Compact codes (sell16x4c): the slot's bits 6-7 hold bits
+  // 0-1 of its code, and slot_codes per group of four layers of a slice (the last may hold fewer) 64 bytes with
+  // bits 2-3 of layer m's code at bits 2m..2m+1. row_weight_sums: per row of the block, the sum of its entries'
+  // 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
   CacheLineBytes slot_codes;
   std::vector<std::int32_t> row_weight_sums;
+  bool compact_codes = false;  // sell16x4c
   std::int64_t bytes() const;
 };
 
@@ -153,8 +158,10 @@ class LayerPlan {
   // For batch 1: sell16 where the ISA and codebook allow (and its padding pays), csr16 otherwise. For batches
   // from tcsr_min_batch(): tcsr as well, when max_batch reaches it.
   // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: automatic). csc: EngineOptions::skip_zero_activations.
+  // compact_codes: EngineOptions::compact_codes.
   LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-            std::int64_t tcsr_min_batch, bool csc, Precision precision = Precision::fp32);
+            std::int64_t tcsr_min_batch, bool csc, Precision precision = Precision::fp32,
+            bool compact_codes = false);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -176,6 +183,8 @@ class LayerPlan {
   // a byte of code per slot where sell_code_planes() > 0.
   bool sell_quads() const { return sell_quads_; }
   const std::int8_t* int8_table() const { return int8_table_; }
+  // sell16x4 with compact codes (EngineOptions::compact_codes, or the nibbles over kMaxBytesOverEncoding).
+  bool sell_compact() const { return sell_compact_; }
   float weight_scale() const { return weight_scale_; }
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
@@ -212,6 +221,7 @@ class LayerPlan {
   int sell_pad_code_ = 0;
   std::vector<std::uint32_t> pair_table_;  // tcsrx2 only
   bool sell_quads_ = false;
+  bool sell_compact_ = false;
   std::int8_t int8_table_[64] = {};
   float weight_scale_ = 1.0f;
   double csc_max_density_ = 0.0;

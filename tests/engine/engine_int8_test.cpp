@@ -29,7 +29,7 @@ TEST(EngineInt8, random_sweep_threads_batches) {
         const auto cols = static_cast<std::int64_t>(1 + rng.below(trial == 2 ? 3000 : 120));
         int8().rows(rows).cols(cols).density(rng.uniform()).bits(static_cast<int>(1 + rng.below(6)))
             .bias(rng.below(2) == 1).activation_density(rng.uniform()).batch(batch).threads(threads)
-            .relu(rng.below(2) == 1).signed_inputs(rng.below(2) == 1).test(rng.next());
+            .relu(rng.below(2) == 1).signed_inputs(rng.below(2) == 1).compact_codes(trial == 1).test(rng.next());
       }
     }
   }
@@ -42,6 +42,7 @@ TEST(EngineInt8, paper_like_layers_split_over_threads) {
     int8().rows(1000).cols(1500).density(0.09).activation_density(0.35).threads(threads).test(seed() + threads);
     int8().rows(700).cols(2100).density(0.04).bias(true).relu(true).threads(threads).signed_inputs(true)
         .test(seed() + 10 * threads);
+    int8().rows(900).cols(600).density(0.11).threads(threads).compact_codes(true).test(seed() + 20 * threads);
   }
 }
 
@@ -66,18 +67,49 @@ TEST(EngineInt8, which_layers_take_sell16x4) {
   int8().threads(2).test(wide, seed());
 }
 
+// The nibbles of code stay unless they would take over 1.5x the layer's 64-PE EIE encoding: on NT-Wd's shape
+// (8791 x 600, 11% weights: short rows, much padding per entry) they would (~1.68x), at 9% and 2048 inputs not.
+TEST(EngineInt8, compact_codes_where_the_nibbles_take_too_much_memory) {
+  SKIP_WITHOUT_INT8();
+  SCOPED_TRACE(seed_trace());
+  const auto plan = [](const CompressedLayer& layer, bool compact) {
+    return Engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .precision = Precision::int8,
+                                         .compact_codes = compact})
+        .plan_info()[0];
+  };
+  const CompressedLayer narrow = synthetic_layer({.rows = 8791, .cols = 600, .density = 0.11, .bits = 4, .seed = seed()});
+  const CompressedLayer wide = synthetic_layer({.rows = 2048, .cols = 2048, .density = 0.09, .bits = 4, .seed = seed()});
+  const double narrow_encoding = static_cast<double>(encoding_stats(encode_eie(narrow, 64)).bytes);
+  const double wide_encoding = static_cast<double>(encoding_stats(encode_eie(wide, 64)).bytes);
+  EXPECT_EQ(plan(narrow, false).kernel, "spmv_sell16x4c_cb16__avx512vnni");
+  EXPECT_LE(static_cast<double>(plan(narrow, false).resident_bytes), 1.5 * narrow_encoding);
+  EXPECT_EQ(plan(wide, false).kernel, "spmv_sell16x4_cb16__avx512vnni");
+  EXPECT_LE(static_cast<double>(plan(wide, false).resident_bytes), 1.5 * wide_encoding);
+  // Asked for, compact codes: 1.25 bytes per slot against 1.5.
+  const LayerPlanInfo compact = plan(wide, true);
+  EXPECT_EQ(compact.kernel, "spmv_sell16x4c_cb16__avx512vnni");
+  EXPECT_LT(static_cast<double>(compact.resident_bytes), 0.86 * static_cast<double>(plan(wide, false).resident_bytes));
+  // Codebooks over 16 entries keep their byte of code.
+  const CompressedLayer bytes = synthetic_layer({.rows = 50, .cols = 600, .density = 0.11, .bits = 5, .seed = seed()});
+  EXPECT_EQ(plan(bytes, true).kernel, "spmv_sell16x4_cb32__avx512vnni");
+  int8().threads(2).test(narrow, seed());
+}
+
 TEST(EngineInt8, edge_cases) {
   SKIP_WITHOUT_INT8();
   SCOPED_TRACE(seed_trace());
   for (std::int64_t batch : {1, 6}) {
     for (bool negative : {false, true}) {
-      int8().rows(50).cols(60).density(0.2).activation_density(0.0).batch(batch).threads(2).signed_inputs(negative).test(seed());
-      int8().rows(30).cols(20).density(0.0).bias(true).batch(batch).threads(4).signed_inputs(negative).test(seed());
-      int8().rows(300).cols(200).density(0.01).batch(batch).threads(3).signed_inputs(negative).test(seed());
-      int8().rows(37).cols(41).density(1.0).activation_density(1.0).batch(batch).threads(2).signed_inputs(negative).test(seed());
-      int8().rows(1).cols(333).density(0.5).batch(batch).threads(4).signed_inputs(negative).test(seed());
-      int8().rows(333).cols(1).density(0.5).batch(batch).threads(4).signed_inputs(negative).test(seed());
-      int8().rows(3).cols(40).density(0.5).batch(batch).threads(4).signed_inputs(negative).test(seed());
+      for (bool compact : {false, true}) {
+        const auto tester = [&] { return int8().batch(batch).signed_inputs(negative).compact_codes(compact); };
+        tester().rows(50).cols(60).density(0.2).activation_density(0.0).threads(2).test(seed());
+        tester().rows(30).cols(20).density(0.0).bias(true).threads(4).test(seed());
+        tester().rows(300).cols(200).density(0.01).threads(3).test(seed());
+        tester().rows(37).cols(41).density(1.0).activation_density(1.0).threads(2).test(seed());
+        tester().rows(1).cols(333).density(0.5).threads(4).test(seed());
+        tester().rows(333).cols(1).density(0.5).threads(4).test(seed());
+        tester().rows(3).cols(40).density(0.5).threads(4).test(seed());
+      }
     }
   }
 }
@@ -90,6 +122,7 @@ TEST(EngineInt8, windows_at_the_edges) {
   for (std::int64_t cols : {62, 63, 64, 65, 65536}) {
     for (std::int64_t batch : {1, 3}) {
       int8().rows(20).cols(cols).density(0.03).bias(true).batch(batch).threads(2).test(seed() + cols);
+      int8().rows(20).cols(cols).density(0.03).batch(batch).threads(2).compact_codes(true).test(seed() + cols);
     }
   }
   const std::int64_t rows = 3, cols = 200;
@@ -100,7 +133,9 @@ TEST(EngineInt8, windows_at_the_edges) {
   std::vector<float> values(16);
   for (int k = 1; k < 16; ++k) values[static_cast<std::size_t>(k)] = static_cast<float>(k) * 0.1f - 0.8f;
   const CompressedLayer layer = CompressedLayer::from_codes(rows, cols, codes, Codebook(values, 4, true));
-  for (std::int64_t batch : {1, 2}) int8().batch(batch).signed_inputs(true).test(layer, seed());
+  for (std::int64_t batch : {1, 2}) {
+    for (bool compact : {false, true}) int8().batch(batch).signed_inputs(true).compact_codes(compact).test(layer, seed());
+  }
 }
 
 // A codebook without a zero: the padding slots hold code 0, a real weight, and add nothing only because they pick
@@ -121,6 +156,7 @@ TEST(EngineInt8, padding_when_every_code_is_a_weight) {
     for (std::int64_t batch : {1, 3}) {
       for (bool negative : {false, true}) {
         int8().batch(batch).threads(2).signed_inputs(negative).activation_density(1.0).test(layer, seed());
+        int8().batch(batch).threads(3).signed_inputs(negative).compact_codes(true).test(layer, seed());
       }
     }
   }
@@ -161,33 +197,36 @@ TEST(EngineInt8, nan_and_inf_inputs_propagate) {
   for (int bits : {4, 6}) {
     const CompressedLayer layer =
         synthetic_layer({.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = bits, .bias = true, .seed = seed()});
-    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40, .precision = Precision::int8});
-    for (std::int64_t batch : {1, 3, 9}) {
-      for (std::int64_t col : {0, 16, 52}) {
-        for (float bad : {nan, inf, -inf}) {
-          SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
-          std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
-          for (std::size_t i = 0; i < x.size(); i += 5) x[i] = -0.25f;
-          const std::int64_t bad_element = batch / 2;
-          x[static_cast<std::size_t>(bad_element * cols + col)] = bad;
-          std::vector<float> y(static_cast<std::size_t>(rows * batch));
-          engine.run_batch(x, y, batch);
-          const std::vector<double> ref =
-              reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(bad_element * cols), cols));
-          for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
-            const float got = y[static_cast<std::size_t>(bad_element * rows) + r];
-            EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
-            if (std::isinf(ref[r])) {
-              EXPECT_EQ(got, ref[r]) << "row " << r;
-            } else if (!std::isnan(ref[r])) {
-              EXPECT_NEAR(got, ref[r], 1e-5 * (1 + std::fabs(ref[r]))) << "row " << r;  // fp32 there
+    for (bool compact : {false, true}) {
+      Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40,
+                                           .precision = Precision::int8, .compact_codes = compact});
+      for (std::int64_t batch : {1, 3, 9}) {
+        for (std::int64_t col : {0, 16, 52}) {
+          for (float bad : {nan, inf, -inf}) {
+            SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
+            std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
+            for (std::size_t i = 0; i < x.size(); i += 5) x[i] = -0.25f;
+            const std::int64_t bad_element = batch / 2;
+            x[static_cast<std::size_t>(bad_element * cols + col)] = bad;
+            std::vector<float> y(static_cast<std::size_t>(rows * batch));
+            engine.run_batch(x, y, batch);
+            const std::vector<double> ref =
+                reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(bad_element * cols), cols));
+            for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
+              const float got = y[static_cast<std::size_t>(bad_element * rows) + r];
+              EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
+              if (std::isinf(ref[r])) {
+                EXPECT_EQ(got, ref[r]) << "row " << r;
+              } else if (!std::isnan(ref[r])) {
+                EXPECT_NEAR(got, ref[r], 1e-5 * (1 + std::fabs(ref[r]))) << "row " << r;  // fp32 there
+              }
             }
-          }
-          for (std::int64_t b = 0; b < batch; ++b) {
-            if (b == bad_element) continue;
-            const auto xb = std::span<const float>(x).subspan(static_cast<std::size_t>(b * cols), cols);
-            expect_matches_reference(layer, xb, std::span<const float>(y).subspan(static_cast<std::size_t>(b * rows), rows),
-                                     1, false, 0.0, true);
+            for (std::int64_t b = 0; b < batch; ++b) {
+              if (b == bad_element) continue;
+              const auto xb = std::span<const float>(x).subspan(static_cast<std::size_t>(b * cols), cols);
+              expect_matches_reference(layer, xb, std::span<const float>(y).subspan(static_cast<std::size_t>(b * rows), rows),
+                                       1, false, 0.0, true);
+            }
           }
         }
       }

@@ -30,6 +30,7 @@ class EngineTester {
   EngineTester& relu(bool v) { relu_ = v; return *this; }
   EngineTester& skip_zero_activations(bool v) { skip_zero_activations_ = v; return *this; }
   EngineTester& precision(Precision v) { precision_ = v; return *this; }
+  EngineTester& compact_codes(bool v) { compact_codes_ = v; return *this; }
   // Negates about half of the non-zero inputs (synthetic activations are all positive, as after a ReLU).
   EngineTester& signed_inputs(bool v) { signed_inputs_ = v; return *this; }
 
@@ -37,7 +38,7 @@ class EngineTester {
     return layer_.describe() + " batch " + std::to_string(batch_) + " threads " + std::to_string(threads_) +
            " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_) +
            (skip_zero_activations_ ? " skip zero activations" : "") + (signed_inputs_ ? " signed inputs" : "") +
-           " precision " + precision_name(precision_);
+           " precision " + precision_name(precision_) + (compact_codes_ ? " compact codes" : "");
   }
 
   void test(std::uint64_t seed) const { test(layer_.build(seed), seed); }
@@ -52,6 +53,7 @@ class EngineTester {
     options.max_batch = batch_;
     options.skip_zero_activations = skip_zero_activations_;
     options.precision = precision_;
+    options.compact_codes = compact_codes_;
     Engine engine({layer}, options);
     std::vector<float> x;
     for (std::int64_t b = 0; b < batch_; ++b) {
@@ -83,6 +85,7 @@ class EngineTester {
   bool relu_ = false;
   bool skip_zero_activations_ = false;
   Precision precision_ = Precision::fp32;
+  bool compact_codes_ = false;
   bool signed_inputs_ = false;
 };
 

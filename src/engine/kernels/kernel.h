@@ -67,6 +67,7 @@ struct SellArgs {
   float weight_scale = 1.0f;
   const std::int32_t* row_weight_sums = nullptr;
   std::uint8_t* x_u8 = nullptr;
+  bool compact_codes = false;
 };
 
 void spmv_sell16__avx512(const SellArgs& args);

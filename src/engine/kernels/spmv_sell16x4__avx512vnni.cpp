@@ -104,6 +104,30 @@ inline Weights decode(const SellArgs& a, std::uint32_t k, __m512i table) {
   return {_mm512_permutexvar_epi8(codes, table), _mm512_permutexvar_epi8(_mm512_srli_epi16(codes, 4), table)};
 }
 
+enum class Codes { nibbles, bytes, compact };
+
+struct Tables {
+  __m512i a, b;  // b: compact codes only
+};
+
+// Compact codes (codebooks of at most 16 entries, SellArgs::compact_codes): a slot's bits 6-7 hold bits 0-1 of its
+// code (vpermb takes the column from bits 0-5 alone), and each group of four layers has 64 bytes, bits 2m..2m+1 of
+// byte i holding bits 2-3 of slot i's code in the group's layer m. The index into the table takes bits 0-1 from the
+// slot (shifted down) and bits 2-3 from the group's byte through table a, or bits 4-5 through table b (the same
+// codebook indexed there), so that only layers 0 and 3 shift the group's bytes. Weights of the group's first
+// `layers` layers.
+inline void decode_compact(const std::uint8_t* group, int layers, const __m512i* slots, const Tables& table,
+                           __m512i* w) {
+  const __m512i codes = _mm512_loadu_si512(group);
+  const __m512i low = _mm512_set1_epi8(3);
+  for (int m = 0; m < layers; ++m) {
+    const __m512i high = m == 0 ? _mm512_slli_epi16(codes, 2) : m == 3 ? _mm512_srli_epi16(codes, 2) : codes;
+    // Bits 0-1 from the slot, the others from `high` (vpternlogd's bitwise select).
+    const __m512i index = _mm512_ternarylogic_epi32(low, _mm512_srli_epi16(slots[m], 6), high, 0xca);
+    w[m] = _mm512_permutexvar_epi8(index, m < 2 ? table.a : table.b);
+  }
+}
+
 // One layer for one input: each slot's activation picked from the window (its last byte zeroed for the padding),
 // four products per row added into the row's lane.
 inline __m512i layer_dot(const SellArgs& a, std::uint32_t k, __m512i slots, const std::uint8_t* q, __m512i w,
@@ -118,20 +142,34 @@ inline __m512i slots_of(const SellArgs& a, std::uint32_t k) {
 }
 
 // The sum of slice s's products for one input (batch 1): four accumulators, two pairs of layers per round.
-template <bool ByteCodes>
-__m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, __m512i table) {
+// group: compact codes' first group of the slice.
+template <Codes C>
+__m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, const Tables& table,
+                  const std::uint8_t* group) {
   __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   std::uint32_t k = a.layer_ptr[2 * s];
-  const std::uint32_t end = a.layer_ptr[2 * s + 2];  // even
+  const std::uint32_t end = a.layer_ptr[2 * s + 2];  // even but for compact codes
+  if constexpr (C == Codes::compact) {
+    __m512i acc[4] = {acc0, acc0, acc0, acc0};
+    for (; k < end; k += 4, group += 64) {
+      const int layers = static_cast<int>(std::min<std::uint32_t>(4, end - k));
+      __m512i slots[4], w[4];
+      for (int m = 0; m < layers; ++m) slots[m] = slots_of(a, k + m);
+      decode_compact(group, layers, slots, table, w);
+      for (int m = 0; m < layers; ++m) acc[m] = layer_dot(a, k + m, slots[m], q, w[m], acc[m]);
+    }
+    return _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+  }
+  constexpr bool ByteCodes = C == Codes::bytes;
   for (; k + 4 <= end; k += 4) {
-    const Weights w01 = decode<ByteCodes>(a, k, table), w23 = decode<ByteCodes>(a, k + 2, table);
+    const Weights w01 = decode<ByteCodes>(a, k, table.a), w23 = decode<ByteCodes>(a, k + 2, table.a);
     acc0 = layer_dot(a, k, slots_of(a, k), q, w01.even, acc0);
     acc1 = layer_dot(a, k + 1, slots_of(a, k + 1), q, w01.odd, acc1);
     acc2 = layer_dot(a, k + 2, slots_of(a, k + 2), q, w23.even, acc2);
     acc3 = layer_dot(a, k + 3, slots_of(a, k + 3), q, w23.odd, acc3);
   }
   if (k < end) {
-    const Weights w = decode<ByteCodes>(a, k, table);
+    const Weights w = decode<ByteCodes>(a, k, table.a);
     acc0 = layer_dot(a, k, slots_of(a, k), q, w.even, acc0);
     acc1 = layer_dot(a, k + 1, slots_of(a, k + 1), q, w.odd, acc1);
   }
@@ -148,18 +186,36 @@ inline void finish_quantized(const SellArgs& a, std::int64_t s, __m512i acc, con
 }
 
 // N inputs at once: each pair of layers is loaded and decoded once for all of them; two accumulators per input.
-template <bool ByteCodes, int N>
+template <Codes C, int N>
 void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quantized* const* inputs,
-                     float* const* out, __m512i table) {
+                     float* const* out, const Tables& table) {
   const std::int64_t slices = (a.rows + 15) / 16;
+  const std::uint8_t* group = a.slot_codes;  // compact codes: the slice's first group
   for (std::int64_t s = 0; s < slices; ++s) {
+    const std::uint32_t begin = a.layer_ptr[2 * s], end = a.layer_ptr[2 * s + 2];
     if constexpr (N == 1) {
-      finish_quantized(a, s, slice_dot<ByteCodes>(a, s, q[0], table), *inputs[0], out[0]);
+      finish_quantized(a, s, slice_dot<C>(a, s, q[0], table, group), *inputs[0], out[0]);
+    } else if constexpr (C == Codes::compact) {
+      __m512i even[N], odd[N];
+      for (int i = 0; i < N; ++i) even[i] = odd[i] = _mm512_setzero_si512();
+      for (std::uint32_t k = begin; k < end; k += 4) {
+        const int layers = static_cast<int>(std::min<std::uint32_t>(4, end - k));
+        __m512i slots[4], w[4];
+        for (int m = 0; m < layers; ++m) slots[m] = slots_of(a, k + m);
+        decode_compact(group + 16 * std::size_t{k - begin}, layers, slots, table, w);
+        for (int i = 0; i < N; ++i) {
+          for (int m = 0; m < layers; ++m) {
+            __m512i& acc = m % 2 == 0 ? even[i] : odd[i];
+            acc = layer_dot(a, k + m, slots[m], q[i], w[m], acc);
+          }
+        }
+      }
+      for (int i = 0; i < N; ++i) finish_quantized(a, s, _mm512_add_epi32(even[i], odd[i]), *inputs[i], out[i]);
     } else {
       __m512i even[N], odd[N];
       for (int i = 0; i < N; ++i) even[i] = odd[i] = _mm512_setzero_si512();
-      for (std::uint32_t k = a.layer_ptr[2 * s]; k < a.layer_ptr[2 * s + 2]; k += 2) {
-        const Weights w = decode<ByteCodes>(a, k, table);
+      for (std::uint32_t k = begin; k < end; k += 2) {
+        const Weights w = decode<C == Codes::bytes>(a, k, table.a);
         const __m512i slots0 = slots_of(a, k), slots1 = slots_of(a, k + 1);
         for (int i = 0; i < N; ++i) {
           even[i] = layer_dot(a, k, slots0, q[i], w.even, even[i]);
@@ -168,6 +224,7 @@ void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quan
       }
       for (int i = 0; i < N; ++i) finish_quantized(a, s, _mm512_add_epi32(even[i], odd[i]), *inputs[i], out[i]);
     }
+    group += 64 * std::size_t{(end - begin + 3) / 4};
   }
 }
 
@@ -175,14 +232,19 @@ void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quan
 // reference, so that NaN and Inf reach exactly the rows they reach there.
 void run_fp32(const SellArgs& a, const float* x, float* y) {
   const std::int64_t slices = (a.rows + 15) / 16;
+  const std::uint8_t* group = a.slot_codes;  // compact codes: the slice's first group
   for (std::int64_t s = 0; s < slices; ++s) {
     float sum[16] = {};
     for (std::uint32_t k = a.layer_ptr[2 * s]; k < a.layer_ptr[2 * s + 2]; ++k) {
       for (int slot = 0; slot < 64; ++slot) {
-        const std::uint8_t column = a.slots[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
+        const std::uint8_t byte = a.slots[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
+        const std::uint8_t column = a.compact_codes ? byte & 63 : byte;
         if (column == kSell16x4Pad) continue;
         int code;
-        if (a.code_plane_count > 0) {
+        if (a.compact_codes) {
+          const std::uint32_t m = k - a.layer_ptr[2 * s];  // the layer within the slice
+          code = (byte >> 6) | ((group[64 * std::size_t{m / 4} + static_cast<std::size_t>(slot)] >> (2 * (m % 4))) & 3) << 2;
+        } else if (a.code_plane_count > 0) {
           code = a.slot_codes[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
         } else {
           const std::uint8_t pair = a.slot_codes[32 * std::size_t{k & ~1u} + static_cast<std::size_t>(slot)];
@@ -192,12 +254,19 @@ void run_fp32(const SellArgs& a, const float* x, float* y) {
       }
     }
     for (std::int64_t l = 0; l < 16 && 16 * s + l < a.rows; ++l) y[16 * s + l] = finish(sum[l], a, 16 * s + l);
+    group += 64 * std::size_t{(a.layer_ptr[2 * s + 2] - a.layer_ptr[2 * s] + 3) / 4};
   }
 }
 
-template <bool ByteCodes>
+template <Codes C>
 void run(const SellArgs& a) {
-  const __m512i table = _mm512_loadu_si512(a.int8_table);
+  Tables table;
+  table.a = _mm512_loadu_si512(a.int8_table);
+  if constexpr (C == Codes::compact) {
+    alignas(64) std::uint8_t index[64];
+    for (int i = 0; i < 64; ++i) index[i] = static_cast<std::uint8_t>((i & 3) | ((i >> 4) & 3) << 2);
+    table.b = _mm512_permutexvar_epi8(_mm512_load_si512(index), table.a);
+  }
   const std::int64_t bytes = sell16x4_input_bytes(a.cols);
   for (std::int64_t b0 = 0; b0 < a.batch; b0 += kSell16x4Chunk) {
     const std::int64_t n = std::min<std::int64_t>(kSell16x4Chunk, a.batch - b0);
@@ -222,14 +291,14 @@ void run(const SellArgs& a) {
     }
     switch (finite) {
       case 0: break;
-      case 1: slices_of_chunk<ByteCodes, 1>(a, q, inputs, out, table); break;
-      case 2: slices_of_chunk<ByteCodes, 2>(a, q, inputs, out, table); break;
-      case 3: slices_of_chunk<ByteCodes, 3>(a, q, inputs, out, table); break;
-      case 4: slices_of_chunk<ByteCodes, 4>(a, q, inputs, out, table); break;
-      case 5: slices_of_chunk<ByteCodes, 5>(a, q, inputs, out, table); break;
-      case 6: slices_of_chunk<ByteCodes, 6>(a, q, inputs, out, table); break;
-      case 7: slices_of_chunk<ByteCodes, 7>(a, q, inputs, out, table); break;
-      default: slices_of_chunk<ByteCodes, 8>(a, q, inputs, out, table); break;
+      case 1: slices_of_chunk<C, 1>(a, q, inputs, out, table); break;
+      case 2: slices_of_chunk<C, 2>(a, q, inputs, out, table); break;
+      case 3: slices_of_chunk<C, 3>(a, q, inputs, out, table); break;
+      case 4: slices_of_chunk<C, 4>(a, q, inputs, out, table); break;
+      case 5: slices_of_chunk<C, 5>(a, q, inputs, out, table); break;
+      case 6: slices_of_chunk<C, 6>(a, q, inputs, out, table); break;
+      case 7: slices_of_chunk<C, 7>(a, q, inputs, out, table); break;
+      default: slices_of_chunk<C, 8>(a, q, inputs, out, table); break;
     }
   }
   static_assert(kSell16x4Chunk == 8, "the switch above covers 1..kSell16x4Chunk inputs");
@@ -238,8 +307,9 @@ void run(const SellArgs& a) {
 }  // namespace
 
 void spmv_sell16x4__avx512vnni(const SellArgs& a) {
-  if (a.code_plane_count > 0) return run<true>(a);
-  return run<false>(a);
+  if (a.code_plane_count > 0) return run<Codes::bytes>(a);
+  if (a.compact_codes) return run<Codes::compact>(a);
+  return run<Codes::nibbles>(a);
 }
 
 }  // namespace eie::engine
