@@ -115,12 +115,13 @@ struct Tables {
 // byte i holding bits 2-3 of slot i's code in the group's layer m. The index into the table takes bits 0-1 from the
 // slot (shifted down) and bits 2-3 from the group's byte through table a, or bits 4-5 through table b (the same
 // codebook indexed there), so that only layers 0 and 3 shift the group's bytes. Weights of the group's first
-// `layers` layers.
-inline void decode_compact(const std::uint8_t* group, int layers, const __m512i* slots, const Tables& table,
-                           __m512i* w) {
+// `Layers` layers (a slice's last group may hold fewer than four).
+template <int Layers>
+inline void decode_compact(const std::uint8_t* group, const __m512i* slots, const Tables& table, __m512i* w) {
   const __m512i codes = _mm512_loadu_si512(group);
   const __m512i low = _mm512_set1_epi8(3);
-  for (int m = 0; m < layers; ++m) {
+#pragma GCC unroll 4
+  for (int m = 0; m < Layers; ++m) {
     const __m512i high = m == 0 ? _mm512_slli_epi16(codes, 2) : m == 3 ? _mm512_srli_epi16(codes, 2) : codes;
     // Bits 0-1 from the slot, the others from `high` (vpternlogd's bitwise select).
     const __m512i index = _mm512_ternarylogic_epi32(low, _mm512_srli_epi16(slots[m], 6), high, 0xca);
@@ -141,6 +142,36 @@ inline __m512i slots_of(const SellArgs& a, std::uint32_t k) {
   return _mm512_loadu_si512(a.slots + 64 * std::size_t{k});
 }
 
+// Layers k..k + Layers - 1 of compact codes (one group) for N inputs, layer m into accumulator m % Acc of each.
+template <int Layers, int N, int Acc>
+inline void compact_group(const SellArgs& a, std::uint32_t k, const std::uint8_t* group, const Tables& table,
+                          const std::uint8_t* const* q, __m512i (&acc)[N][Acc]) {
+  __m512i slots[Layers], w[Layers];
+#pragma GCC unroll 4
+  for (int m = 0; m < Layers; ++m) slots[m] = slots_of(a, k + static_cast<std::uint32_t>(m));
+  decode_compact<Layers>(group, slots, table, w);
+#pragma GCC unroll 8
+  for (int i = 0; i < N; ++i) {
+#pragma GCC unroll 4
+    for (int m = 0; m < Layers; ++m) {
+      acc[i][m % Acc] = layer_dot(a, k + static_cast<std::uint32_t>(m), slots[m], q[i], w[m], acc[i][m % Acc]);
+    }
+  }
+}
+
+// Slice s's layers [k, end) of compact codes for N inputs, from its first group: whole groups, then the rest.
+template <int N, int Acc>
+inline void compact_slice(const SellArgs& a, std::uint32_t k, std::uint32_t end, const std::uint8_t* group,
+                          const Tables& table, const std::uint8_t* const* q, __m512i (&acc)[N][Acc]) {
+  for (; k + 4 <= end; k += 4, group += 64) compact_group<4>(a, k, group, table, q, acc);
+  switch (end - k) {
+    case 1: compact_group<1>(a, k, group, table, q, acc); break;
+    case 2: compact_group<2>(a, k, group, table, q, acc); break;
+    case 3: compact_group<3>(a, k, group, table, q, acc); break;
+    default: break;
+  }
+}
+
 // The sum of slice s's products for one input (batch 1): four accumulators, two pairs of layers per round.
 // group: compact codes' first group of the slice.
 template <Codes C>
@@ -150,15 +181,9 @@ __m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, cons
   std::uint32_t k = a.layer_ptr[2 * s];
   const std::uint32_t end = a.layer_ptr[2 * s + 2];  // even but for compact codes
   if constexpr (C == Codes::compact) {
-    __m512i acc[4] = {acc0, acc0, acc0, acc0};
-    for (; k < end; k += 4, group += 64) {
-      const int layers = static_cast<int>(std::min<std::uint32_t>(4, end - k));
-      __m512i slots[4], w[4];
-      for (int m = 0; m < layers; ++m) slots[m] = slots_of(a, k + m);
-      decode_compact(group, layers, slots, table, w);
-      for (int m = 0; m < layers; ++m) acc[m] = layer_dot(a, k + m, slots[m], q, w[m], acc[m]);
-    }
-    return _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+    __m512i acc[1][4] = {{acc0, acc0, acc0, acc0}};
+    compact_slice(a, k, end, group, table, &q, acc);
+    return _mm512_add_epi32(_mm512_add_epi32(acc[0][0], acc[0][1]), _mm512_add_epi32(acc[0][2], acc[0][3]));
   }
   constexpr bool ByteCodes = C == Codes::bytes;
   for (; k + 4 <= end; k += 4) {
@@ -196,21 +221,10 @@ void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quan
     if constexpr (N == 1) {
       finish_quantized(a, s, slice_dot<C>(a, s, q[0], table, group), *inputs[0], out[0]);
     } else if constexpr (C == Codes::compact) {
-      __m512i even[N], odd[N];
-      for (int i = 0; i < N; ++i) even[i] = odd[i] = _mm512_setzero_si512();
-      for (std::uint32_t k = begin; k < end; k += 4) {
-        const int layers = static_cast<int>(std::min<std::uint32_t>(4, end - k));
-        __m512i slots[4], w[4];
-        for (int m = 0; m < layers; ++m) slots[m] = slots_of(a, k + m);
-        decode_compact(group + 16 * std::size_t{k - begin}, layers, slots, table, w);
-        for (int i = 0; i < N; ++i) {
-          for (int m = 0; m < layers; ++m) {
-            __m512i& acc = m % 2 == 0 ? even[i] : odd[i];
-            acc = layer_dot(a, k + m, slots[m], q[i], w[m], acc);
-          }
-        }
-      }
-      for (int i = 0; i < N; ++i) finish_quantized(a, s, _mm512_add_epi32(even[i], odd[i]), *inputs[i], out[i]);
+      __m512i acc[N][2];
+      for (int i = 0; i < N; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+      compact_slice(a, begin, end, group, table, q, acc);
+      for (int i = 0; i < N; ++i) finish_quantized(a, s, _mm512_add_epi32(acc[i][0], acc[i][1]), *inputs[i], out[i]);
     } else {
       __m512i even[N], odd[N];
       for (int i = 0; i < N; ++i) even[i] = odd[i] = _mm512_setzero_si512();
