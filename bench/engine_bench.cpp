@@ -12,8 +12,9 @@
 namespace {
 
 // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: the planner's choice; 65536: sell16 for every batch).
+// compact_codes: EngineOptions::compact_codes (int8).
 void bm_layer(benchmark::State& state, const eie::PaperLayer* layer, eie::KernelIsa isa, std::int64_t tcsr_min_batch,
-              eie::Precision precision) {
+              eie::Precision precision, bool compact_codes) {
   const std::int64_t batch = state.range(0);
   const int threads = static_cast<int>(state.range(1));
   if (!eie::kernel_isa_available(isa) || !eie::precision_available(precision)) {
@@ -29,7 +30,8 @@ void bm_layer(benchmark::State& state, const eie::PaperLayer* layer, eie::Kernel
   std::vector<float> y(static_cast<std::size_t>(w.rows * batch));
   eie::Engine engine({w}, eie::EngineOptions{.threads = threads, .kernel = isa,
                                              .output_activation = eie::Activation::none, .max_batch = batch,
-                                             .tcsr_min_batch = tcsr_min_batch, .precision = precision});
+                                             .tcsr_min_batch = tcsr_min_batch, .precision = precision,
+                                             .compact_codes = compact_codes});
   for (auto _ : state) {
     engine.run_batch(x, y, batch);
     benchmark::DoNotOptimize(y.data());
@@ -42,7 +44,7 @@ const bool registered = [] {
   for (const eie::PaperLayer& layer : eie::paper_benchmark_layers()) {
     for (eie::KernelIsa isa : {eie::KernelIsa::scalar, eie::KernelIsa::avx2, eie::KernelIsa::avx512}) {
       const std::string name = std::string(layer.name) + "/" + eie::kernel_isa_name(isa);
-      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, isa, std::int64_t{0}, eie::Precision::fp32)
+      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, isa, std::int64_t{0}, eie::Precision::fp32, false)
           ->ArgNames({"batch", "threads"})
           ->ArgsProduct({{1, 8, 16, 64}, {1, 2}})
           ->Unit(benchmark::kMicrosecond)
@@ -51,23 +53,26 @@ const bool registered = [] {
     // EngineOptions::precision bf16: sell16x2 for every batch, and tcsrx2 from batch 2, side by side.
     for (std::int64_t from : {std::int64_t{2}, std::int64_t{65536}}) {
       const std::string name = std::string(layer.name) + (from == 2 ? "/avx512-bf16-tcsrx2" : "/avx512-bf16");
-      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, eie::KernelIsa::avx512, from, eie::Precision::bf16)
+      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, eie::KernelIsa::avx512, from, eie::Precision::bf16, false)
           ->ArgNames({"batch", "threads"})
           ->ArgsProduct({{1, 8, 16, 32, 64}, {1, 2}})
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
-    // EngineOptions::precision int8: sell16x4 for every batch.
-    benchmark::RegisterBenchmark((std::string(layer.name) + "/avx512-int8").c_str(), bm_layer, &layer,
-                                 eie::KernelIsa::avx512, std::int64_t{0}, eie::Precision::int8)
-        ->ArgNames({"batch", "threads"})
-        ->ArgsProduct({{1, 8, 16, 64}, {1, 2}})
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    // EngineOptions::precision int8: sell16x4 for every batch, with the planner's codes and all compact.
+    for (bool compact : {false, true}) {
+      const std::string name = std::string(layer.name) + (compact ? "/avx512-int8-compact" : "/avx512-int8");
+      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, eie::KernelIsa::avx512, std::int64_t{0},
+                                   eie::Precision::int8, compact)
+          ->ArgNames({"batch", "threads"})
+          ->ArgsProduct({{1, 8, 16, 64}, {1, 2}})
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
     // The batch layouts side by side: tcsr from batch 2 against sell16 for every batch.
     for (std::int64_t from : {std::int64_t{2}, std::int64_t{65536}}) {
       const std::string name = std::string(layer.name) + (from == 2 ? "/avx512-tcsr" : "/avx512-sell16");
-      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, eie::KernelIsa::avx512, from, eie::Precision::fp32)
+      benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, eie::KernelIsa::avx512, from, eie::Precision::fp32, false)
           ->ArgNames({"batch", "threads"})
           ->ArgsProduct({{2, 4, 8, 16, 32, 64}, {1}})
           ->Unit(benchmark::kMicrosecond)

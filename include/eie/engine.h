@@ -83,8 +83,9 @@ struct EngineOptions {
   // without the precision's instructions (precision_available) or with a forced kernel other than avx512.
   Precision precision = Precision::fp32;
   // int8: every layer whose codebook has at most 16 entries stores sell16x4's codes compact (two bits in the
-  // slot, two in a byte shared by four layers: 1.25 bytes per slot against 1.5, ~5-8% slower). Without it only
-  // the layers whose nibbles would take over 1.5x their 64-PE EIE encoding do (docs/engine.md).
+  // slot, two in a byte shared by four layers: 1.25 bytes per slot against 1.5; 5-20% slower where the layout
+  // fits the caches, faster where it streams from L3). Without it only the layers whose nibbles would take over
+  // 1.5x their 64-PE EIE encoding, or over 6 MB, do (docs/engine.md).
   bool compact_codes = false;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise

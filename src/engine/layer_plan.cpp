@@ -377,6 +377,13 @@ constexpr double kMaxSell16x4SlotsPerEntry = 16.0;
 // 11% weights: short rows, so more padding per entry than the EIE encoding's) to 1.68x.
 constexpr double kMaxBytesOverEncoding = 1.5;
 
+// Layouts this large stream from L3, where compact codes' fewer bytes gain more than their extra instructions
+// cost (eie_engine_bench --benchmark_filter='/avx512-int8(-compact)?/batch:1/', twice): VGG-6 (12.3 MB of nibbles)
+// took 216-237 us with compact codes against 254-290 on one thread and 106-122 against 112-135 on two, Alex-6
+// (7.1 MB) 96-105 against 99-112 and 54-67 against 56-75; Alex-7 (3.2 MB) lost 10-12% on one thread and on two,
+// the smaller layers 5-20%. A machine with larger caches would move this.
+constexpr std::int64_t kCompactFromBytes = 6'000'000;
+
 // The layer's size in the paper's 64-PE EIE encoding (4-bit relative indices, filler zeros, 16- or 32-bit
 // pointers).
 std::int64_t eie_encoding_bytes(const CompressedLayer& layer) { return encoding_stats(encode_eie(layer, 64)).bytes; }
@@ -441,8 +448,8 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       const float w = table_[static_cast<std::size_t>(i % (16 << code_planes_))] / weight_scale_;
       int8_table_[i] = static_cast<std::int8_t>(std::clamp(std::lround(w), -127L, 127L));
     }
-    // Compact codes where asked, or where the nibbles would take more than kMaxBytesOverEncoding times the
-    // layer's EIE encoding (which needs a reserved zero for its filler entries).
+    // Compact codes where asked, where the nibbles would take more than kCompactFromBytes, or more than
+    // kMaxBytesOverEncoding times the layer's EIE encoding (which needs a reserved zero for its filler entries).
     const bool nibbles = code_planes_ == 0;
     const auto build = [&](bool compact) {
       double quads = 0;
@@ -454,10 +461,12 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     };
     sell_compact_ = nibbles && compact_codes;
     double quads = build(sell_compact_);
-    if (nibbles && !compact_codes && layer.codebook.zero_reserved()) {
+    if (nibbles && !compact_codes) {
       auto bytes = static_cast<std::int64_t>(table_size_ + bias_.size()) * 4;  // as info().resident_bytes counts
       for (const engine::RowBlock& block : blocks_) bytes += block.sell.bytes();
-      if (static_cast<double>(bytes) > kMaxBytesOverEncoding * static_cast<double>(eie_encoding_bytes(layer))) {
+      if (bytes > kCompactFromBytes ||
+          (layer.codebook.zero_reserved() &&
+           static_cast<double>(bytes) > kMaxBytesOverEncoding * static_cast<double>(eie_encoding_bytes(layer)))) {
         sell_compact_ = true;
         quads = build(true);
       }

@@ -67,9 +67,10 @@ TEST(EngineInt8, which_layers_take_sell16x4) {
   int8().threads(2).test(wide, seed());
 }
 
-// The nibbles of code stay unless they would take over 1.5x the layer's 64-PE EIE encoding: on NT-Wd's shape
-// (8791 x 600, 11% weights: short rows, much padding per entry) they would (~1.68x), at 9% and 2048 inputs not.
-TEST(EngineInt8, compact_codes_where_the_nibbles_take_too_much_memory) {
+// The nibbles of code stay unless they would take over 1.5x the layer's 64-PE EIE encoding, or over 6 MB: on
+// NT-Wd's shape (8791 x 600, 11% weights: short rows, much padding per entry) they would (~1.68x), at 9% and 2048
+// inputs not.
+TEST(EngineInt8, which_layers_take_compact_codes) {
   SKIP_WITHOUT_INT8();
   SCOPED_TRACE(seed_trace());
   const auto plan = [](const CompressedLayer& layer, bool compact) {
@@ -89,6 +90,11 @@ TEST(EngineInt8, compact_codes_where_the_nibbles_take_too_much_memory) {
   const LayerPlanInfo compact = plan(wide, true);
   EXPECT_EQ(compact.kernel, "spmv_sell16x4c_cb16__avx512vnni");
   EXPECT_LT(static_cast<double>(compact.resident_bytes), 0.86 * static_cast<double>(plan(wide, false).resident_bytes));
+  // Layouts over 6 MB stream from L3, where the fewer bytes pay (no reserved zero: no EIE encoding to compare with).
+  const CompressedLayer large = synthetic_layer({.rows = 3000, .cols = 5600, .density = 0.25, .bits = 4, .seed = seed()});
+  CompressedLayer unreserved = large;
+  unreserved.codebook = Codebook(large.codebook.values(), 4, false);
+  EXPECT_EQ(plan(unreserved, false).kernel, "spmv_sell16x4c_cb16__avx512vnni");
   // Codebooks over 16 entries keep their byte of code.
   const CompressedLayer bytes = synthetic_layer({.rows = 50, .cols = 600, .density = 0.11, .bits = 5, .seed = seed()});
   EXPECT_EQ(plan(bytes, true).kernel, "spmv_sell16x4_cb32__avx512vnni");

@@ -4,7 +4,8 @@
 // on this Zen 5 is the loads, not the arithmetic: per layer 64 bytes of slots, 32 of codes and an unaligned
 // 64-byte window, ~4 cycles (1.1 ns in a scratch loop; 1.27 ns before the slots started on cache lines, and then
 // 0.82 ns without their load). A masked load of the window (to zero its 64th byte, which the padding picks) cost
-// a third more than a plain one and an AND, so the kernel ANDs.
+// a third more than a plain one and an AND, so the kernel ANDs. Compact codes (sell16x4c) read 16 bytes of code per
+// layer instead of 32 and spend a shift and a vpternlogd per layer to rebuild the code.
 // GCC 12's vpermb and vpdpbusd intrinsics start from an undefined register and warn that it may be used.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -177,14 +178,15 @@ inline void compact_slice(const SellArgs& a, std::uint32_t k, std::uint32_t end,
 template <Codes C>
 __m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, const Tables& table,
                   const std::uint8_t* group) {
-  __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   std::uint32_t k = a.layer_ptr[2 * s];
   const std::uint32_t end = a.layer_ptr[2 * s + 2];  // even but for compact codes
   if constexpr (C == Codes::compact) {
-    __m512i acc[1][4] = {{acc0, acc0, acc0, acc0}};
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i acc[1][4] = {{zero, zero, zero, zero}};
     compact_slice(a, k, end, group, table, &q, acc);
     return _mm512_add_epi32(_mm512_add_epi32(acc[0][0], acc[0][1]), _mm512_add_epi32(acc[0][2], acc[0][3]));
   }
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   constexpr bool ByteCodes = C == Codes::bytes;
   for (; k + 4 <= end; k += 4) {
     const Weights w01 = decode<ByteCodes>(a, k, table.a), w23 = decode<ByteCodes>(a, k + 2, table.a);
@@ -257,7 +259,8 @@ void run_fp32(const SellArgs& a, const float* x, float* y) {
         int code;
         if (a.compact_codes) {
           const std::uint32_t m = k - a.layer_ptr[2 * s];  // the layer within the slice
-          code = (byte >> 6) | ((group[64 * std::size_t{m / 4} + static_cast<std::size_t>(slot)] >> (2 * (m % 4))) & 3) << 2;
+          const std::uint8_t high = group[64 * std::size_t{m / 4} + static_cast<std::size_t>(slot)];
+          code = (byte >> 6) | ((high >> (2 * (m % 4))) & 3) << 2;
         } else if (a.code_plane_count > 0) {
           code = a.slot_codes[64 * std::size_t{k} + static_cast<std::size_t>(slot)];
         } else {
