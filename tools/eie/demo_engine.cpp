@@ -32,6 +32,11 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
     return synthetic_activations(cols, fc7.activation_density, ctx.seed + 1 + static_cast<std::uint64_t>(b));
   };
   double fp32_us[2] = {0.0, 0.0};  // eie's medians at batch 1 and 64, for the bf16 and int8 lines
+  const double encoded = static_cast<double>(paper_encoding_bytes(layer));
+  const auto memory = [&](const LayerPlanInfo& plan) {
+    return fmt::format("{:.2f} MB ({:.2f}x the paper's 64-PE EIE encoding", plan.resident_bytes / 1e6,
+                       static_cast<double>(plan.resident_bytes) / encoded);
+  };
   for (std::int64_t batch : {std::int64_t{1}, std::int64_t{64}}) {
     const LayerComparison c = compare_layer(layer, make_input, batch, threads, KernelIsa::automatic, budget);
     fmt::print("  batch {:>2}: eie {:>9.1f} us | dense OpenBLAS {:>9.1f} us ({:.1f}x slower) | Eigen CSR {:>9.1f} us "
@@ -41,11 +46,8 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
     if (c.max_error > 1e-3) throw std::runtime_error("the engine disagrees with the dense product");
     fp32_us[batch == 1 ? 0 : 1] = c.eie.median_us;
     if (batch == 1) {
-      const double encoded = static_cast<double>(paper_encoding_bytes(layer));
-      fmt::print("  memory: eie's planned layout {:.2f} MB ({:.2f}x the paper's 64-PE EIE encoding, {:.2f} MB), "
-                 "CSR {:.2f} MB, dense fp32 {:.2f} MB\n", c.plan.resident_bytes / 1e6,
-                 static_cast<double>(c.plan.resident_bytes) / encoded, encoded / 1e6, c.csr_bytes / 1e6,
-                 c.dense_bytes / 1e6);
+      fmt::print("  memory: eie's planned layout {}, {:.2f} MB), CSR {:.2f} MB, dense fp32 {:.2f} MB\n",
+                 memory(c.plan), encoded / 1e6, c.csr_bytes / 1e6, c.dense_bytes / 1e6);
     }
   }
   // The EIE chip computes in 16-bit fixed point. precision bf16 rounds inputs and weights to bfloat16 and sums in
@@ -68,6 +70,16 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
                  "{:.1f} us ({:.1f}x slower) | max difference from dense {:.1e} of the largest output | {}\n", name,
                  batch, c.eie.median_us, fp32 / c.eie.median_us, fp32, c.dense.median_us,
                  c.dense.median_us / c.eie.median_us, c.max_error_of_scale, c.eie_kernel());
+      if (batch == 1) fmt::print("    memory: {})\n", memory(c.plan));
+    }
+    if (precision == Precision::int8) {
+      // Compact codes: two bits of each code in its slot's spare bits. The planner takes them where the layout
+      // would exceed 1.5x the EIE encoding or 6 MB; EngineOptions::compact_codes everywhere.
+      const LayerComparison c =
+          compare_layer(layer, make_input, 1, threads, KernelIsa::automatic, budget, false, precision, true);
+      if (c.max_error_of_scale > 1.0 / 32) throw std::runtime_error("the compact int8 engine disagrees with dense");
+      fmt::print("  precision int8 with compact codes, batch  1: eie {:.1f} us | memory {}) | {}\n", c.eie.median_us,
+                 memory(c.plan), c.eie_kernel());
     }
   }
   if (!ctx.quick) fmt::print("  (the EIE chip runs Alex-7 at batch 1 in 12.2 us with 64 PEs, 16-bit fixed point)\n");

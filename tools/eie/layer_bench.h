@@ -77,9 +77,10 @@ std::int64_t paper_encoding_bytes(const CompressedLayer& layer);
 constexpr int kCompareRounds = 5;
 
 // Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)); eie planned with
-// EngineOptions::skip_zero_activations and precision as given.
+// EngineOptions::skip_zero_activations, precision and compact_codes as given.
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
-                              bool skip_zero_activations = false, Precision precision = Precision::fp32);
+                              bool skip_zero_activations = false, Precision precision = Precision::fp32,
+                              bool compact_codes = false);
 
 }  // namespace eie::cli
