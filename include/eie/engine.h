@@ -196,6 +196,7 @@ struct ModelEngineOptions {
   KernelIsa kernel = KernelIsa::automatic;  // forced kernel for the compressed products
   bool skip_zero_activations = false;       // EngineOptions::skip_zero_activations for the compressed products
   Precision precision = Precision::fp32;    // EngineOptions::precision for the compressed products
+  bool compact_codes = false;               // EngineOptions::compact_codes for the compressed products
 };
 
 // How one node is executed.

@@ -95,6 +95,25 @@ TEST(ModelEngine, compressed_mlp_matches_reference) {
   }
 }
 
+// ModelEngineOptions::precision and compact_codes reach every compressed product (int8: outputs of the softmax
+// within a few hundredths of the reference).
+TEST(ModelEngine, int8_with_compact_codes_reaches_every_compressed_product) {
+  if (!precision_available(Precision::int8)) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or VBMI";
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  Model m = mlp(rng, 37, 50, 10);
+  compress_all(m, 0.3, seed());
+  const std::vector<Tensor> inputs = {random_tensor({3, 37}, rng)};
+  const std::vector<Tensor> expected = reference_run(m, inputs);
+  ModelEngine engine(m, {inputs[0].shape}, ModelEngineOptions{.threads = 2, .precision = Precision::int8,
+                                                              .compact_codes = true});
+  int compact = 0;
+  for (const NodePlanInfo& node : engine.plan_info()) compact += node.path.find("spmv_sell16x4c_cb16") != std::string::npos;
+  EXPECT_EQ(compact, 2);  // fc1 and fc2
+  const std::vector<Tensor> actual = engine.run(inputs);
+  for (std::size_t k = 0; k < actual[0].data.size(); ++k) ASSERT_NEAR(actual[0].data[k], expected[0].data[k], 0.05);
+}
+
 TEST(ModelEngine, dense_mlp_uses_blas_and_matches_reference) {
   SCOPED_TRACE(seed_trace());
   Rng rng(seed());

@@ -21,6 +21,7 @@ MatrixProduct::MatrixProduct(CompressedLayer layer, const ModelEngineOptions& op
   engine_options.max_batch = chunk_;
   engine_options.skip_zero_activations = options.skip_zero_activations;
   engine_options.precision = options.precision;
+  engine_options.compact_codes = options.compact_codes;
   engine_options.workers = std::move(workers);
   engine_ = std::make_unique<Engine>(std::vector<CompressedLayer>{std::move(layer)}, engine_options);
 }
