@@ -111,6 +111,19 @@ TEST_F(BenchCli, precision_int8) {
     EXPECT_EQ(j["results"][i]["kernel"], "spmv_sell16x4_cb16__avx512vnni");
     EXPECT_LT(j["results"][i]["max_difference_of_largest_output_vs_dense"].get<double>(), 1.0 / 32);
   }
+  // --compact-codes: sell16x4c on every layer it applies to; refused without int8.
+  const CliResult c = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --budget 0.01 "
+                              "--precision int8 --compact-codes --json " + file("i8c.json"));
+  ASSERT_EQ(c.status, 0) << c.output;
+  EXPECT_NE(c.output.find("precision int8 with compact codes"), std::string::npos) << c.output;
+  std::ifstream compact_in(file("i8c.json"));
+  const nlohmann::json jc = nlohmann::json::parse(compact_in);
+  EXPECT_EQ(jc["compact_codes"], true);
+  EXPECT_EQ(jc["results"][0]["kernel"], "spmv_sell16x4c_cb16__avx512vnni");
+  const CliResult refused = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --compact-codes");
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("--compact-codes: a layout of precision int8, not used with precision fp32"),
+            std::string::npos) << refused.output;
 }
 
 TEST_F(BenchCli, a_models_compressed_layers) {

@@ -102,6 +102,11 @@ TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
       double largest = 1.0;
       for (float v : y.data) largest = std::max(largest, static_cast<double>(std::fabs(v)));
       for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(yb.data[i], y.data[i], largest / 32);
+      if (std::string(precision) == "int8") {  // --compact-codes: the same codes, stored otherwise
+        ASSERT_EQ(run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --precision int8 --compact-codes "
+                          "--output " + f("yc.npy")).status, 0);
+        EXPECT_EQ(read_tensor(f("yc.npy")).data, yb.data);
+      }
     } else {
       expect_cli_error("run " + f("m.eie") + " --input " + f("x.npy") + " --precision " + precision,
                        {"precision '" + std::string(precision) + "'", precision_instructions(parse_precision(precision))});
@@ -164,6 +169,15 @@ TEST(RunCli, eval_engine_agrees_with_the_reference_path) {
     EXPECT_EQ(j["precision"], precision);
     EXPECT_GE(j["agreement_with_reference_percent"].get<double>(), 90.0) << b.output;
   }
+  if (precision_available(Precision::int8)) {  // the same predictions with the codes stored compact
+    const auto accuracy = [&](const std::string& extra) {
+      const CliResult e = run_eie("eval " + f("m.eie") + " --data " + f("") + " --precision int8 --json" + extra);
+      EXPECT_EQ(e.status, 0) << e.output;
+      return nlohmann::json::parse(e.output)["top1_accuracy_percent"].get<double>();
+    };
+    EXPECT_EQ(accuracy(""), accuracy(" --compact-codes"));
+  }
+  expect_cli_error("eval " + f("m.eie") + " --data " + f("") + " --compact-codes", {"--compact-codes", "precision fp32"});
 }
 
 

@@ -46,6 +46,7 @@ struct BenchOptions {
   std::string threads = "1,2";
   std::string kernel = "auto";
   std::string precision = "fp32";
+  bool compact_codes = false;
   std::string layers;
   std::string json;
   double budget = 0.3;
@@ -190,6 +191,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     throw Error("--precision: '" + o.precision + "' needs " + precision_instructions(precision) + ", which this CPU lacks");
   }
   if (precision != Precision::fp32 && o.device == "cuda") throw Error("--precision: the CPU engine's option, not used with --device cuda");
+  check_compact_codes(o.compact_codes, precision);
   if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
   if (o.device != "cpu" && o.device != "cuda") throw Error("--device: '" + o.device + "' is not a device (cpu or cuda)");
   if (o.device == "cuda" && o.threads_or_kernel_given) throw Error("--threads and --kernel: CPU options, not used with --device cuda");
@@ -215,6 +217,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   doc["command"] = command_line;
   doc["machine"] = describe_machine(ghz, isa);
   doc["precision"] = precision_name(precision);
+  doc["compact_codes"] = o.compact_codes;
   doc["results"] = nlohmann::json::array();
   fmt::print("eie bench {}: {} ({} logical cores, {:.2f} GHz measured), kernels {}{}\n",
              (o.model.empty() ? "--suite " + o.suite : o.model) +
@@ -223,8 +226,11 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
              cpu_model(), std::thread::hardware_concurrency(), ghz, kernel_isa_name(isa),
              precision == Precision::bf16   ? ", precision bf16 (inputs and weights rounded to bfloat16 where a layer "
                                               "takes sell16x2 and tcsrx2; dense and CSR in fp32)"
-             : precision == Precision::int8 ? ", precision int8 (inputs and weights quantized to 8 bits where a layer "
-                                              "takes sell16x4; dense and CSR in fp32)"
+             : precision == Precision::int8 ? (o.compact_codes ? ", precision int8 with compact codes (inputs and weights "
+                                                                 "quantized to 8 bits where a layer takes sell16x4c; dense "
+                                                                 "and CSR in fp32)"
+                                                               : ", precision int8 (inputs and weights quantized to 8 bits "
+                                                                 "where a layer takes sell16x4; dense and CSR in fp32)")
                                             : "");
   fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
              ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
@@ -262,7 +268,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       for (const BenchLayer& l : layers) {
         const CompressedLayer& layer = l.weights;
         const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget,
-                                                o.skip_zero_activations, precision);
+                                                o.skip_zero_activations, precision, o.compact_codes);
         if (c.ran_sparse_kernel()) {
           skipped.push_back(fmt::format("{} ({:.0f}% < {:.0f}%)", l.name, 100 * c.activation_density,
                                         100 * c.plan.sparse_kernel_below));
@@ -337,7 +343,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     doc["network"] = nlohmann::json::array();
     fmt::print("\nWhole network (ModelEngine; dense = every weight decompressed, OpenBLAS layer by layer):\n");
     for (std::int64_t t : threads) {
-      for (const NetworkComparison& c : compare_network(*model, batches, static_cast<int>(t), kernel, o.budget, precision)) {
+      for (const NetworkComparison& c : compare_network(*model, batches, static_cast<int>(t), kernel, o.budget, precision,
+                                                               o.compact_codes)) {
         fmt::print("  batch {:>3}, {} thread{}: eie {:10.1f} us (p99 {:.1f}) | dense {:10.1f} us | {:.1f}x | max "
                    "difference {:.1e}\n", c.batch, t, t == 1 ? " " : "s", c.eie.median_us, c.eie.p99_us,
                    c.dense.median_us, c.dense.median_us / c.eie.median_us, c.max_error);
@@ -380,6 +387,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
                   "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64); or int8 (AVX-512 VNNI: each "
                   "input and the weights quantized to 8 bits, sums exact in int32; ~3-4x faster at batch 1)")
       ->capture_default_str();
+  add_compact_codes_flag(cmd, &o->compact_codes);
   cmd->add_option("--layers", o->layers, "Comma-separated subset of the suite's layers (e.g. Alex-7,NT-We)");
   cmd->add_option("--budget", o->budget, "Seconds of timed runs per implementation and configuration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();
@@ -395,6 +403,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
                        fmt::format(" --budget {}", o->budget);
     if (!o->layers.empty()) line += " --layers " + o->layers;
     if (o->precision != "fp32") line += " --precision " + o->precision;
+    if (o->compact_codes) line += " --compact-codes";
     run_bench(*o, line);
   });
 });

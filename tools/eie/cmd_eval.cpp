@@ -25,6 +25,7 @@ struct EvalArgs {
   bool check_reference = false;
   int threads = 1;
   std::string precision = "fp32";
+  bool compact_codes = false;
   bool json = false;
 };
 
@@ -39,7 +40,9 @@ void run(const EvalArgs& args) {
   ImageSet test = load_mnist_split(args.data, "t10k");
   if (args.limit > 0) test = test.head(args.limit);
   const auto t0 = std::chrono::steady_clock::now();
-  const ModelEngineOptions engine_options{.threads = args.threads, .precision = parse_precision(args.precision)};
+  const ModelEngineOptions engine_options{.threads = args.threads, .precision = parse_precision(args.precision),
+                                          .compact_codes = args.compact_codes};
+  check_compact_codes(engine_options.compact_codes, engine_options.precision);
   if (args.reference && engine_options.precision != Precision::fp32 && !args.check_reference) {
     throw Error("--precision: the engine's option, not used with --reference alone");
   }
@@ -91,6 +94,7 @@ const CommandRegistration registration(61, [](CLI::App& root) {
                   "products summed in fp32); or int8 (AVX-512 VNNI: each input and the weights quantized to 8 bits, "
                   "sums exact in int32)")
       ->capture_default_str();
+  add_compact_codes_flag(cmd, &args->compact_codes);
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([args] { run(*args); });
 });

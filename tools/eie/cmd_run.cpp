@@ -23,6 +23,7 @@ struct RunArgs {
   int threads = 1;
   std::string kernel = "auto";
   std::string precision = "fp32";
+  bool compact_codes = false;
   bool skip_zero_activations = false;
   bool verbose = false;
   bool json = false;
@@ -41,7 +42,9 @@ std::vector<Tensor> run_model(const Model& model, const std::vector<Tensor>& inp
                               std::vector<NodePlanInfo>& plan) {
   const ModelEngineOptions options{.threads = args.threads, .kernel = parse_kernel_isa(args.kernel),
                                    .skip_zero_activations = args.skip_zero_activations,
-                                   .precision = parse_precision(args.precision)};
+                                   .precision = parse_precision(args.precision),
+                                   .compact_codes = args.compact_codes};
+  check_compact_codes(options.compact_codes, options.precision);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape);
   if (args.batch == 0) {
@@ -184,6 +187,7 @@ const CommandRegistration registration(30, [](CLI::App& root) {
                   "fp32; bf16: inputs and weights of the compressed products rounded to bfloat16, products summed "
                   "in fp32 (AVX-512 BF16); or int8: each input and the weights quantized to 8 bits, sums exact in "
                   "int32 (AVX-512 VNNI)")->capture_default_str();
+  add_compact_codes_flag(cmd, &args->compact_codes);
   cmd->add_flag("--skip-zero-activations", args->skip_zero_activations,
                 "Also plan the layout whose batch-1 kernel visits only the non-zero activations (more memory; pays "
                 "for inputs sparser than ~10-15%)");

@@ -57,4 +57,18 @@ void run_demo_sections(DemoContext& context) {
 
 bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
+void add_compact_codes_flag(CLI::App* cmd, bool* compact_codes) {
+  cmd->add_flag("--compact-codes", *compact_codes,
+                "With --precision int8: store every 4-bit layer's codes compact (1.25 bytes per slot instead of "
+                "1.5; slower where a layer fits the caches, faster where it streams from L3). Without it only "
+                "layers over 1.5x their EIE encoding or 6 MB take them");
+}
+
+void check_compact_codes(bool compact_codes, Precision precision) {
+  if (compact_codes && precision != Precision::int8) {
+    throw Error(std::string("--compact-codes: a layout of precision int8, not used with precision ") +
+                precision_name(precision));
+  }
+}
+
 }  // namespace eie::cli

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "eie/engine.h"
+
 namespace eie::cli {
 
 // Adds one subcommand (with its options and callback) to the root app. `order` sorts --help.
@@ -43,5 +45,10 @@ void run_demo_sections(DemoContext& context);
 
 // True when stdout is a terminal (progress bars show only then).
 bool stdout_is_terminal();
+
+// --compact-codes (bench, run, eval): EngineOptions::compact_codes. Adds the flag; check_compact_codes throws an
+// Error when it is given without --precision int8, the only precision whose layout has them.
+void add_compact_codes_flag(CLI::App* cmd, bool* compact_codes);
+void check_compact_codes(bool compact_codes, Precision precision);
 
 }  // namespace eie::cli

@@ -17,7 +17,7 @@ Model decompressed(const Model& model) {
 
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
-                                               Precision precision) {
+                                               Precision precision, bool compact_codes) {
   if (model.compressed.empty()) throw Error(fmt::format("model '{}' has no compressed weight to time", model.name));
   const Model dense_model = decompressed(model);
   set_baseline_threads(threads);
@@ -38,7 +38,8 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
       shapes.push_back(shape);
       inputs.push_back(std::move(t));
     }
-    ModelEngine eie(model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel, .precision = precision});
+    ModelEngine eie(model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel, .precision = precision,
+                                                                 .compact_codes = compact_codes});
     ModelEngine dense(dense_model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel});
     std::vector<std::span<const float>> in;
     for (const Tensor& t : inputs) in.emplace_back(t.data);

@@ -30,7 +30,8 @@ Model decompressed(const Model& model);
 // when the model has no compressed weight or its inputs cannot take a batch dimension.
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
-                                               Precision precision = Precision::fp32);
+                                               Precision precision = Precision::fp32,
+                                               bool compact_codes = false);
 nlohmann::json network_bench_json(const Model& model, const std::vector<std::int64_t>& batches, int threads,
                                   KernelIsa kernel, double budget_seconds);
 
