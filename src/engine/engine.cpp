@@ -179,7 +179,7 @@ void run_block(void* context, std::size_t index) {
       args.weight_scale = t.plan->weight_scale();
       args.row_weight_sums = block.sell.row_weight_sums.data();
       args.x_u8 = t.reduced_inputs_of(index);
-      args.compact_codes = block.sell.compact_codes;
+      args.compact_codes = t.plan->sell_compact();
       return engine::spmv_sell16x4__avx512vnni(args);
     }
     if (t.plan->sell_pairs()) {

@@ -176,8 +176,8 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
                                  const std::int8_t* weights, bool byte_codes, bool compact) {
   engine::SellBlock sell;
   sell.row_entries = 4;
-  sell.compact_codes = compact;
-  // Nibbles and bytes of code: an even number of layers per slice (the kernel decodes a pair at once).
+  // Nibbles and bytes of code: an even number of layers per slice (the kernel decodes a pair at once); compact
+  // codes: any number.
   const std::size_t round_to = compact ? 64 : 128;
   sell.layer_ptr.push_back(0);
   std::vector<std::uint8_t> codes;  // one slice's, 64 per layer, packed in pairs of layers at its end
@@ -372,9 +372,9 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.
 constexpr double kMaxSell16x4SlotsPerEntry = 16.0;
 // The most memory a sell16x4 layout may take where compact codes would take less: 1.5x the layer's 64-PE EIE
-// encoding (the bound docs/engine.md holds every layout to). The nibbles are ~5-8% faster on the paper's layers
-// (eie_engine_bench, Alex-7, Alex-8, VGG-7, NT-Wd at batch 1) but 16% larger, which took NT-Wd (8791 x 600,
-// 11% weights: short rows, so more padding per entry than the EIE encoding's) to 1.68x.
+// encoding (the bound docs/engine.md holds every layout to). The nibbles are 5-20% faster on the paper's layers
+// that fit the caches (Alex-7 10-12%; kCompactFromBytes has the measurements) but 16% larger, which took NT-Wd
+// (8791 x 600, 11% weights: short rows, so more padding per entry than the EIE encoding's) to 1.68x.
 constexpr double kMaxBytesOverEncoding = 1.5;
 
 // Layouts this large stream from L3, where compact codes' fewer bytes gain more than their extra instructions

@@ -24,8 +24,9 @@
 //   quantized activations, zeroes the last (which the padding picks) and picks each slot's activation and weight
 //   with two vpermb; one vpdpbusd adds a row's four products into its 32-bit lane. Every batch size runs on it
 //   (no tcsr). Compact codes (sell16x4c; codebooks of at most 16 entries, EngineOptions::compact_codes or where
-//   the nibbles would take over 1.5x the layer's EIE encoding): bits 0-1 of the code in the slot's bits 6-7, bits
-//   2-3 in a byte per slot shared by four layers (a slice's last group may hold fewer), 1.25 bytes per slot.
+//   the nibbles would take over 1.5x the layer's EIE encoding or over 6 MB): bits 0-1 of the code in the slot's
+//   bits 6-7, bits 2-3 in a byte per slot shared by four layers (a slice's last group may hold fewer), 1.25 bytes
+//   per slot.
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
@@ -117,7 +118,6 @@ struct SellBlock {
   // 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
   CacheLineBytes slot_codes;
   std::vector<std::int32_t> row_weight_sums;
-  bool compact_codes = false;  // sell16x4c
   std::int64_t bytes() const;
 };
 
@@ -183,7 +183,8 @@ class LayerPlan {
   // a byte of code per slot where sell_code_planes() > 0.
   bool sell_quads() const { return sell_quads_; }
   const std::int8_t* int8_table() const { return int8_table_; }
-  // sell16x4 with compact codes (EngineOptions::compact_codes, or the nibbles over kMaxBytesOverEncoding).
+  // sell16x4 with compact codes (EngineOptions::compact_codes, or the nibbles over kMaxBytesOverEncoding or
+  // kCompactFromBytes): the layout of every block, and what SellArgs::compact_codes tells the kernel.
   bool sell_compact() const { return sell_compact_; }
   float weight_scale() const { return weight_scale_; }
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16

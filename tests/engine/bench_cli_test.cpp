@@ -16,14 +16,18 @@ namespace {
 class BenchCli : public TempDirTest {
  protected:
   BenchCli() : TempDirTest("bench_cli_test") {}
+  // The JSON that `--json file(name)` wrote.
+  nlohmann::json json_file(const std::string& name) {
+    std::ifstream in(file(name));
+    return nlohmann::json::parse(in);
+  }
 };
 
 TEST_F(BenchCli, suite_layer_to_json) {
   const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1,3 --threads 1 --budget 0.01 --json " +
                               file("b.json"));
   ASSERT_EQ(r.status, 0) << r.output;
-  std::ifstream in(file("b.json"));
-  const nlohmann::json j = nlohmann::json::parse(in);
+  const nlohmann::json j = json_file("b.json");
   EXPECT_TRUE(j["machine"].contains("cpu"));
   ASSERT_EQ(j["results"].size(), 6u);  // 2 batches x 3 implementations
   for (const auto& row : j["results"]) {
@@ -57,8 +61,7 @@ TEST_F(BenchCli, suite_with_sparse_inputs_skips_zero_activations) {
   EXPECT_NE(r.output.find("inputs synthetic, 2% non-zero"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("visiting only the non-zero activations (spmv_csc__scalar, input density < break-even): NT-LSTM"),
             std::string::npos) << r.output;
-  std::ifstream in(file("s.json"));
-  const nlohmann::json j = nlohmann::json::parse(in);
+  const nlohmann::json j = json_file("s.json");
   ASSERT_EQ(j["results"].size(), 3u);
   EXPECT_EQ(j["results"][0]["impl"], "eie");
   EXPECT_EQ(j["results"][0]["kernel"], "spmv_csc__scalar");
@@ -66,8 +69,7 @@ TEST_F(BenchCli, suite_with_sparse_inputs_skips_zero_activations) {
   const CliResult plain = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --budget 0.01 "
                                   "--input-density 0.02 --json " + file("p.json"));
   ASSERT_EQ(plain.status, 0) << plain.output;
-  std::ifstream in2(file("p.json"));
-  EXPECT_NE(nlohmann::json::parse(in2)["results"][0]["kernel"], "spmv_csc__scalar");
+  EXPECT_NE(json_file("p.json")["results"][0]["kernel"], "spmv_csc__scalar");
 }
 
 TEST_F(BenchCli, precision_bf16) {
@@ -81,8 +83,7 @@ TEST_F(BenchCli, precision_bf16) {
                               "--precision bf16 --json " + file("bf.json"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("precision bf16"), std::string::npos) << r.output;
-  std::ifstream in(file("bf.json"));
-  const nlohmann::json j = nlohmann::json::parse(in);
+  const nlohmann::json j = json_file("bf.json");
   EXPECT_EQ(j["precision"], "bf16");
   EXPECT_NE(j["command"].get<std::string>().find("--precision bf16"), std::string::npos) << j["command"];
   for (std::size_t i : {0u, 3u}) {
@@ -103,8 +104,7 @@ TEST_F(BenchCli, precision_int8) {
                               "--precision int8 --json " + file("i8.json"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("precision int8"), std::string::npos) << r.output;
-  std::ifstream in(file("i8.json"));
-  const nlohmann::json j = nlohmann::json::parse(in);
+  const nlohmann::json j = json_file("i8.json");
   EXPECT_EQ(j["precision"], "int8");
   for (std::size_t i : {0u, 3u}) {
     EXPECT_EQ(j["results"][i]["impl"], "eie");
@@ -116,8 +116,7 @@ TEST_F(BenchCli, precision_int8) {
                               "--precision int8 --compact-codes --json " + file("i8c.json"));
   ASSERT_EQ(c.status, 0) << c.output;
   EXPECT_NE(c.output.find("precision int8 with compact codes"), std::string::npos) << c.output;
-  std::ifstream compact_in(file("i8c.json"));
-  const nlohmann::json jc = nlohmann::json::parse(compact_in);
+  const nlohmann::json jc = json_file("i8c.json");
   EXPECT_EQ(jc["compact_codes"], true);
   EXPECT_EQ(jc["results"][0]["kernel"], "spmv_sell16x4c_cb16__avx512vnni");
   const CliResult refused = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --compact-codes");
