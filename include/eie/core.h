@@ -170,6 +170,11 @@ std::vector<double> reference_spmv(const CompressedLayer& layer, std::span<const
 std::vector<double> dense_reference(std::int64_t rows, std::int64_t cols, std::span<const float> w,
                                     std::span<const float> x, std::span<const float> bias = {});
 
+// The activation function applied to a layer's output after the bias, by every engine (CPU and GPU) that runs
+// a chain of layers: between layers and after the last one.
+enum class Activation { none, relu };
+const char* activation_name(Activation activation);  // "none", "relu"
+
 // ---------------------------------------------------------------------------------------------------------
 // Deterministic randomness (splitmix64): the same seed gives the same layers on every platform and compiler.
 class Rng {

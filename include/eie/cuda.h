@@ -25,7 +25,6 @@
 #include <vector>
 
 #include "eie/core.h"
-#include "eie/engine.h"  // Activation
 
 struct CUstream_st;  // cudaStream_t is CUstream_st*; declared here so that users need no CUDA header
 

@@ -51,10 +51,6 @@ bool precision_available(Precision precision);
 // The instructions a precision needs beyond fp32's, named for error messages ("AVX-512 BF16"; "" for fp32).
 const char* precision_instructions(Precision precision);
 
-// Applied to each layer's output (after the bias).
-enum class Activation { none, relu };
-const char* activation_name(Activation activation);
-
 class WorkerThreads;
 namespace engine {
 class ThreadPool;

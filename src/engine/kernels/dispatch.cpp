@@ -76,10 +76,6 @@ const char* precision_instructions(Precision precision) {
   return "?";
 }
 
-const char* activation_name(Activation activation) {
-  return activation == Activation::relu ? "relu" : "none";
-}
-
 namespace engine {
 
 SpmvKernel spmv_kernel(KernelIsa isa) {
