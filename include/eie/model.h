@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -192,6 +193,11 @@ struct ConvGeometry {
 ConvGeometry conv_geometry(const Node& node, const Shape& x, const Shape& w);
 // Patches of image `n`, group `g`: positions() rows of patch_size() values (zeros where padding).
 void im2col(const ConvGeometry& geometry, const float* x, std::int64_t n, std::int64_t g, float* patches);
+
+// Batched MatMul (numpy rules): for each output matrix, in row-major order over `batch`, the index of the A
+// matrix and of the B matrix it multiplies, A's and B's batch dimensions broadcast to `batch`.
+std::vector<std::pair<std::int64_t, std::int64_t>> matmul_batch_pairs(const Shape& a_batch, const Shape& b_batch,
+                                                                      const Shape& batch);
 
 // LSTM's attributes as ONNX defines them (gates i, o, f, c; activations sigmoid, tanh, tanh).
 struct LstmAttributes {

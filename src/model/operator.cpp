@@ -95,24 +95,6 @@ std::vector<std::int64_t> broadcast_strides(const Shape& shape, const Shape& out
   return strides;
 }
 
-std::vector<std::pair<std::int64_t, std::int64_t>> matmul_batch_pairs(const Shape& a_batch, const Shape& b_batch,
-                                                                      const Shape& batch) {
-  const std::vector<std::int64_t> sa = broadcast_strides(a_batch, batch), sb = broadcast_strides(b_batch, batch);
-  std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
-  const std::int64_t count = shape_numel(batch);
-  for (std::int64_t t = 0; t < count; ++t) {
-    std::int64_t ia = 0, ib = 0, rest = t;
-    for (std::size_t d = batch.size(); d-- > 0;) {
-      const std::int64_t i = rest % batch[d];
-      rest /= batch[d];
-      ia += i * sa[d];
-      ib += i * sb[d];
-    }
-    pairs.emplace_back(ia, ib);
-  }
-  return pairs;
-}
-
 void expect_arity(const Node& node, std::size_t min_inputs, std::size_t max_inputs, std::size_t max_outputs) {
   std::size_t present = 0;
   for (std::size_t i = 0; i < node.inputs.size() && i < min_inputs; ++i) present += !node.inputs[i].empty();
@@ -135,4 +117,24 @@ void require_attribute(const Node& node, bool ok, const std::string& attribute, 
 }
 
 }  // namespace ops
+
+std::vector<std::pair<std::int64_t, std::int64_t>> matmul_batch_pairs(const Shape& a_batch, const Shape& b_batch,
+                                                                      const Shape& batch) {
+  const std::vector<std::int64_t> sa = ops::broadcast_strides(a_batch, batch);
+  const std::vector<std::int64_t> sb = ops::broadcast_strides(b_batch, batch);
+  std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
+  const std::int64_t count = shape_numel(batch);
+  for (std::int64_t t = 0; t < count; ++t) {
+    std::int64_t ia = 0, ib = 0, rest = t;
+    for (std::size_t d = batch.size(); d-- > 0;) {
+      const std::int64_t i = rest % batch[d];
+      rest /= batch[d];
+      ia += i * sa[d];
+      ib += i * sb[d];
+    }
+    pairs.emplace_back(ia, ib);
+  }
+  return pairs;
+}
+
 }  // namespace eie

@@ -1,7 +1,6 @@
 // Gemm and MatMul with a constant weight: one matrix product over the rows of A; Gemm's C is the product's bias
 // when it is a constant vector and alpha = beta = 1, and a broadcast epilogue otherwise.
 #include "engine/network/step.h"
-#include "model/ops/ops.h"
 
 #include <cblas.h>
 
@@ -79,7 +78,7 @@ class RuntimeMatMulStep final : public Step {
     n_ = bs.back();
     const Shape a_batch(as.begin(), as.end() - 2), b_batch(bs.begin(), bs.end() - 2);
     const Shape batch(y->shape.begin(), y->shape.end() - 2);
-    for (const auto& [ia, ib] : ops::matmul_batch_pairs(a_batch, b_batch, batch)) {
+    for (const auto& [ia, ib] : matmul_batch_pairs(a_batch, b_batch, batch)) {
       offsets_.push_back({ia * m_ * k_, ib * k_ * n_});
     }
   }

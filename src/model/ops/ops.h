@@ -38,10 +38,6 @@ std::int64_t normalize_axis(const Node& node, std::int64_t axis, std::int64_t ra
 Shape broadcast_shapes(const Node& node, const Shape& a, const Shape& b);
 // Row-major strides of `shape` broadcast to `out` (0 along broadcast dimensions; `shape` is right-aligned).
 std::vector<std::int64_t> broadcast_strides(const Shape& shape, const Shape& out);
-// Batched MatMul (numpy rules): for each output matrix, in row-major order over `batch`, the index of the A
-// matrix and of the B matrix it multiplies, A's and B's batch dimensions broadcast to `batch`.
-std::vector<std::pair<std::int64_t, std::int64_t>> matmul_batch_pairs(const Shape& a_batch, const Shape& b_batch,
-                                                                      const Shape& batch);
 // Checks the number of inputs (present or omitted) and outputs.
 void expect_arity(const Node& node, std::size_t min_inputs, std::size_t max_inputs, std::size_t max_outputs);
 // Throws Error naming the attribute and value unless `ok`.
