@@ -112,7 +112,14 @@ struct Stats {
   // Sums over the PEs.
   PeCounters total() const;
   std::int64_t max_pe_entries() const;  // entries (real + padding) processed by the busiest PE
-  double load_efficiency() const;       // busy PE-cycles / (PEs * cycles) = 1 - bubbles / total
+  // Two views of how busy the PEs are, both in 0..1:
+  // load efficiency (the EIE paper's Figures 8 and 13): busy PE-cycles / (PEs * cycles), where a PE-cycle is
+  // busy when it processes an entry, real or padding (= 1 - bubbles / total);
+  // useful multiply share (the EIE authors' simulator's "load efficiency"): real (non-padding) entries
+  // processed / (PEs * cycles), the PE-cycles whose multiply contributes to the output.
+  // load_efficiency() - useful_multiply_share() is the share of PE-cycles spent on padding entries.
+  double load_efficiency() const;
+  double useful_multiply_share() const;
   double padding_fraction() const;      // padding / all entries processed
   double latency_us(const Config& c) const { return static_cast<double>(cycles) / c.clock_mhz; }
   double layers_per_s(const Config& c) const { return cycles == 0 ? 0.0 : c.clock_mhz * 1e6 / static_cast<double>(cycles); }
@@ -233,9 +240,19 @@ struct SweepPoint {
 std::vector<SweepPoint> run_sweep(const Config& base, const std::string& parameter, const std::vector<int>& values,
                                   const std::vector<std::string>& layers, std::uint64_t seed, int threads,
                                   const std::function<void(std::size_t, std::size_t)>& progress = {});
-// Writes <prefix>.csv, <prefix>.json and the figure (PNG + SVG through gnuplot) for the parameter.
-// Returns the files written.
+// Writes <prefix>.csv and <prefix>.json (each to a temporary file, then renamed). Returns the files written.
+// Throws Error naming the file when it cannot be written.
 std::vector<std::string> write_sweep(const std::vector<SweepPoint>& points, const std::string& parameter,
                                      const std::string& prefix);
+// The paper's figures for the parameter as gnuplot scripts (data inline): Figure 8 for "fifo", Figure 9 for
+// "sram-width", Figures 11-13 for "pes". Each script draws <base>.png and <base>.svg, written under those names
+// plus kFigureTempSuffix, for the caller to rename once gnuplot succeeds. The library runs no program.
+struct SweepFigure {
+  std::string base;            // <prefix>_fig8 ...
+  std::string gnuplot_script;
+};
+inline constexpr const char* kFigureTempSuffix = ".tmp";
+std::vector<SweepFigure> sweep_figures(const std::vector<SweepPoint>& points, const std::string& parameter,
+                                       const std::string& prefix);
 
 }  // namespace eie::sim

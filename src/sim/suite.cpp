@@ -281,6 +281,7 @@ nlohmann::json to_json(const LayerReport& r) {
       {"latency_us", s.latency_us(r.config)},
       {"layers_per_s", s.layers_per_s(r.config)},
       {"load_efficiency", s.load_efficiency()},
+      {"useful_multiply_share", s.useful_multiply_share()},
       {"padding_fraction", s.padding_fraction()},
       {"energy_uj", r.energy.energy_uj},
       {"power_mw", r.energy.power_mw},

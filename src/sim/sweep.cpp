@@ -1,9 +1,8 @@
-// Sweep output: one CSV row per (point, layer), the same as JSON, and the paper's figures drawn by gnuplot
-// (Debian's gnuplot-nox) as PNG and SVG: Figure 8 (load efficiency vs FIFO depth), Figure 9 (sparse-matrix
-// SRAM read energy, reads and total energy vs SRAM width), Figures 11-13 (speedup, padding and load efficiency vs PEs).
-// Every file is written to a temporary name and renamed, so a failed sweep leaves no partial output.
-#include <cstdio>
-#include <cstdlib>
+// Sweep output: one CSV row per (point, layer), the same as JSON, and the paper's figures as gnuplot scripts
+// (Figure 8: load efficiency vs FIFO depth; Figure 9: sparse-matrix SRAM read energy, reads and total energy vs
+// SRAM width; Figures 11-13: speedup, padding and load efficiency vs PEs). The library runs no program: the
+// `eie` command hands the scripts to gnuplot. Every file is written to a temporary name and renamed, so a failed
+// sweep leaves no partial output.
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -31,7 +30,7 @@ std::string csv_text(const std::vector<SweepPoint>& points, const std::string& p
   std::ostringstream out;
   out << parameter
       << ",layer,cycles,latency_us,speedup,load_efficiency,padding_fraction,energy_uj,power_mw,spmat_line_reads,"
-         "spmat_energy_uj,spmat_sram_kb\n";
+         "spmat_energy_uj,spmat_sram_kb,useful_multiply_share\n";
   for (const SweepPoint& p : points) {
     for (std::size_t i = 0; i < p.layers.size(); ++i) {
       const LayerReport& r = p.layers[i];
@@ -39,7 +38,8 @@ std::string csv_text(const std::vector<SweepPoint>& points, const std::string& p
       out << p.value << ',' << r.name << ',' << r.stats.cycles << ',' << r.stats.latency_us(r.config) << ','
           << speedup << ',' << r.stats.load_efficiency() << ',' << r.stats.padding_fraction() << ','
           << r.energy.energy_uj << ',' << r.energy.power_mw << ',' << r.stats.total().spmat_line_reads << ','
-          << r.energy.energy_pj.spmat * 1e-6 << ',' << r.config.spmat_sram_kb << '\n';
+          << r.energy.energy_pj.spmat * 1e-6 << ',' << r.config.spmat_sram_kb << ','
+          << r.stats.useful_multiply_share() << '\n';
     }
   }
   return out.str();
@@ -93,8 +93,10 @@ std::string gnuplot_script(const Figure& f, const std::vector<SweepPoint>& point
     plot << (i ? ", " : "") << "$L" << i << " using 1:2 with linespoints title '" << points.front().layers[i].name << "'";
   }
   plot << "\n";
-  s << "set terminal pngcairo size 900,540\nset output '" << out_base << ".png.tmp'\n" << plot.str();
-  s << "set terminal svg size 900,540\nset output '" << out_base << ".svg.tmp'\n" << plot.str();
+  s << "set terminal pngcairo size 900,540\nset output '" << out_base << ".png" << kFigureTempSuffix << "'\n"
+    << plot.str();
+  s << "set terminal svg size 900,540\nset output '" << out_base << ".svg" << kFigureTempSuffix << "'\n"
+    << plot.str();
   s << "unset output\n";
   return s.str();
 }
@@ -115,24 +117,18 @@ std::vector<std::string> write_sweep(const std::vector<SweepPoint>& points, cons
   }
   write_file(prefix + ".json", json.dump(1) + "\n");
   written.push_back(prefix + ".json");
+  return written;
+}
 
+std::vector<SweepFigure> sweep_figures(const std::vector<SweepPoint>& points, const std::string& parameter,
+                                       const std::string& prefix) {
+  std::vector<SweepFigure> figures;
+  if (points.empty()) return figures;
   for (const Figure& f : figures_for(parameter)) {
     const std::string base = prefix + "_" + f.suffix;
-    const std::string script_path = base + ".gp";
-    write_file(script_path, gnuplot_script(f, points, parameter, base));
-    const std::string command = "gnuplot '" + script_path + "' 2>/dev/null";
-    if (std::system(command.c_str()) != 0) {
-      std::filesystem::remove(base + ".png.tmp");
-      std::filesystem::remove(base + ".svg.tmp");
-      throw Error("sweep: gnuplot failed on " + script_path + " (is gnuplot installed?)");
-    }
-    std::filesystem::rename(base + ".png.tmp", base + ".png");
-    std::filesystem::rename(base + ".svg.tmp", base + ".svg");
-    written.push_back(base + ".png");
-    written.push_back(base + ".svg");
-    std::filesystem::remove(script_path);
+    figures.push_back({base, gnuplot_script(f, points, parameter, base)});
   }
-  return written;
+  return figures;
 }
 
 }  // namespace eie::sim

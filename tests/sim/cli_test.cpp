@@ -38,6 +38,23 @@ class SimCli : public test::TempDirTest {
   }
 };
 
+// The table names both measures of busy PEs; the sweep's figures are drawn by the command (gnuplot), not the
+// library, and land beside the CSV and JSON.
+TEST_F(SimCli, table_says_which_efficiency_is_which_and_sweep_draws_figures) {
+  CliResult r = eie_cli("sim --layer NT-LSTM --pes 16");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("useful"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("load eff: PE-cycles processing an entry, padding included"), std::string::npos)
+      << r.output;
+  r = eie_cli("sim --layer NT-LSTM --sweep fifo=2,8 --out " + file("s"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* name : {"s.csv", "s.json", "s_fig8.png", "s_fig8.svg"}) {
+    EXPECT_TRUE(std::filesystem::exists(file(name))) << name << " in " << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(file("s_fig8.gp")));
+  EXPECT_FALSE(std::filesystem::exists(file("s_fig8.png.tmp")));
+}
+
 TEST_F(SimCli, layer_to_json_with_config_from_file_and_options) {
   write("design.json", R"({"num_pes": 16, "sram_width_bits": 128})");
   const CliResult r = eie_cli("sim --layer NT-LSTM --config " + file("design.json") + " --fifo 4 --json " + file("out.json"));

@@ -135,15 +135,21 @@ TEST(SimFunctional, suite_layer_matches_reference_and_is_deterministic) {
 namespace eie::sim {
 namespace {
 
-TEST(SimSuite, sweep_writes_csv_json_and_figures) {
+TEST(SimSuite, sweep_writes_csv_json_and_gives_figure_scripts) {
   const std::vector<SweepPoint> points = run_sweep(Config{}, "fifo", {1, 8}, {"NT-LSTM"}, 1, 2);
   ASSERT_EQ(points.size(), 2u);
   EXPECT_EQ(points[0].config.fifo_depth, 1);
   EXPECT_GE(points[1].layers[0].stats.load_efficiency(), points[0].layers[0].stats.load_efficiency());
   const std::string prefix = std::string(EIE_BINARY_DIR) + "/sim_sweep_test";
   const std::vector<std::string> files = write_sweep(points, "fifo", prefix);
-  EXPECT_EQ(files, (std::vector<std::string>{prefix + ".csv", prefix + ".json", prefix + "_fig8.png",
-                                             prefix + "_fig8.svg"}));
+  EXPECT_EQ(files, (std::vector<std::string>{prefix + ".csv", prefix + ".json"}));
+  const std::vector<SweepFigure> figures = sweep_figures(points, "fifo", prefix);
+  ASSERT_EQ(figures.size(), 1u);
+  EXPECT_EQ(figures[0].base, prefix + "_fig8");
+  EXPECT_NE(figures[0].gnuplot_script.find("set output '" + prefix + "_fig8.png" + kFigureTempSuffix + "'"),
+            std::string::npos) << figures[0].gnuplot_script;
+  EXPECT_NE(figures[0].gnuplot_script.find("title 'NT-LSTM'"), std::string::npos);
+  EXPECT_EQ(sweep_figures(points, "pes", prefix).size(), 3u);
   std::ifstream csv(prefix + ".csv");
   std::string header, row1, row2, extra;
   std::getline(csv, header);
@@ -163,12 +169,28 @@ TEST(SimSuite, sweep_writes_csv_json_and_figures) {
 TEST(SimSuite, json_has_the_documented_fields) {
   const std::vector<LayerReport> reports = run_suite(Config{}, {"NT-LSTM"}, 1, 1);
   const nlohmann::json j = to_json(reports[0]);
-  for (const char* key : {"name", "rows", "cols", "cycles", "latency_us", "load_efficiency", "padding_fraction",
-                          "energy_uj", "power_mw"}) {
+  for (const char* key : {"name", "rows", "cols", "cycles", "latency_us", "load_efficiency", "useful_multiply_share",
+                          "padding_fraction", "energy_uj", "power_mw"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["cycles"].get<std::int64_t>(), reports[0].stats.cycles);
   EXPECT_EQ(j["per_pe"].size(), 64u);
+  EXPECT_DOUBLE_EQ(j["useful_multiply_share"].get<double>(), reports[0].stats.useful_multiply_share());
+}
+
+// Load efficiency counts padding entries as busy (the paper's figures); the useful multiply share does not (the
+// authors' simulator). Their difference is the padding entries' share of PE-cycles.
+TEST(SimSuite, useful_multiply_share_leaves_out_padding) {
+  const std::vector<LayerReport> reports = run_suite(Config{}, {"NT-LSTM"}, 1, 1);
+  const Stats& s = reports[0].stats;
+  const PeCounters t = s.total();
+  ASSERT_GT(t.padding_entries, 0);
+  EXPECT_EQ(t.busy, t.real_entries + t.padding_entries);
+  const double pe_cycles = static_cast<double>(s.cycles) * static_cast<double>(s.pes.size());
+  EXPECT_DOUBLE_EQ(s.useful_multiply_share(), static_cast<double>(t.real_entries) / pe_cycles);
+  EXPECT_NEAR(s.load_efficiency() - s.useful_multiply_share(), static_cast<double>(t.padding_entries) / pe_cycles,
+              1e-12);
+  EXPECT_LT(s.useful_multiply_share(), s.load_efficiency());
 }
 
 TEST(SimSuite, alexnet_chain_flows_activations) {

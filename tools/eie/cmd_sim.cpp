@@ -3,6 +3,8 @@
 // with a real input from --input). The design comes from the defaults
 // (the paper's), then a JSON config file (--config), then the options; it is printed with every result.
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -66,15 +68,43 @@ std::string describe(const sim::Config& c) {
                      c.index_bits, c.arith_bits, c.frac_bits, c.effective_ccu_latency());
 }
 
+// "load eff": PE-cycles processing an entry, padding included (the paper's figures); "useful": PE-cycles
+// multiplying a real entry (the authors' simulator's measure); "padding": the padding share of entries.
 void print_table(const std::vector<sim::LayerReport>& reports) {
-  fmt::print("{:<8} {:>12} {:>9} {:>11} {:>10} {:>9} {:>10} {:>10} {:>9}\n", "layer", "outputs x in", "cycles",
-             "latency us", "load eff", "padding", "energy uJ", "power mW", "GOP/s");
+  fmt::print("{:<8} {:>12} {:>9} {:>11} {:>9} {:>8} {:>8} {:>10} {:>10} {:>9}\n", "layer", "outputs x in", "cycles",
+             "latency us", "load eff", "useful", "padding", "energy uJ", "power mW", "GOP/s");
   for (const sim::LayerReport& r : reports) {
-    fmt::print("{:<8} {:>12} {:>9} {:>11.2f} {:>9.1f}% {:>8.1f}% {:>10.3f} {:>10.1f} {:>9.1f}\n", r.name,
+    fmt::print("{:<8} {:>12} {:>9} {:>11.2f} {:>8.1f}% {:>7.1f}% {:>7.1f}% {:>10.3f} {:>10.1f} {:>9.1f}\n", r.name,
                fmt::format("{}x{}", r.rows, r.cols), r.stats.cycles, r.stats.latency_us(r.config),
-               100.0 * r.stats.load_efficiency(), 100.0 * r.stats.padding_fraction(), r.energy.energy_uj,
-               r.energy.power_mw, r.stats.gops(r.config));
+               100.0 * r.stats.load_efficiency(), 100.0 * r.stats.useful_multiply_share(),
+               100.0 * r.stats.padding_fraction(), r.energy.energy_uj, r.energy.power_mw, r.stats.gops(r.config));
   }
+  fmt::print("(load eff: PE-cycles processing an entry, padding included, as the paper's figures; useful: PE-cycles "
+             "multiplying a non-padding entry)\n");
+}
+
+// Draws each figure with gnuplot (Debian's gnuplot-nox): the script goes to <base>.gp, the images are renamed
+// into place only when gnuplot succeeds. Returns the images written.
+std::vector<std::string> draw_figures(const std::vector<sim::SweepFigure>& figures) {
+  std::vector<std::string> written;
+  for (const sim::SweepFigure& f : figures) {
+    const std::string script = f.base + ".gp";
+    write_file_atomic(script, f.gnuplot_script);
+    const std::string command = "gnuplot '" + script + "' 2>/dev/null";
+    const bool drawn = std::system(command.c_str()) == 0;
+    std::filesystem::remove(script);
+    for (const char* type : {".png", ".svg"}) {
+      const std::string image = f.base + type;
+      if (drawn) {
+        std::filesystem::rename(image + sim::kFigureTempSuffix, image);
+        written.push_back(image);
+      } else {
+        std::filesystem::remove(image + sim::kFigureTempSuffix);
+      }
+    }
+    if (!drawn) throw Error("--sweep: gnuplot failed to draw " + f.base + ".png (is gnuplot installed?)");
+  }
+  return written;
 }
 
 std::pair<std::string, std::vector<int>> parse_sweep(const std::string& spec) {
@@ -225,6 +255,9 @@ void run(const SimOptions& o) {
       print_table(p.layers);
     }
     for (const std::string& file : sim::write_sweep(points, parameter, o.out)) fmt::print("wrote {}\n", file);
+    for (const std::string& file : draw_figures(sim::sweep_figures(points, parameter, o.out))) {
+      fmt::print("wrote {}\n", file);
+    }
     fmt::print("Simulated in {:.2f} s on {} threads.\n", seconds, threads);
     return;
   }

@@ -46,9 +46,10 @@ const DemoSection section(50, "The EIE accelerator, cycle-accurate: Alex-7 on 64
   fmt::print("Cycles {} -> latency {:.2f} us ({:.0f} layers/s){}\n", s.cycles, s.latency_us(config),
              s.layers_per_s(config),
              ctx.quick ? "" : "; the paper measures 12.2 us (81,967 layers/s) for Alex-7");
-  fmt::print("Load efficiency {:.1f}% (busiest PE {} entries), padding {:.1f}% of entries, {} broadcasts stalled "
-             "by a full queue\n", 100.0 * s.load_efficiency(), s.max_pe_entries(), 100.0 * s.padding_fraction(),
-             s.ccu_stall_cycles);
+  fmt::print("Load efficiency {:.1f}% (PE-cycles processing an entry, padding included), {:.1f}% of PE-cycles "
+             "multiplying a non-padding entry; busiest PE {} entries, padding {:.1f}% of entries, {} broadcasts "
+             "stalled by a full queue\n", 100.0 * s.load_efficiency(), 100.0 * s.useful_multiply_share(),
+             s.max_pe_entries(), 100.0 * s.padding_fraction(), s.ccu_stall_cycles);
   fmt::print("Energy {:.3f} uJ per inference, average power {:.0f} mW, area {:.1f} mm^2, {:.3g} inferences/J\n",
              e.energy_uj, e.power_mw, e.area_mm2, e.frames_per_j);
   fmt::print("{:.1f} GOP/s on the compressed layer ({:.0f} GOP/s dense-equivalent). Output equal to the "
