@@ -2,6 +2,7 @@
 // file equal to the in-process simulation, and the models the accelerator cannot run answered with one line.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/run_eie.h"
@@ -94,6 +95,50 @@ TEST_F(SimModelCli, synthetic_input_without_input_file) {
   const test::CliResult r = test::run_eie("sim " + file("model.eie") + " --input-density 0.5");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("synthetic, seed 1"), std::string::npos) << r.output;
+}
+
+// A model compressed from a bare weight (no graph): --input and --output go to its one weight; with several
+// weights and no graph to order them, or with no FC chain, the options are refused, never ignored.
+TEST_F(SimModelCli, graphless_model_takes_the_input_or_refuses_it) {
+  SCOPED_TRACE(test::seed_trace());
+  Rng rng(test::seed());
+  Model bare;
+  bare.name = "w";
+  bare.initializers["w"] = random_tensor({12, 20}, rng);
+  ModelCompressionOptions options;
+  options.default_density = 0.5;
+  const EieFile f = compress_model(bare, options);
+  save_eie(file("w.eie"), f);
+  Tensor x = random_tensor({20}, rng);
+  for (std::size_t i = 0; i < x.data.size(); i += 4) x.data[i] = 0.0f;
+  write_npy(file("x.npy"), x);
+  test::CliResult r = test::run_eie("sim " + file("w.eie") + " --input " + file("x.npy") + " --pes 4 --output " +
+                                    file("y.npy"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("its one weight 'w' (12 x 20, no graph)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("15 of 20 non-zero"), std::string::npos) << r.output;
+  Config config;
+  config.num_pes = 4;
+  const RunResult run = simulate(f.model.compressed.at("w").layer, x.data, config);
+  const Tensor y = read_npy(file("y.npy"));
+  ASSERT_EQ(y.numel(), 12);
+  const FixedFormat format = fixed_format(config);
+  for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(y.data[i], static_cast<float>(format.to_double(run.output[i]))) << i;
+
+  r = test::run_eie("sim " + file("w.eie") + " --input " + file("missing.npy"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("missing.npy"), std::string::npos) << r.output;
+
+  bare.initializers["v"] = random_tensor({8, 12}, rng);
+  save_eie(file("two.eie"), compress_model(bare, options));
+  r = test::run_eie("sim " + file("two.eie") + " --input " + file("x.npy") + " --output " + file("z.npy"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("--input and --output need a model with a graph or with one weight; this one has 2 "
+                          "weights and no graph to order them (v, w)"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(file("z.npy")));
+  r = test::run_eie("sim " + file("two.eie"));  // without the options: each weight alone, synthetic input
+  EXPECT_EQ(r.status, 0) << r.output;
 }
 
 TEST_F(SimModelCli, models_the_accelerator_cannot_run) {

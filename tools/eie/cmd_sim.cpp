@@ -126,11 +126,39 @@ std::pair<std::string, std::vector<int>> parse_sweep(const std::string& spec) {
   return {parameter, values};
 }
 
+// --input and --output feed the model's chain of FC layers. A model without one takes them only when it holds a
+// single weight and no graph (compressed from .npy or safetensors): that weight is then the chain, one M x V.
+// Any other model refuses them rather than ignore them. Returns whether the single weight became the chain.
+bool chain_for_input(const SimOptions& o, SimulatedModel& layers) {
+  if (!layers.chain.empty() || (o.input.empty() && o.output.empty())) return false;
+  const bool both = !o.input.empty() && !o.output.empty();
+  const std::string options = both ? "--input and --output" : !o.input.empty() ? "--input" : "--output";
+  const bool graphless = !layers.standalone_ops.empty() && layers.standalone_ops.front() == "no graph";
+  if (graphless && layers.standalone.size() == 1) {
+    layers.chain.push_back(std::move(layers.standalone.front()));
+    layers.standalone.clear();
+    layers.standalone_ops.clear();
+    return true;
+  }
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < layers.standalone.size(); ++i) {
+    names.push_back(graphless ? layers.standalone[i].name
+                              : fmt::format("{} ({})", layers.standalone[i].name, layers.standalone_ops[i]));
+  }
+  if (graphless) {
+    throw Error(fmt::format("{}: {} {} a model with a graph or with one weight; this one has {} weights and no "
+                            "graph to order them ({})", o.model, options, both ? "need" : "needs", names.size(), fmt::join(names, ", ")));
+  }
+  throw Error(fmt::format("{}: {} {} the model's fully connected layers, and it has none ({}); without {} each "
+                          "weight runs on a synthetic input", o.model, options, both ? "feed" : "feeds", fmt::join(names, ", "), options));
+}
+
 // `eie sim FILE.eie`: the model's FC layers as one chain with its real activations flowing, then any other
 // compressed weight (Conv, LSTM) as one M x V on a synthetic input.
 void run_model(const SimOptions& o, sim::Config config) {
   const EieFile file = load_eie(o.model);
-  const SimulatedModel layers = simulated_layers(file.model, o.model);
+  SimulatedModel layers = simulated_layers(file.model, o.model);
+  const bool single_weight = chain_for_input(o, layers);
   // Unless the design is given (options or a config file), it widens to the model's codebooks.
   if (!o.weight_bits && !o.sram_width && o.config_file.empty()) config = fit_to_model(config, layers);
   const sim::FixedFormat format = sim::fixed_format(config);
@@ -178,9 +206,15 @@ void run_model(const SimOptions& o, sim::Config config) {
     const auto argmax = [](const std::vector<float>& v) { return std::max_element(v.begin(), v.end()) - v.begin(); };
 
     fmt::print("EIE, cycle-accurate: {}\n", describe(config));
-    fmt::print("Model '{}' ({}): {} fully connected layer{} as one chain, ReLU between, activations flowing in "
-               "fixed point; input {} ({} of {} non-zero)\n", file.model.name, o.model, chain.size(),
-               chain.size() == 1 ? "" : "s", source, nonzero, cols);
+    if (single_weight) {
+      fmt::print("Model '{}' ({}): its one weight '{}' ({} x {}, no graph) as one M x V; input {} ({} of {} "
+                 "non-zero)\n", file.model.name, o.model, chain.front()->name, chain.front()->rows, cols, source,
+                 nonzero, cols);
+    } else {
+      fmt::print("Model '{}' ({}): {} fully connected layer{} as one chain, ReLU between, activations flowing in "
+                 "fixed point; input {} ({} of {} non-zero)\n", file.model.name, o.model, chain.size(),
+                 chain.size() == 1 ? "" : "s", source, nonzero, cols);
+    }
     print_table(run.report.layers);
     fmt::print("Inference: {} cycles, {:.2f} us, {:.3g} inferences/s, {:.3f} uJ/inference. Simulated in {:.0f} ms.\n",
                run.report.cycles, static_cast<double>(run.report.cycles) / config.clock_mhz,
@@ -317,7 +351,8 @@ const CommandRegistration registration(50, [](CLI::App& root) {
   auto o = std::make_shared<SimOptions>();
   cmd->add_option("model", o->model, "A compressed model (.eie): its fully connected layers as one chain with "
                                      "real activations flowing (ReLU between), other compressed weights alone");
-  cmd->add_option("--input", o->input, "The model's input (.npy, as many values as the first layer's inputs); "
+  cmd->add_option("--input", o->input, "The input of the model's fully connected chain, or of its one weight "
+                                       "when it has no graph (.npy, as many values as the first layer's inputs); "
                                        "default: synthetic, see --input-density");
   cmd->add_option("--input-density", o->input_density, "Share of non-zero values in a synthetic input (0..1)")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
