@@ -126,6 +126,18 @@ struct Model {
   bool operator==(const Model&) const = default;
 };
 
+// What a weight slot of a model holds, read from its dense values (a compressed weight decompressed): a weight
+// pruned or clustered by another tool shows a low density or few distinct values.
+struct WeightSummary {
+  WeightSlot slot;
+  std::vector<std::int64_t> shape;  // the tensor's shape
+  std::int64_t nonzeros = 0;
+  std::int64_t distinct_values = 0;  // distinct float values, 0 included when present
+  double density() const;            // nonzeros / (rows * cols); 0 for an empty weight
+};
+// One summary per Model::weight_slots() entry, in that order.
+std::vector<WeightSummary> summarize_weights(const Model& model);
+
 // ---------------------------------------------------------------------------------------------------------
 // Running a graph. Operators (src/model/ops/) compute in fp32 on row-major tensors whose first dimension is
 // usually the batch; each is created once per node (attributes parsed and checked then) and then infers its

@@ -84,6 +84,34 @@ TEST_F(Cli, compress_then_info_reports_every_layer) {
   EXPECT_NE(table.output.find("fc2.weight"), std::string::npos);
 }
 
+// A model not yet compressed: `eie info` describes its weights (a clustered, pruned one shows it) and names the
+// command that compresses it, instead of reading it as a broken .eie file.
+TEST_F(Cli, info_describes_a_model_file_and_points_to_compress) {
+  std::map<std::string, Tensor> tensors = mlp_tensors(test::seed());
+  Tensor& fc1 = tensors.at("fc1.weight");  // 30x20: every third value 0, the others +-0.5
+  for (std::size_t i = 0; i < fc1.data.size(); ++i) fc1.data[i] = i % 3 == 0 ? 0.0f : (i % 2 ? 0.5f : -0.5f);
+  test::write_bytes(in("clustered.safetensors"), serialize_safetensors(tensors));
+  const CliResult json = eie_cli("info " + in("clustered.safetensors") + " --json");
+  ASSERT_EQ(json.status, 0) << json.output;
+  const auto j = nlohmann::json::parse(json.output);
+  EXPECT_EQ(j["compressed"], false);
+  ASSERT_EQ(j["weights"].size(), 2u);
+  EXPECT_EQ(j["weights"][0]["name"], "fc1.weight");
+  EXPECT_EQ(j["weights"][0]["shape"], nlohmann::json::array({30, 20}));
+  EXPECT_EQ(j["weights"][0]["distinct_values"], 3);
+  EXPECT_EQ(j["weights"][0]["nonzeros"], 400);
+  EXPECT_EQ(j["weights"][1]["distinct_values"], 300);
+  EXPECT_DOUBLE_EQ(j["weights"][1]["density"].get<double>(), 1.0);
+  EXPECT_EQ(j["compress_with"], "eie compress " + in("clustered.safetensors") + " -o clustered.eie");
+
+  const CliResult onnx = eie_cli("info " EIE_SOURCE_DIR "/tests/io/data/mlp_python.onnx");
+  ASSERT_EQ(onnx.status, 0) << onnx.output;
+  EXPECT_NE(onnx.output.find("(not compressed)"), std::string::npos) << onnx.output;
+  EXPECT_NE(onnx.output.find("Compress it with: eie compress"), std::string::npos) << onnx.output;
+  EXPECT_EQ(onnx.output.find("wrong magic"), std::string::npos) << onnx.output;
+  expect_cli_error(dir, "info " + in("none.onnx"), {"none.onnx", "cannot open"});
+}
+
 TEST_F(Cli, truncated_onnx) {
   auto bytes = serialize_onnx(load_onnx(EIE_SOURCE_DIR "/tests/io/data/mlp_python.onnx"));
   bytes.resize(bytes.size() - 7);
