@@ -103,11 +103,11 @@ struct SliceRows {
   }
 };
 
-// The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy. Each layer's window
+// The sell16 layout of rows [row_begin, row_end) (see layer_plan.h), from the row-major copy. Each tier's window
 // starts at the lowest column any lane of the slice has left, so it takes every lane whose next entry lies within
 // 16 columns of it: at 9% weights a slice needs ~1.8 slots per entry, against ~2.6 with windows fixed to aligned
-// panels of 16 (an entry just past a panel's edge no longer waits for a layer of its own panel).
-// sell16x2 (row_entries 2) deals up to two of a lane's next entries into each layer, both within its window,
+// panels of 16 (an entry just past a panel's edge no longer waits for a tier of its own panel).
+// sell16x2 (row_entries 2) deals up to two of a lane's next entries into each tier, both within its window,
 // and fills the slots left with pad_code; masks and code planes are sell16's alone.
 engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_t row_end, std::int64_t cols,
                              int code_planes, bool store_masks, int row_entries = 1, int pad_code = 0) {
@@ -121,7 +121,7 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
     SliceRows rows(csr, s0, row_end);
     std::uint32_t full_end = 0;
     bool tail_started = false;
-    for (;;) {  // one layer per round
+    for (;;) {  // one tier per round
       const std::int64_t lowest = rows.lowest(csr);
       if (lowest < 0) break;
       // Windows stay inside the input where it has 16 columns or more and they start at any column; the others
@@ -168,19 +168,19 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   return sell;
 }
 
-// The sell16x4 layout of rows [row_begin, row_end) (layer_plan.h): each layer's window of kSell16x4Window columns
+// The sell16x4 layout of rows [row_begin, row_end) (layer_plan.h): each tier's window of kSell16x4Window columns
 // starts at the lowest column the slice has left, and each row gives it up to four of its next entries that lie
 // in the window. At 9% weights a slice needs ~1.38 slots per entry, at 4% ~1.96 (a row then has ~2.5 entries in a
-// window); with 8 rows of 8 entries per layer instead, 1.58 at 9%.
+// window); with 8 rows of 8 entries per tier instead, 1.58 at 9%.
 engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::int64_t row_end,
                                  const std::int8_t* weights, bool byte_codes, bool compact) {
   engine::SellBlock sell;
   sell.row_entries = 4;
-  // Nibbles and bytes of code: an even number of layers per slice (the kernel decodes a pair at once); compact
+  // Nibbles and bytes of code: an even number of tiers per slice (the kernel decodes a pair at once); compact
   // codes: any number.
   const std::size_t round_to = compact ? 64 : 128;
   sell.layer_ptr.push_back(0);
-  std::vector<std::uint8_t> codes;  // one slice's, 64 per layer, packed in pairs of layers at its end
+  std::vector<std::uint8_t> codes;  // one slice's, 64 per tier, packed in pairs of tiers at its end
   for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
     SliceRows rows(csr, s0, row_end);
     for (int l = 0; l < rows.lanes; ++l) {
@@ -189,7 +189,7 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
       sell.row_weight_sums.push_back(sum);
     }
     codes.clear();
-    for (;;) {  // one layer per round
+    for (;;) {  // one tier per round
       const std::int64_t lowest = rows.lowest(csr);
       if (lowest < 0 && codes.size() % round_to == 0) break;
       const std::int64_t start = std::max<std::int64_t>(lowest, 0);
@@ -211,7 +211,7 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
       sell.slot_codes.insert(sell.slot_codes.end(), codes.begin(), codes.end());
     } else if (compact) {
       // Bits 0-1 of each code in its slot's bits 6-7; bits 2-3 in the group's byte of the slot, at bits 2m..2m+1
-      // for the group's layer m. A slice's last group may hold fewer than four layers.
+      // for the group's tier m. A slice's last group may hold fewer than four tiers.
       const std::size_t first = sell.slots.size() - codes.size();
       for (std::size_t i = 0; i < codes.size(); ++i) sell.slots[first + i] |= static_cast<std::uint8_t>((codes[i] & 3u) << 6);
       for (std::size_t g = 0; g < codes.size(); g += 256) {
@@ -229,7 +229,7 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
       }
     }
     const auto layers = static_cast<std::uint32_t>(sell.windows.size());
-    sell.layer_ptr.push_back(layers);  // no layer reads past the input's buffer (sell16x4_input_bytes)
+    sell.layer_ptr.push_back(layers);  // no tier reads past the input's buffer (sell16x4_input_bytes)
     sell.layer_ptr.push_back(layers);
   }
   sell.slots.shrink_to_fit();
@@ -353,7 +353,7 @@ engine::CscBlock build_csc(const CompressedLayer& layer, const engine::RowBlock&
 // Costs per unit of work on a Zen 5 core, for choosing csc per run (`eie bench --suite eie-paper --layers
 // Alex-6,Alex-7,VGG-7,NT-We --batch 1 --threads 1,2 --input-density D`, with and without
 // --skip-zero-activations): a csc entry visited ~2.3 cycles on one thread and ~3 on each of two (their
-// columns' entries are fetched in short runs that the prefetchers follow less well); a sell16 layer of 16
+// columns' entries are fetched in short runs that the prefetchers follow less well); a sell16 tier of 16
 // slots ~2.2 cycles with its loop overheads; a csr16 entry ~1.4 cycles (AVX-512 gather; scalar and AVX2
 // ~1.2-1.6). The two-thread figure sets the break-evens (Alex-7 8%, VGG-7 12%, csr16 47%, since sell16's sliding
 // windows; 12% and 16% with its fixed panels): at D = 5% csc was 1.1-2.7x faster than sell16 on those layers,
@@ -362,12 +362,12 @@ constexpr double kCscCyclesPerVisit = 3.0;
 constexpr double kSellCyclesPerLayer = 2.2;
 constexpr double kCsr16CyclesPerEntry = 1.4;
 
-// sell16 is dropped for the gather kernel when its layers carry more than this many slots per stored entry.
-// A sell16 layer (16 slots) cost ~0.6 ns and a stored entry of the gather kernel ~0.34 ns on one Zen 5 core
+// sell16 is dropped for the gather kernel when its tiers carry more than this many slots per stored entry.
+// A sell16 tier (16 slots) cost ~0.6 ns and a stored entry of the gather kernel ~0.34 ns on one Zen 5 core
 // (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
-// below ~0.5%, where most layers hold one or two entries.
+// below ~0.5%, where most tiers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
-// The same for sell16x4 (precision int8), whose layer of 64 slots cost 1.1-1.3 ns on one Zen 5 core (a scratch
+// The same for sell16x4 (precision int8), whose tier of 64 slots cost 1.1-1.3 ns on one Zen 5 core (a scratch
 // loop over random 16-row slices at 9% weights, in L1 and in L3 alike, before and after its slots were aligned),
 // ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.
 constexpr double kMaxSell16x4SlotsPerEntry = 16.0;
@@ -388,11 +388,11 @@ constexpr std::int64_t kCompactFromBytes = 6'000'000;
 // pointers).
 std::int64_t eie_encoding_bytes(const CompressedLayer& layer) { return encoding_stats(encode_eie(layer, 64)).bytes; }
 
-// A sell16x4 layer for csc's break-even (kSellCyclesPerLayer's counterpart): ~4-4.7 cycles in that scratch loop.
+// A sell16x4 tier for csc's break-even (kSellCyclesPerLayer's counterpart): ~4-4.7 cycles in that scratch loop.
 constexpr double kSell16x4CyclesPerLayer = 4.7;
 
 // Where tcsr takes over from sell16 (EngineOptions::tcsr_min_batch 0). sell16's time grows with the batch, one
-// pass over its layers per element; tcsr's hardly grows from 16 to 32 elements (its ~7 scalar instructions per
+// pass over its tiers per element; tcsr's hardly grows from 16 to 32 elements (its ~7 scalar instructions per
 // entry dominate), so sell16 breaks even at about kSellTcsrSlots / (slots per stored entry): one thread
 // (eie_engine_bench --benchmark_filter='/avx512-(tcsr|sell16|bf16)/batch:(8|16|32)/threads:1'), at batch 16
 // sell16 took 1.2-1.5x tcsr's time on VGG-6 and VGG-7 (2.6 slots per entry: break-even ~11-13) and 0.7-1.0x on
@@ -495,7 +495,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
                               row_entries, sell_pairs_ ? sell_pad_code_ : 0);
       layers += static_cast<double>(block.sell.windows.size());
     }
-    // A sell16x2 layer costs about what a sell16 layer does, so both are held to the same layers per entry.
+    // A sell16x2 tier costs about what a sell16 tier does, so both are held to the same tiers per entry.
     if (16 * layers > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
       has_sell_ = false;
       sell_pairs_ = false;
@@ -509,7 +509,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
   // csr16 runs batch 1 only, so without sell16 every batch runs on tcsr.
   if (sell_quads_) {
-    // tcsr_min_batch_ stays past every batch: sell16x4 runs them all, its layers decoded once per chunk.
+    // tcsr_min_batch_ stays past every batch: sell16x4 runs them all, its tiers decoded once per chunk.
   } else if (!has_sell_) {
     tcsr_min_batch_ = 2;
   } else if (tcsr_min_batch > 0) {

@@ -1,31 +1,36 @@
 // A layer as the kernels want it. Planning cuts the rows into one block per thread so that every block holds
 // about the same number of stored entries (EIE's lesson: imbalance, not arithmetic, bounds the parallel
-// speedup), and stores each block in one layout for batch 1 and, for engines that take batches, tcsr:
+// speedup), and stores each block in one layout for batch 1 and, for engines that take batches, tcsr.
+// The layouts' names: csr16 = CSR (compressed sparse row) with 16-bit column indices; sell16 = sliced ELLPACK
+// with slices of 16 rows (SELL-16), x2 and x4 = two or four entries of a row per lane; tcsr = tiled CSR (CSR in
+// column panels, for batches); csc = compressed sparse column. A "tier" is one step of a sell16 slice: one
+// entry (or two, or four) per lane, with its own window of columns; the code calls the tier pointers layer_ptr.
+// The layouts:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
 // - sell16 (AVX-512, every batch size, codebooks of at most 64 entries): SELL-16 over sliding windows of 16
-//   columns. Sixteen rows (a slice) are the sixteen lanes of a vector; their entries are dealt into "layers" of
-//   one entry per lane, each layer with its own window of 16 columns that starts at the lowest column the slice
+//   columns. Sixteen rows (a slice) are the sixteen lanes of a vector; their entries are dealt into "tiers" of
+//   one entry per lane, each tier with its own window of 16 columns that starts at the lowest column the slice
 //   has left (one byte per lane: column within the window << 4 | code), a 16-bit mask of the lanes that hold an
 //   entry, the window's first column, and for 32- or 64-entry codebooks one or two 16-bit planes with the
 //   code bits above the nibble. The kernel loads the window's 16 activations and picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
 // - sell16x2 (AVX-512 BF16, EngineOptions::precision bf16, codebooks of at most 64 entries with a zero or unused
-//   code): sell16 with 32 slots per layer, lanes 2l and 2l + 1 holding two entries of the slice's row l within
-//   the layer's window, padded with that code, no masks, and 32-bit code planes for 32- and 64-entry codebooks.
-//   vdpbf16ps adds both lanes' products into row l's fp32 lane, so the two permutes of a layer serve twice the
+//   code): sell16 with 32 slots per tier, lanes 2l and 2l + 1 holding two entries of the slice's row l within
+//   the tier's window, padded with that code, no masks, and 32-bit code planes for 32- and 64-entry codebooks.
+//   vdpbf16ps adds both lanes' products into row l's fp32 lane, so the two permutes of a tier serve twice the
 //   slots.
 // - sell16x4 (AVX-512 VNNI and VBMI, precision int8, codebooks of at most 64 entries, inputs of at most 65,536
-//   columns): 64 byte slots per layer, bytes 4l..4l+3 holding four entries of the slice's row l, each layer with
+//   columns): 64 byte slots per tier, bytes 4l..4l+3 holding four entries of the slice's row l, each tier with
 //   a window of 63 columns that starts at the lowest column the slice has left. Per slot one byte of column
-//   within the window (63: padding) and one nibble of code, the codes of two consecutive layers sharing a byte
-//   (low nibble: the even layer); a byte of code for codebooks of 17-64 entries. The kernel loads the window's 64
+//   within the window (63: padding) and one nibble of code, the codes of two consecutive tiers sharing a byte
+//   (low nibble: the even tier); a byte of code for codebooks of 17-64 entries. The kernel loads the window's 64
 //   quantized activations, zeroes the last (which the padding picks) and picks each slot's activation and weight
 //   with two vpermb; one vpdpbusd adds a row's four products into its 32-bit lane. Every batch size runs on it
 //   (no tcsr). Compact codes (sell16x4c; codebooks of at most 16 entries, EngineOptions::compact_codes or where
 //   the nibbles would take over 1.5x the layer's EIE encoding or over 6 MB): bits 0-1 of the code in the slot's
-//   bits 6-7, bits 2-3 in a byte per slot shared by four layers (a slice's last group may hold fewer), 1.25 bytes
+//   bits 6-7, bits 2-3 in a byte per slot shared by four tiers (a slice's last group may hold fewer), 1.25 bytes
 //   per slot.
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
@@ -62,8 +67,8 @@ struct AlignedFree {
 using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
 AlignedFloats aligned_floats(std::size_t count);
 
-// Storage that starts on a cache line: the sell kernels load a layer's slots as whole vectors, and a 64-byte load
-// split across two lines cost sell16x4 ~20% (a one-thread scratch loop at 9% weights: 1.34 -> 1.10 ns per layer).
+// Storage that starts on a cache line: the sell kernels load a tier's slots as whole vectors, and a 64-byte load
+// split across two lines cost sell16x4 ~20% (a one-thread scratch loop at 9% weights: 1.34 -> 1.10 ns per tier).
 template <class T>
 struct CacheLineAllocator {
   using value_type = T;
@@ -89,32 +94,32 @@ struct Panel {
   std::vector<std::uint8_t> codes;
 };
 
-// One row block in the sell16 layout. Slice s's layers are [layer_ptr[2s], layer_ptr[2s+2]); those from
+// One row block in the sell16 layout. Slice s's tiers are [layer_ptr[2s], layer_ptr[2s+2]); those from
 // layer_ptr[2s+1] on have windows that end past the input (inputs of fewer than 16 columns; the last, partial
 // panel where windows are whole panels), whose activations are loaded masked so that no kernel reads past it.
 struct SellBlock {
-  int row_entries = 1;                   // entries of a row per layer: 1 (sell16), 2 (sell16x2) or 4 (sell16x4)
+  int row_entries = 1;                   // entries of a row per tier: 1 (sell16), 2 (sell16x2) or 4 (sell16x4)
   std::vector<std::uint32_t> layer_ptr;  // 2 * slices + 1
-  // 16 * row_entries per layer: column in the window << 4 | code (the padding code where no entry: 0 for
+  // 16 * row_entries per tier: column in the window << 4 | code (the padding code where no entry: 0 for
   // sell16; lane 2l + e is entry e of row l for sell16x2).
   CacheLineBytes slots;
-  // Per layer: the lanes that hold an entry. Empty for a 16-entry codebook with a reserved zero, where a slot
+  // Per tier: the lanes that hold an entry. Empty for a 16-entry codebook with a reserved zero, where a slot
   // holds an entry exactly when its code (low nibble) is not 0.
   std::vector<std::uint16_t> masks;
-  // Per layer: the window's first column >> window_shift. Shift 0 where every start fits 16 bits (inputs of at
+  // Per tier: the window's first column >> window_shift. Shift 0 where every start fits 16 bits (inputs of at
   // most 65,551 columns, whose windows start at most 16 columns before the end); else 4, and the windows are
   // the aligned panels of 16 columns.
   std::vector<std::uint16_t> windows;
   int window_shift = 0;
-  // Codebooks of 17-64 entries: per layer, code_planes 16-bit words holding bit 4 (then bit 5) of each lane's
+  // Codebooks of 17-64 entries: per tier, code_planes 16-bit words holding bit 4 (then bit 5) of each lane's
   // code; the slot keeps the low nibble.
   std::vector<std::uint16_t> code_planes;
   // sell16x4 (row_entries 4): slots hold the column within the window alone (kSell16x4Pad: padding), and
-  // slot_codes the codes: for codebooks of at most 16 entries 32 bytes per layer, the codes of layers 2m (low
-  // nibble) and 2m + 1 (high) of each slice, which has an even number of layers (a last one of padding alone
+  // slot_codes the codes: for codebooks of at most 16 entries 32 bytes per tier, the codes of tiers 2m (low
+  // nibble) and 2m + 1 (high) of each slice, which has an even number of tiers (a last one of padding alone
   // where needed); for 17-64 entries one byte per slot. Compact codes (sell16x4c): the slot's bits 6-7 hold bits
-  // 0-1 of its code, and slot_codes per group of four layers of a slice (the last may hold fewer) 64 bytes with
-  // bits 2-3 of layer m's code at bits 2m..2m+1. row_weight_sums: per row of the block, the sum of its entries'
+  // 0-1 of its code, and slot_codes per group of four tiers of a slice (the last may hold fewer) 64 bytes with
+  // bits 2-3 of tier m's code at bits 2m..2m+1. row_weight_sums: per row of the block, the sum of its entries'
   // 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
   CacheLineBytes slot_codes;
   std::vector<std::int32_t> row_weight_sums;
@@ -187,7 +192,7 @@ class LayerPlan {
   // kCompactFromBytes): the layout of every block, and what SellArgs::compact_codes tells the kernel.
   bool sell_compact() const { return sell_compact_; }
   float weight_scale() const { return weight_scale_; }
-  // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole layer of 16
+  // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole tier of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
   bool uses_tcsr(std::int64_t batch) const { return tcsr_kernel_ != nullptr && batch >= tcsr_min_batch_; }

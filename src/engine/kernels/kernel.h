@@ -30,7 +30,7 @@ struct SpmvArgs {
 using SpmvKernel = void (*)(const SpmvArgs&);
 
 // The sell16 layout of one row block (layer_plan.h): for each batch element b and each slice of 16 rows,
-//   y[b][r] = sum over its layers of table[slot & 15] * x[b][(window << window_shift) + (slot >> 4)] (masked lanes
+//   y[b][r] = sum over its tiers of table[slot & 15] * x[b][(window << window_shift) + (slot >> 4)] (masked lanes
 //   add nothing),
 // then bias and activation. Without masks (nullptr: a 16-entry table whose entry 0 is 0 and never stored) a
 // lane is masked exactly when its slot's code is 0. One pass covers every column. Activations are batch-major (x[b * x_stride + col],
@@ -39,9 +39,9 @@ struct SellArgs {
   const std::uint32_t* layer_ptr = nullptr;
   const std::uint8_t* slots = nullptr;
   const std::uint16_t* masks = nullptr;        // nullptr: code 0 marks the lanes without an entry
-  const std::uint16_t* windows = nullptr;      // per layer: its window's first column >> window_shift
+  const std::uint16_t* windows = nullptr;      // per tier: its window's first column >> window_shift
   int window_shift = 0;                        // 0, or 4 for inputs over 65,551 columns
-  const std::uint16_t* code_planes = nullptr;  // code_plane_count per layer (codebooks of 17-64 entries)
+  const std::uint16_t* code_planes = nullptr;  // code_plane_count per tier (codebooks of 17-64 entries)
   int code_plane_count = 0;                // 0, 1 or 2
   std::int64_t rows = 0;                   // of the block; the last slice may be partial
   const float* table = nullptr;            // 16 << code_plane_count floats, 64-byte aligned
@@ -58,7 +58,7 @@ struct SellArgs {
   // chunk of the batch rounded to bf16.
   int pad_code = 0;
   std::uint16_t* x_bf16 = nullptr;
-  // sell16x4 only: the layers' codes (SellBlock::slot_codes: nibbles, or bytes where code_plane_count > 0), the
+  // sell16x4 only: the tiers' codes (SellBlock::slot_codes: nibbles, or bytes where code_plane_count > 0), the
   // codebook in 8 bits (64 bytes, a 16-entry one four times over) and its scale, the block's rows' sums of 8-bit
   // weights, and the caller's buffer of min(batch, kSell16x4Chunk) * sell16x4_input_bytes(cols) bytes, 64-byte
   // aligned, for a chunk of quantized inputs.
@@ -68,29 +68,29 @@ struct SellArgs {
   const std::int32_t* row_weight_sums = nullptr;
   std::uint8_t* x_u8 = nullptr;
   // sell16x4c (LayerPlan::sell_compact()): slots hold bits 0-1 of the code in bits 6-7, slot_codes 64 bytes per
-  // group of four layers of a slice with bits 2-3 (layer_plan.h).
+  // group of four tiers of a slice with bits 2-3 (layer_plan.h).
   bool compact_codes = false;
 };
 
 void spmv_sell16__avx512(const SellArgs& args);
 
-// The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each layer has 32 slots, lanes 2l and 2l + 1
-// two entries of the slice's row l within the layer's window, no masks (the padding code decodes to 0), and for
+// The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each tier has 32 slots, lanes 2l and 2l + 1
+// two entries of the slice's row l within the tier's window, no masks (the padding code decodes to 0), and for
 // 32- or 64-entry tables code_plane_count 32-bit planes (two 16-bit words each, low first) with bit 4 (and 5) of
 // each lane's code. For each batch element, the input and the table are rounded to bf16 (nearest even; denormals
 // read as 0) and
-//   y[b][r] = sum over its layers of bf16(table[code]) * bf16(x[b][window + (slot >> 4)])   (both lanes),
+//   y[b][r] = sum over its tiers of bf16(table[code]) * bf16(x[b][window + (slot >> 4)])   (both lanes),
 // the products exact and summed in fp32 (vdpbf16ps), then bias and activation in fp32. NaN and Inf inputs
 // propagate: the padding lanes never read an activation when the input is not finite.
 void spmv_sell16x2__avx512bf16(const SellArgs& args);
 // The words of SellArgs::x_bf16 per input of `cols` columns: windows read up to 15 words past the last column, and
 // the conversion writes whole vectors of 32 (so every input of a chunk starts on a cache line).
 inline std::int64_t sell16x2_input_words(std::int64_t cols) { return (cols + 16 + 31) / 32 * 32; }
-// The batch elements whose bf16 inputs the kernel holds at once, reading each slice's layers once for all of them.
+// The batch elements whose bf16 inputs the kernel holds at once, reading each slice's tiers once for all of them.
 constexpr std::int64_t kSell16x2Chunk = 8;
 
-// The sell16x4 layout (layer_plan.h), EngineOptions::precision int8, any batch: each layer has 64 byte slots,
-// bytes 4l..4l+3 four entries of the slice's row l within the layer's window of kSell16x4Window columns. For each
+// The sell16x4 layout (layer_plan.h), EngineOptions::precision int8, any batch: each tier has 64 byte slots,
+// bytes 4l..4l+3 four entries of the slice's row l within the tier's window of kSell16x4Window columns. For each
 // batch element the input is quantized, x ~ sx * (q - offset) with q in 0..255: offset 0 and sx = max / 255 when
 // no value is negative, else offset 128 and sx = max |x| / 127; the table is w ~ sw * t with t in -127..127
 // (SellArgs::weight_scale). Then
@@ -103,7 +103,7 @@ constexpr std::uint8_t kSell16x4Pad = 63;  // the slot of padding: the window's 
 // The bytes of SellArgs::x_u8 per input of `cols` columns: a window reads 64 bytes from any column, and every input of
 // a chunk starts on a cache line.
 inline std::int64_t sell16x4_input_bytes(std::int64_t cols) { return (cols + 64 + 63) / 64 * 64; }
-// The batch elements whose quantized inputs the kernel holds at once: each layer is decoded once for all of them.
+// The batch elements whose quantized inputs the kernel holds at once: each tier is decoded once for all of them.
 constexpr std::int64_t kSell16x4Chunk = 8;
 
 // The csc layout (layer_plan.h) of one row block, for batch 1: column-major, each entry one 16-bit word

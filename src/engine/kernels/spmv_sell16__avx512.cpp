@@ -1,13 +1,13 @@
 // AVX-512 kernel over the sell16 layout (layer_plan.h), any batch. A slice's 16 rows are the 16 lanes of the
-// accumulators; each layer is 16 one-byte slots: the code in the low nibble decodes through the 16-entry table
+// accumulators; each tier is 16 one-byte slots: the code in the low nibble decodes through the 16-entry table
 // held in a register (vpermps ignores the index's upper bits; 32- and 64-entry codebooks add one or two bit
-// planes per layer and decode with vpermt2ps over two or four registers), the column in the high nibble picks the lane's
-// activation from the window's 16 activations loaded as one vector (vpermps again). One FMA per layer, masked to
+// planes per tier and decode with vpermt2ps over two or four registers), the column in the high nibble picks the lane's
+// activation from the window's 16 activations loaded as one vector (vpermps again). One FMA per tier, masked to
 // the lanes that hold an entry unless the input is finite and padding decodes to 0 (Lanes below): masked lanes
 // never touch an activation, so NaN and Inf propagate exactly as in the reference. Compared with
-// the gather kernel (spmv_csr16__avx512) this trades 1.3-2.6x more slots than entries (padding of the layers) for
+// the gather kernel (spmv_csr16__avx512) this trades 1.3-2.6x more slots than entries (padding of the tiers) for
 // no gather, no horizontal sum and no per-row loop: 2.8-4.3x faster on the nine paper layers (docs/engine.md).
-// Batch > 1: the layer's weights are decoded once for a chunk of 8 batch elements, whose windows are permuted and
+// Batch > 1: the tier's weights are decoded once for a chunk of 8 batch elements, whose windows are permuted and
 // multiplied into 8 accumulators (1.6-1.9x the csr16 M x M, which waited on its scattered activation loads).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -22,8 +22,8 @@
 namespace eie::engine {
 namespace {
 
-// Decodes a layer's 16 codes into weights. Planes = 0: 16-entry table in one register, one vpermps on the
-// slot's low nibble. Planes = 1 (17-32 entries): the layer's first plane sets bit 4 of the index, one vpermt2ps
+// Decodes a tier's 16 codes into weights. Planes = 0: 16-entry table in one register, one vpermps on the
+// slot's low nibble. Planes = 1 (17-32 entries): the tier's first plane sets bit 4 of the index, one vpermt2ps
 // over two table registers. Planes = 2 (33-64 entries): two vpermt2ps and a blend on the second plane.
 template <int Planes>
 struct Decoder {
@@ -54,9 +54,9 @@ inline __m512i load_slots(const SellArgs& a, std::uint32_t k) {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.slots + 16 * std::size_t{k})));
 }
 
-// Which lanes of a layer hold an entry. stored: the layer's mask. code: a slot's code is 0 exactly where it holds
+// Which lanes of a tier hold an entry. stored: the tier's mask. code: a slot's code is 0 exactly where it holds
 // none (a 16-entry table with a reserved zero). all: every lane, padding included; its code 0 decodes to 0 and
-// adds 0 * x, exact when every activation is finite. The stored mask costs ~20% of a layer's time at batch 1
+// adds 0 * x, exact when every activation is finite. The stored mask costs ~20% of a tier's time at batch 1
 // (it travels through a general register into a mask register), so layouts without masks run unmasked when
 // the input allows.
 enum class Lanes { stored, code, all };
@@ -67,10 +67,10 @@ inline __mmask16 lanes_of(const SellArgs& a, std::uint32_t k, __m512i slots) {
   return _mm512_test_epi32_mask(slots, _mm512_set1_epi32(15));
 }
 
-// The column where layer k's window of 16 activations starts. At batch 1 its load crosses a cache line in 15 of
+// The column where tier k's window of 16 activations starts. At batch 1 its load crosses a cache line in 15 of
 // 16 windows, which costs ~20% of the loop; loading the window's pair of aligned panels instead and picking the
 // lanes with vpermt2ps on (slot >> 4) + start % 16 cost more than that (docs/engine.md). Batches do that: the
-// pair's loads serve several layers.
+// pair's loads serve several tiers.
 inline std::int64_t window_of(const SellArgs& a, std::uint32_t k) {
   return std::int64_t{a.windows[k]} << a.window_shift;
 }
@@ -108,7 +108,7 @@ void spmv_batch1(const SellArgs& a) {
   const Decoder<Planes> table(a.table);
   const std::int64_t slices = (a.rows + 15) / 16;
   for (std::int64_t s = 0; s < slices; ++s) {
-    // Four independent chains: one FMA chain alone would wait its 4-cycle latency on every layer.
+    // Four independent chains: one FMA chain alone would wait its 4-cycle latency on every tier.
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
            acc3 = _mm512_setzero_ps();
     std::uint32_t k = a.layer_ptr[2 * s];
@@ -116,7 +116,7 @@ void spmv_batch1(const SellArgs& a) {
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
     const auto x_of = [&](std::uint32_t layer) { return _mm512_loadu_ps(a.x + window_of(a, layer)); };
     for (; k + 4 <= full_end; k += 4) {
-      // One 64-bit load brings the four layers' window starts: the loop is bound by its loads (the window's
+      // One 64-bit load brings the four tiers' window starts: the loop is bound by its loads (the window's
       // activations take two where they cross a cache line), and this saved ~5-15% (Alex-6/7, VGG-7, one thread).
       std::uint64_t four;
       std::memcpy(&four, a.windows + k, sizeof four);
@@ -137,8 +137,8 @@ void spmv_batch1(const SellArgs& a) {
   }
 }
 
-// Batch elements [b0, b0 + N): each layer decoded once, then one permute and one FMA per element. A slice's
-// windows advance a few columns per layer, so consecutive layers mostly lie in the same pair of aligned panels
+// Batch elements [b0, b0 + N): each tier decoded once, then one permute and one FMA per element. A slice's
+// windows advance a few columns per tier, so consecutive tiers mostly lie in the same pair of aligned panels
 // [p, p + 32): the N elements' activations of a pair are loaded once for all of them, without loads that cross a
 // cache line, and vpermt2ps picks each lane's activation at (slot >> 4) + (window - p).
 template <int N, int Planes, Lanes L>

@@ -1,8 +1,8 @@
 // AVX-512 BF16 kernel over the sell16x2 layout (layer_plan.h), EngineOptions::precision bf16, any batch. The
-// fp32 kernel (spmv_sell16__avx512) is bound by its two permutes per layer of 16 slots; vdpbf16ps adds two
+// fp32 kernel (spmv_sell16__avx512) is bound by its two permutes per tier of 16 slots; vdpbf16ps adds two
 // bf16 products into each fp32 lane, so the same two permutes (vpermw on 32 words) serve 32 slots, two entries
-// of each of the slice's 16 rows. The layers carry ~13% more padding (a row gives two entries to a layer only
-// when both lie in its window), and a layer costs about what an fp32 layer does: 1.6-1.9x faster per stored
+// of each of the slice's 16 rows. The tiers carry ~13% more padding (a row gives two entries to a tier only
+// when both lie in its window), and a tier costs about what an fp32 tier does: 1.6-1.9x faster per stored
 // entry in a one-thread scratch loop over random 16-row slices at 4-25% density (docs/engine.md).
 // The castsi256 of a window leaves its upper half undefined (vpermw reads only the low 16 words); GCC warns.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -30,7 +30,7 @@ bool to_bf16(const float* x, std::int64_t cols, std::uint16_t* x16) {
 
 // The codebook in bf16, decoded by vpermw (one register of 32 words) or vpermt2w (two). Planes = 0 (16 entries):
 // the table twice, since vpermw reads the low 5 bits of a slot and bit 4 is a column bit. Planes = 1 (17-32
-// entries): the layer's 32-bit plane sets bit 4 of each lane's index. Planes = 2 (33-64 entries): a second plane
+// entries): the tier's 32-bit plane sets bit 4 of each lane's index. Planes = 2 (33-64 entries): a second plane
 // sets bit 5, which picks the second register.
 template <int Planes>
 struct Bf16Decoder {
@@ -64,7 +64,7 @@ struct Bf16Decoder {
   }
 };
 
-// One layer: 32 slots decoded, each lane's activation picked from the window's 16 (vpermw), two products per
+// One tier: 32 slots decoded, each lane's activation picked from the window's 16 (vpermw), two products per
 // fp32 lane. Finite: padding adds bf16(0) * x = 0. Otherwise the padding lanes' activations are zeroed first, so
 // that 0 * Inf never makes a NaN the reference does not have.
 template <int Planes, bool Finite>
@@ -86,7 +86,7 @@ inline __m512 layer_dot(const SellArgs& a, std::uint32_t k, const std::uint16_t*
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(w), reinterpret_cast<__m512bh>(xv));
 }
 
-// Slice s of one input (x16 in bf16): the sum of its layers' products, row l in lane l.
+// Slice s of one input (x16 in bf16): the sum of its tiers' products, row l in lane l.
 template <int Planes, bool Finite>
 __m512 slice_dot(const SellArgs& a, std::int64_t s, const std::uint16_t* x16, const Bf16Decoder<Planes>& decoder) {
   // Four independent chains hide vdpbf16ps's latency.
@@ -95,7 +95,7 @@ __m512 slice_dot(const SellArgs& a, std::int64_t s, const std::uint16_t* x16, co
   std::uint32_t k = a.layer_ptr[2 * s];
   const std::uint32_t end = a.layer_ptr[2 * s + 2];  // the buffer's zero tail serves windows past the input
   for (; k + 4 <= end; k += 4) {
-    std::uint64_t four;  // the four layers' window starts in one load, as in the fp32 kernel
+    std::uint64_t four;  // the four tiers' window starts in one load, as in the fp32 kernel
     std::memcpy(&four, a.windows + k, sizeof four);
     const auto start = [&](int i) { return static_cast<std::int64_t>((four >> (16 * i)) & 0xffff) << a.window_shift; };
     acc0 = layer_dot<Planes, Finite>(a, k, x16, start(0), decoder, acc0);
@@ -109,9 +109,9 @@ __m512 slice_dot(const SellArgs& a, std::int64_t s, const std::uint16_t* x16, co
   return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
 
-// Batches run in chunks of up to kSell16x2Chunk elements, each slice's layers once for the chunk, element after
+// Batches run in chunks of up to kSell16x2Chunk elements, each slice's tiers once for the chunk, element after
 // element, so that a large layer (VGG-6's 15 MB) is read once per chunk, not once per element. The fp32 kernel
-// decodes a layer once for 8 elements instead; here the decode is one vpermw of 32 slots, and the layer's slots
+// decodes a tier once for 8 elements instead; here the decode is one vpermw of 32 slots, and the tier's slots
 // stay in L1 between the elements.
 template <int Planes>
 void run(const SellArgs& a) {

@@ -1,11 +1,11 @@
 // AVX-512 VNNI kernel over the sell16x4 layout (layer_plan.h), EngineOptions::precision int8, any batch. The fp32
 // kernel (spmv_sell16__avx512) spends two permutes and a masked FMA on 16 slots, the bf16 one the same on 32;
 // here two vpermb and one vpdpbusd serve 64: four 8-bit products per 32-bit lane, summed exactly. What bounds it
-// on this Zen 5 is the loads, not the arithmetic: per layer 64 bytes of slots, 32 of codes and an unaligned
+// on this Zen 5 is the loads, not the arithmetic: per tier 64 bytes of slots, 32 of codes and an unaligned
 // 64-byte window, ~4 cycles (1.1 ns in a scratch loop; 1.27 ns before the slots started on cache lines, and then
 // 0.82 ns without their load). A masked load of the window (to zero its 64th byte, which the padding picks) cost
 // a third more than a plain one and an AND, so the kernel ANDs. Compact codes (sell16x4c) read 16 bytes of code per
-// layer instead of 32 and spend a shift and a vpternlogd per layer to rebuild the code.
+// tier instead of 32 and spend a shift and a vpternlogd per tier to rebuild the code.
 // GCC 12's vpermb and vpdpbusd intrinsics start from an undefined register and warn that it may be used.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -89,7 +89,7 @@ Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
   return result;
 }
 
-// The codes of layers k (even) and k + 1 decoded to 8-bit weights. Nibbles: the table is 16 entries four times
+// The codes of tiers k (even) and k + 1 decoded to 8-bit weights. Nibbles: the table is 16 entries four times
 // over, so vpermb reads a nibble whatever the two bits above it hold. Bytes (17-64 entries): one per slot.
 struct Weights {
   __m512i even, odd;
@@ -112,11 +112,11 @@ struct Tables {
 };
 
 // Compact codes (codebooks of at most 16 entries, SellArgs::compact_codes): a slot's bits 6-7 hold bits 0-1 of its
-// code (vpermb takes the column from bits 0-5 alone), and each group of four layers has 64 bytes, bits 2m..2m+1 of
-// byte i holding bits 2-3 of slot i's code in the group's layer m. The index into the table takes bits 0-1 from the
+// code (vpermb takes the column from bits 0-5 alone), and each group of four tiers has 64 bytes, bits 2m..2m+1 of
+// byte i holding bits 2-3 of slot i's code in the group's tier m. The index into the table takes bits 0-1 from the
 // slot (shifted down) and bits 2-3 from the group's byte through table a, or bits 4-5 through table b (the same
-// codebook indexed there), so that only layers 0 and 3 shift the group's bytes. Weights of the group's first
-// `Layers` layers (a slice's last group may hold fewer than four).
+// codebook indexed there), so that only tiers 0 and 3 shift the group's bytes. Weights of the group's first
+// `Layers` tiers (a slice's last group may hold fewer than four).
 template <int Layers>
 inline void decode_compact(const std::uint8_t* group, const __m512i* slots, const Tables& table, __m512i* w) {
   const __m512i codes = _mm512_loadu_si512(group);
@@ -130,7 +130,7 @@ inline void decode_compact(const std::uint8_t* group, const __m512i* slots, cons
   }
 }
 
-// One layer for one input: each slot's activation picked from the window (its last byte zeroed for the padding),
+// One tier for one input: each slot's activation picked from the window (its last byte zeroed for the padding),
 // four products per row added into the row's lane.
 inline __m512i layer_dot(const SellArgs& a, std::uint32_t k, __m512i slots, const std::uint8_t* q, __m512i w,
                          __m512i acc) {
@@ -143,7 +143,7 @@ inline __m512i slots_of(const SellArgs& a, std::uint32_t k) {
   return _mm512_loadu_si512(a.slots + 64 * std::size_t{k});
 }
 
-// Layers k..k + Layers - 1 of compact codes (one group) for N inputs, layer m into accumulator m % Acc of each.
+// Tiers k..k + Layers - 1 of compact codes (one group) for N inputs, tier m into accumulator m % Acc of each.
 template <int Layers, int N, int Acc>
 inline void compact_group(const SellArgs& a, std::uint32_t k, const std::uint8_t* group, const Tables& table,
                           const std::uint8_t* const* q, __m512i (&acc)[N][Acc]) {
@@ -160,7 +160,7 @@ inline void compact_group(const SellArgs& a, std::uint32_t k, const std::uint8_t
   }
 }
 
-// Slice s's layers [k, end) of compact codes for N inputs, from its first group: whole groups, then the rest.
+// Slice s's tiers [k, end) of compact codes for N inputs, from its first group: whole groups, then the rest.
 template <int N, int Acc>
 inline void compact_slice(const SellArgs& a, std::uint32_t k, std::uint32_t end, const std::uint8_t* group,
                           const Tables& table, const std::uint8_t* const* q, __m512i (&acc)[N][Acc]) {
@@ -173,7 +173,7 @@ inline void compact_slice(const SellArgs& a, std::uint32_t k, std::uint32_t end,
   }
 }
 
-// The sum of slice s's products for one input (batch 1): four accumulators, two pairs of layers per round.
+// The sum of slice s's products for one input (batch 1): four accumulators, two pairs of tiers per round.
 // group: compact codes' first group of the slice.
 template <Codes C>
 __m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, const Tables& table,
@@ -212,7 +212,7 @@ inline void finish_quantized(const SellArgs& a, std::int64_t s, __m512i acc, con
   finish_slice(a, s, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(a.weight_scale * input.scale)), out);
 }
 
-// N inputs at once: each pair of layers is loaded and decoded once for all of them; two accumulators per input.
+// N inputs at once: each pair of tiers is loaded and decoded once for all of them; two accumulators per input.
 template <Codes C, int N>
 void slices_of_chunk(const SellArgs& a, const std::uint8_t* const* q, const Quantized* const* inputs,
                      float* const* out, const Tables& table) {
@@ -258,7 +258,7 @@ void run_fp32(const SellArgs& a, const float* x, float* y) {
         if (column == kSell16x4Pad) continue;
         int code;
         if (a.compact_codes) {
-          const std::uint32_t m = k - a.layer_ptr[2 * s];  // the layer within the slice
+          const std::uint32_t m = k - a.layer_ptr[2 * s];  // the tier within the slice
           const std::uint8_t high = group[64 * std::size_t{m / 4} + static_cast<std::size_t>(slot)];
           code = (byte >> 6) | ((high >> (2 * (m % 4))) & 3) << 2;
         } else if (a.code_plane_count > 0) {
