@@ -1,8 +1,9 @@
 // eie/engine.h: the CPU engine. It runs a chain of compressed layers directly in their compressed form.
 //
 // Planning (the Engine constructor) re-encodes every CompressedLayer into the layouts its kernels want: rows
-// split into one block per thread, balanced by stored entries (not rows); for batch 1 sell16 (AVX-512) or
-// csr16, and when max_batch > 1 also tcsr for batches; the codebook padded into a lookup table the kernels
+// split into one block per thread, balanced by stored entries (not rows); for batch 1 sell16 (sliced ELLPACK,
+// slices of 16 rows; AVX-512) or csr16 (CSR with 16-bit column indices), and when max_batch > 1 also tcsr
+// (tiled CSR: CSR in column panels) for batches; the codebook padded into a lookup table the kernels
 // can decode with permute instructions. The kernel is chosen once per layer from the CPU's features (scalar,
 // AVX2, AVX-512), or forced by EngineOptions::kernel. run() and run_batch() allocate nothing: scratch for the
 // largest batch is reserved at plan time. docs/engine.md describes the layouts, the kernels and their
@@ -33,13 +34,13 @@ KernelIsa best_kernel_isa();
 // The arithmetic of the AVX-512 kernels. fp32: every product and sum in fp32, within the summation bound of
 // docs/engine.md. bf16: the input and the codebook rounded to bfloat16 (8 significant bits, as the EIE chip's
 // 16-bit arithmetic trades precision for speed), products exact and summed in fp32, the bias and activation in
-// fp32: ~1.5-2x faster at batch 1 and ~1.2-2.4x at batch 64 (AVX-512 BF16; layers with at most 64 codebook
-// entries and a zero or unused code; the others, and csc, keep fp32). Its error bound is in docs/engine.md.
+// fp32 (AVX-512 BF16; layers with at most 64 codebook entries and a zero or unused code; the others, and csc,
+// keep fp32). Its error bound is in docs/engine.md.
 // int8: each input quantized to 8 bits with its own scale (0..255 for inputs without negative values, else
 // -127..127 offset by 128), the codebook to 8 bits with one scale per layer, products summed exactly in int32
-// (vpdpbusd) and scaled back to fp32 for the bias and activation: ~3-4x faster than fp32 at batch 1
-// (AVX-512 VNNI and VBMI; layers with at most 64 codebook entries and 65,536 inputs; the others, and csc, keep
-// fp32; every batch size runs the batch-1 layout). An input holding NaN or Inf runs in fp32 on the same layout,
+// (vpdpbusd) and scaled back to fp32 for the bias and activation (AVX-512 VNNI and VBMI; layers with at most
+// 64 codebook entries and 65,536 inputs; the others, and csc, keep fp32; every batch size runs the batch-1
+// layout). An input holding NaN or Inf runs in fp32 on the same layout,
 // so they propagate as in fp32. Its error bound is in docs/engine.md.
 enum class Precision { fp32, bf16, int8 };
 // "fp32", "bf16", "int8"; parse_precision throws Error naming the value otherwise.
@@ -61,31 +62,31 @@ struct EngineOptions {
   KernelIsa kernel = KernelIsa::automatic;     // force a kernel (tests, benchmarks); Error if unavailable
   Activation hidden_activation = Activation::relu;  // between layers of the chain
   Activation output_activation = Activation::none;  // after the last layer
-  // Largest batch run_batch() accepts: scratch is sized for it, and from 2 (13-20 where sell16 runs batch 1) the
-  // batch layout tcsr is planned too, ~2 bytes per stored entry more. Set 1 for a batch-1-only engine.
+  // Largest batch run_batch() accepts: scratch is sized for it, and from tcsr_min_batch the batch layout tcsr is
+  // planned too, about 2 bytes per stored entry more. Set 1 for a batch-1-only engine.
   std::int64_t max_batch = 256;
-  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, 13-20 by
-  // the layer's padding, 14 for bf16's sell16x2 and tcsrx2; above max_batch: never, and tcsr is not planned).
+  // Where sell16 runs batch 1: the smallest batch that runs on tcsr instead (0: the planner's choice, from the
+  // layer's padding, reported as LayerPlanInfo::batch_kernel_from; above max_batch: never, and tcsr is not
+  // planned). Where csr16 runs batch 1, tcsr takes every batch from 2.
   // Benchmarks compare the two layouts with it.
   std::int64_t tcsr_min_batch = 0;
   // Also plan csc, a column-major copy of each layer (~2 bytes per stored entry more, 4 where a thread's block
   // has over 4096 rows or the codebook over 16 entries) whose batch-1 kernel visits only the non-zero
   // activations, as the EIE chip does. Each batch-1 run counts its input's non-zeros and takes csc when their
-  // share is below the layer's break-even (LayerPlanInfo::sparse_kernel_below, ~12-16% for 4-9% weights),
-  // else the usual layout (not planned where a block would hold 2^24 rows or more). Off by default: it costs
-  // memory and pays only for sparse inputs (docs/engine.md).
+  // share is below the layer's break-even (LayerPlanInfo::sparse_kernel_below), else the usual layout (not
+  // planned where a block would hold 2^24 rows or more). Off by default: it costs memory and pays only for
+  // sparse inputs (docs/engine.md).
   bool skip_zero_activations = false;
   // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); int8: sell16x4. Error on a CPU
   // without the precision's instructions (precision_available) or with a forced kernel other than avx512.
   Precision precision = Precision::fp32;
   // int8: every layer whose codebook has at most 16 entries stores sell16x4's codes compact (two bits in the
-  // slot, two in a byte shared by four layers: 1.25 bytes per slot against 1.5; 5-20% slower where the layout
-  // fits the caches, faster where it streams from L3). Without it only the layers whose nibbles would take over
-  // 1.5x their 64-PE EIE encoding, or over 6 MB, do (docs/engine.md).
+  // slot, two in a byte shared by four tiers: 1.25 bytes per slot against 1.5; docs/engine.md gives its speed).
+  // Without it only the layers whose nibbles would take over 1.5x their 64-PE EIE encoding, or over 6 MB, do.
   bool compact_codes = false;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
-  // each engine's idle workers spin for ~100 us after its layer while the next engine's workers need the
+  // each engine's idle workers spin for a while after its layer while the next engine's workers need the
   // cores. Engines sharing workers must never run at the same time.
   std::shared_ptr<WorkerThreads> workers = nullptr;
 
