@@ -1,4 +1,4 @@
-// Compression speeds: 1-D k-means on VGG-16's 138 million weights at 8 bits (the issue's < 10 s target), the
+// Compression speeds: 1-D k-means on VGG-16's 138 million weights at 8 bits (target: under 10 s), the
 // pieces it is made of, and Huffman encoding and table-driven decoding of realistic streams (k-means codes of
 // Gaussian weights, relative row indices of a 10%-dense layer).
 //
@@ -111,7 +111,7 @@ HuffmanStream time_decode(benchmark::State& state, const std::vector<std::uint8_
   return h;
 }
 
-// The issue asks for >= 200 MB/s on one core.
+// The target: >= 200 MB/s on one core.
 void HuffmanDecode(benchmark::State& state) {
   time_decode(state, state.range(0) ? layer_streams().index : layer_streams().codes);
   state.SetLabel(state.range(0) ? "relative indices" : "weight codes");

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Slots per stored entry of sell16-style layers on random 16-row slices (docs/engine.md, "sell16's windows"):
-- fixed panels (sell16 before session 7: a layer holds one entry per lane from one aligned 16-column panel);
+"""Slots per stored entry of sell16-style layouts on random 16-row slices (docs/engine.md, "sell16's windows"):
+- fixed panels (sell16's first form: a tier holds one entry per lane from one aligned 16-column panel);
 - a window of 16 columns starting at the slice's lowest column left, rounded down to a unit of 1, 4 or 8
-  columns (sell16 since session 7 starts its windows at any column: unit 1);
+  columns (sell16 starts its windows at any column: unit 1);
 - a sliding window of 2 or 4 panels (a lane may take its next entry anywhere in the window; the window advances
   when no lane has entries left in its first panel; the column then needs 5 or 6 bits);
-- pairs (sell16x2, precision bf16: layers of 32 slots, each row giving up to two entries within the window of 16
+- pairs (sell16x2, precision bf16: tiers of 32 slots, each row giving up to two entries within the window of 16
   columns), and the same with a window of 32 columns (5 column bits);
-- quads (sell16x4, precision int8: layers of 64 slots, each row giving up to four entries within a window of 63
-  columns, each slice's layers rounded up to an even count), and the same with each window placed where it takes
+- quads (sell16x4, precision int8: tiers of 64 slots, each row giving up to four entries within a window of 63
+  columns, each slice's tiers rounded up to an even count), and the same with each window placed where it takes
   the most entries instead of at the lowest column left (a row's entries then leave in any order).
 Standard library only: `python3 bench/sell_padding.py`."""
 import random

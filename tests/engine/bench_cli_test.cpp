@@ -1,4 +1,4 @@
-// `eie bench` on the command line: the JSON the issue specifies, a model's layers, and bad options answered
+// `eie bench` on the command line: its documented JSON, a model's layers, and bad options answered
 // with one line and exit status 1. Timings are never asserted (they belong to benchmarks), only their shape.
 #include <unistd.h>
 

@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 const char* const kNodeTests = "/usr/share/libonnx-testdata/data/node";
 
-// The operators of issue 7 (and the Identity/Sub/Div eie also runs), as ONNX's test-case prefixes.
+// The operators eie's network support covers (with Identity, Sub and Div), as ONNX's test-case prefixes.
 std::vector<std::string> conformance_cases() {
   static const std::set<std::string> ops = {
       "add", "averagepool", "basic_conv", "batchnorm", "concat", "conv", "div", "dropout", "flatten",

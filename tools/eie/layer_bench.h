@@ -69,7 +69,7 @@ struct LayerComparison {
 };
 
 // The layer's size in the paper's storage format: 64 PEs, 4-bit values and 4-bit relative indices, their padding
-// entries and the column pointers (encode_eie), the measure of "compressed". Needs a reserved zero.
+// entries and the column pointers (encode_eie), the measure of "compressed" the bench reports. Needs a reserved zero.
 std::int64_t paper_encoding_bytes(const CompressedLayer& layer);
 
 // The rounds compare_layer takes: enough to spread a drift over the implementations, few enough that each
