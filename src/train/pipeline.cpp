@@ -1,6 +1,6 @@
 // One `eie train` run: the dense baseline, then the method's phases, each followed by a test-set evaluation,
 // ending in an eie::Model whose compressed weights are CompressedLayers. The default schedules live here and
-// are documented (with the measurements they give) in docs/results.md.
+// are documented in docs/results.md; how they were chosen is in docs/notes/2026-12-07-training-schedules.md.
 #include <chrono>
 #include <cmath>
 
@@ -51,10 +51,11 @@ TrainOptions default_options(Architecture architecture, Method method) {
   o.retrain = o.dense;
   o.retrain.lr = o.dense.lr / 10;
   // Six pruning iterations: on Fashion-MNIST (seed 1) LeNet-300-100's old 3 x 1 epoch lost 1.80 points at
-  // 35.6x; 6 x 4 lost 0.54 at 40.4x, 8 x 2 lost 0.81, 6 x 5 lost 0.25 at 39.4x (docs/results.md keeps the
-  // table). LeNet-5's 3 x 1 lost 2.91 points at 52.6x, nearly all in the last step (ip1 to 3.4%); its epochs
-  // cost ~6x more; 6 x 3 with ip1's quality at 1.8 lost 0.41, 0.75 and 0.83 points at 43.0-43.6x over seeds 1-3
-  // (at 1.6, 0.21 points at 32.4x, below the 39x target), again most of it in the last step, hence 6 x 5.
+  // 35.6x; 6 x 4 lost 0.54 at 40.4x, 8 x 2 lost 0.81, 6 x 5 lost 0.25 at 39.4x (the table is in
+  // docs/notes/2026-12-07-training-schedules.md). LeNet-5's 3 x 1 lost 2.91 points at 52.6x, nearly all in the
+  // last step (ip1 to 3.4%); its epochs cost ~6x more; 6 x 3 with ip1's quality at 1.8 lost 0.41, 0.75 and
+  // 0.83 points at 43.0-43.6x over seeds 1-3 (at 1.6, 0.21 points at 32.4x, below the 39x target), again most
+  // of it in the last step, hence 6 x 5.
   o.retrain.epochs = 5;
   o.prune_iterations = 6;
   o.finetune = o.retrain;
