@@ -150,7 +150,7 @@ TEST(EngineApi, avx512_plans_sell16_where_the_codebook_fits) {
     EXPECT_EQ(kernel(synthetic_layer(wide), 1),
               bits == 5 ? "spmv_sell16_cb32__avx512" : bits == 6 ? "spmv_sell16_cb64__avx512" : "spmv_csr16_cb256__avx512");
   }
-  // At 0.2% density most sell16 layers would hold one entry: the gather kernel is planned instead.
+  // At 0.2% density most sell16 tiers would hold one entry: the gather kernel is planned instead.
   SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
   EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");
 }
