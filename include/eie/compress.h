@@ -5,13 +5,18 @@
 //   each stream (weight codes, relative indices) -> canonical Huffman                  = huffman_compress()
 //   the paper's per-layer table (P, P+Q, P+Q+H)                                        = report_layer()
 //
-// Everything here works on one layer at a time (a row-major rows x cols float matrix, rows = outputs); the
-// model-level loop, the file format and the command line live in io/ and tools/. docs/compression.md says what
-// every number counts.
+//   a layer already pruned and clustered elsewhere, taken exactly as it is               = import_clustered()
+//   every weight of a model (glob rules per layer name)                                 = compress_weights()
+//
+// The layer functions work on a row-major rows x cols float matrix (rows = outputs); compress_weights runs them
+// over a model's weight slots. The file format and the command line live in io/ and tools/.
+// docs/compression.md says what every number counts.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "eie/core.h"
+#include "eie/model.h"
 
 namespace eie {
 
@@ -339,5 +345,66 @@ LayerReport report_layer(const CompressedLayer& layer, int index_bits = kFcIndex
 LayerReport report_layer(const RelativeCsc& csc, const HuffmanStream& codes, const HuffmanStream& index,
                          const ReportOptions& options = {});
 CompressionReport summarize(std::vector<LayerReport> layers);
+
+// ---------------------------------------------------------------------------------------------------------
+// Exact import: a weight pruned and clustered elsewhere (this project's own export, torch.ao.pruning,
+// TF-MOT-style clustering) is taken as it is when its non-zero values take at most 2^bits - 1 distinct values
+// (2^bits when it holds no zero) and at least one value is shared by two weights (a layer of distinct values
+// is a layer nobody clustered, however small). The codebook is {0, the distinct values ascending} (without the
+// 0 when no weight is zero) and the mask is its zeros, so the decompressed weights equal the input bit for
+// bit. `bits` is the codebook's width; with `smallest_bits` the codebook takes the fewest bits (1..`bits`) that
+// hold the values instead. Provenance: method "imported". Returns nullopt when the weight does not qualify.
+// Throws Error naming the layer for a shape that does not match the data or a NaN/Inf weight.
+std::optional<CompressedLayer> import_clustered(std::string name, std::int64_t rows, std::int64_t cols,
+                                                std::span<const float> weights, int bits, bool smallest_bits);
+
+// ---------------------------------------------------------------------------------------------------------
+// A whole model. Per-layer settings come from glob rules over the weight names (LayerRules). A layer matched by
+// a --quality rule is pruned to |w| > quality * std; otherwise to the density of the last matching --density
+// rule, else to `default_density`. Bits and index bits: the last matching rule, else 4 bits and 4-bit indices
+// for fully connected weights (EIE's format) and 8 bits and 5-bit indices for convolutions (Deep Compression's).
+// Unless `recluster` is set, a weight that import_clustered() accepts is taken as it is (its zeros as its mask,
+// its values as its codebook): with the bits of its --bits rule, or without one the fewest bits (up to 8) that
+// hold its values.
+struct ModelCompressionOptions {
+  LayerRules density;
+  LayerRules quality;
+  LayerRules bits;
+  LayerRules index_bits;
+  double default_density = 0.1;
+  KmeansInit init = KmeansInit::linear;
+  std::uint64_t seed = 1;
+  int max_iterations = 300;
+  int threads = 2;
+  bool recluster = false;  // prune and cluster every weight, also those already clustered
+};
+
+// What happened to one weight.
+struct WeightOutcome {
+  std::string name;
+  bool imported = false;          // taken as it is (no pruning, no k-means)
+  PruneSettings prune;            // as applied (imported: mode none)
+  double threshold = 0.0;         // the pruning threshold used
+  int bits = 0;                   // the codebook's bits
+  int index_bits = kFcIndexBits;  // relative-index bits for the stored form
+  int kmeans_iterations = 0;
+  bool kmeans_converged = false;
+  double wcss = 0.0;
+};
+
+struct ModelCompression {
+  Model model;                        // compressed weights in model.compressed, the rest dense
+  std::vector<WeightOutcome> weights;  // in Model::weight_slots() order
+};
+
+// Called before each layer (done = layers finished so far) and once at the end (done == total).
+using CompressionProgress = std::function<void(std::size_t done, std::size_t total, const std::string& layer)>;
+
+// Compresses every weight slot of `model` (Model::weight_slots). Throws Error when the model has no
+// compressible weight, a rule's pattern matches no weight, a value is out of range, or a weight is not finite
+// (naming the layer).
+ModelCompression compress_weights(Model model, const ModelCompressionOptions& options,
+                                  const CompressionProgress& progress = {});
+const char* to_string(KmeansInit init);
 
 }  // namespace eie

@@ -81,30 +81,11 @@ EieFile load_eie(const std::string& path);
 // The report of every compressed weight as the container stores it (Huffman streams included).
 CompressionReport make_report(const EieFile& file);
 
-// --- compressing a whole model ---------------------------------------------------------------------------
-// Per-layer settings come from glob rules over the weight names (eie/compress.h's LayerRules). A layer matched
-// by a --quality rule is pruned to |w| > quality * std; otherwise to the density of the last matching --density
-// rule, else to `default_density`. Bits and index bits: the last matching rule, else 4 bits and 4-bit indices
-// for fully connected weights (EIE's format) and 8 bits and 5-bit indices for convolutions (Deep Compression's).
-struct ModelCompressionOptions {
-  LayerRules density;
-  LayerRules quality;
-  LayerRules bits;
-  LayerRules index_bits;
-  double default_density = 0.1;
-  KmeansInit init = KmeansInit::linear;
-  std::uint64_t seed = 1;
-  int max_iterations = 300;
-  int threads = 2;
-};
-
-// Called before each layer (done = layers finished so far) and once at the end (done == total).
-using CompressionProgress = std::function<void(std::size_t done, std::size_t total, const std::string& layer)>;
-
-// Compresses every weight slot of `model` (Model::weight_slots). Throws Error when the model has no
-// compressible weight, a rule's pattern matches no weight, a value is out of range, or a weight is not finite
-// (naming the layer). The returned file's settings record the options and per-layer outcome.
+// --- compressing a whole model into a file --------------------------------------------------------------
+// compress_weights (eie/compress.h), then the file: index bits per weight, the options and every weight's
+// outcome in `settings` (an imported weight has "imported": true), and the report.
 EieFile compress_model(Model model, const ModelCompressionOptions& options, const CompressionProgress& progress = {});
-const char* to_string(KmeansInit init);
+// The weights compress_model took as they are (provenance method "imported"), in report order.
+std::vector<std::string> imported_weights(const EieFile& file);
 
 }  // namespace eie

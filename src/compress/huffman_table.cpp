@@ -10,17 +10,17 @@
 namespace eie {
 namespace {
 
-struct Node {
+struct PackageNode {
   std::uint64_t weight;
   int symbol;  // >= 0 for a leaf
   int left, right;
 };
 
-void count_leaves(const std::vector<Node>& nodes, int at, std::vector<std::uint8_t>& lengths) {
+void count_leaves(const std::vector<PackageNode>& nodes, int at, std::vector<std::uint8_t>& lengths) {
   // Explicit stack: packages nest up to max_length deep.
   std::vector<int> stack{at};
   while (!stack.empty()) {
-    const Node& node = nodes[static_cast<std::size_t>(stack.back())];
+    const PackageNode& node = nodes[static_cast<std::size_t>(stack.back())];
     stack.pop_back();
     if (node.symbol >= 0) {
       ++lengths[static_cast<std::size_t>(node.symbol)];
@@ -54,7 +54,7 @@ HuffmanTable HuffmanTable::from_frequencies(std::span<const std::uint64_t> frequ
     std::stable_sort(used.begin(), used.end(), [&](int a, int b) {
       return frequencies[static_cast<std::size_t>(a)] < frequencies[static_cast<std::size_t>(b)];
     });
-    std::vector<Node> nodes;
+    std::vector<PackageNode> nodes;
     std::vector<int> leaves;
     for (int s : used) {
       leaves.push_back(static_cast<int>(nodes.size()));

@@ -1,21 +1,10 @@
-// The model-level loop of Deep Compression without retraining: every weight slot of the model is pruned and
-// quantized by compress/'s compress_layer with its own settings (glob rules per layer name) and replaces its
-// dense initializer; biases and every other tensor stay dense.
+// A whole model into an .eie file: compress/'s compress_weights, then what the container records of it (index
+// bits per weight, the options and each weight's outcome as settings) and the report.
 #include <fmt/core.h>
 
 #include "eie/io.h"
 
 namespace eie {
-
-const char* to_string(KmeansInit init) {
-  switch (init) {
-    case KmeansInit::linear: return "linear";
-    case KmeansInit::density: return "density";
-    case KmeansInit::random: return "random";
-  }
-  return "linear";
-}
-
 namespace {
 
 std::string rules_text(const LayerRules& rules) {
@@ -24,69 +13,41 @@ std::string rules_text(const LayerRules& rules) {
   return out;
 }
 
-bool is_conv(const WeightSlot& slot, const Model& model) {
-  if (!slot.op_type.empty()) return slot.op_type == "Conv";
-  return model.initializers.at(slot.name).shape.size() > 2;
+nlohmann::json outcome_json(const WeightOutcome& w) {
+  if (w.imported) return {{"imported", true}, {"bits", w.bits}, {"index_bits", w.index_bits}};
+  return {{"prune", w.prune.mode == PruneMode::quality ? "quality" : "density"}, {"quality", w.prune.quality},
+          {"target_density", w.prune.density}, {"threshold", w.threshold}, {"bits", w.bits},
+          {"index_bits", w.index_bits}, {"kmeans_iterations", w.kmeans_iterations},
+          {"kmeans_converged", w.kmeans_converged}, {"wcss", w.wcss}};
 }
 
 }  // namespace
 
 EieFile compress_model(Model model, const ModelCompressionOptions& options, const CompressionProgress& progress) {
-  const std::vector<WeightSlot> slots = model.weight_slots();
-  if (slots.empty()) {
-    throw Error(fmt::format("model '{}' has no compressible layer (a weight of a Gemm, MatMul, Conv or LSTM node, "
-                            "or a tensor of rank >= 2)", model.name));
-  }
-  std::vector<std::string> names;
-  for (const WeightSlot& s : slots) names.push_back(s.name);
-  options.density.check_all_match(names, "--density");
-  options.quality.check_all_match(names, "--quality");
-  options.bits.check_all_match(names, "--bits");
-  options.index_bits.check_all_match(names, "--index-bits");
-
+  ModelCompression compressed = compress_weights(std::move(model), options, progress);
   EieFile file;
   nlohmann::json layers = nlohmann::json::object();
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    const WeightSlot& slot = slots[i];
-    if (progress) progress(i, slots.size(), slot.name);
-    const bool conv = is_conv(slot, model);
-    LayerSettings settings;
-    if (const auto q = options.quality.lookup(slot.name)) {
-      settings.prune = {.mode = PruneMode::quality, .quality = *q, .density = 1.0};
-    } else {
-      settings.prune = {.mode = PruneMode::density, .quality = 0.0,
-                        .density = options.density.lookup(slot.name).value_or(options.default_density)};
-    }
-    settings.bits = static_cast<int>(options.bits.lookup(slot.name).value_or(conv ? 8 : 4));
-    const auto index_bits = options.index_bits.lookup(slot.name).value_or(conv ? kConvIndexBits : kFcIndexBits);
-    if (index_bits < 1 || index_bits > 8 || index_bits != static_cast<int>(index_bits)) {
-      throw Error(fmt::format("--index-bits: layer '{}': index bits must be an integer in 1..8, got {}", slot.name,
-                              index_bits));
-    }
-    settings.init = options.init;
-    settings.seed = options.seed;
-    settings.max_iterations = options.max_iterations;
-    settings.threads = options.threads;
-    const Tensor& tensor = model.initializers.at(slot.name);
-    LayerStats stats;
-    CompressedLayer layer = compress_layer(slot.name, slot.rows, slot.cols, weight_matrix(tensor, slot.layout), {},
-                                           settings, &stats);
-    layers[slot.name] = {{"prune", settings.prune.mode == PruneMode::quality ? "quality" : "density"},
-                         {"quality", settings.prune.quality}, {"target_density", settings.prune.density},
-                         {"threshold", stats.threshold}, {"bits", settings.bits}, {"index_bits", index_bits},
-                         {"kmeans_iterations", stats.iterations}, {"kmeans_converged", stats.converged},
-                         {"wcss", stats.wcss}};
-    model.compress_weight(slot, std::move(layer));
-    file.index_bits[slot.name] = static_cast<int>(index_bits);
+  for (const WeightOutcome& w : compressed.weights) {
+    layers[w.name] = outcome_json(w);
+    file.index_bits[w.name] = w.index_bits;
   }
-  if (progress) progress(slots.size(), slots.size(), "");
   file.settings = {{"density", rules_text(options.density)}, {"quality", rules_text(options.quality)},
                    {"bits", rules_text(options.bits)}, {"index_bits", rules_text(options.index_bits)},
                    {"default_density", options.default_density}, {"init", to_string(options.init)},
-                   {"seed", options.seed}, {"max_iterations", options.max_iterations}, {"layers", layers}};
-  file.model = std::move(model);
+                   {"seed", options.seed}, {"max_iterations", options.max_iterations},
+                   {"recluster", options.recluster}, {"layers", layers}};
+  file.model = std::move(compressed.model);
   file.report = make_report(file);
   return file;
+}
+
+std::vector<std::string> imported_weights(const EieFile& file) {
+  std::vector<std::string> names;
+  for (const LayerReport& r : file.report.layers) {
+    const auto it = file.model.compressed.find(r.name);
+    if (it != file.model.compressed.end() && it->second.layer.provenance.method == "imported") names.push_back(r.name);
+  }
+  return names;
 }
 
 }  // namespace eie

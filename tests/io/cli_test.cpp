@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "common/run_eie.h"
@@ -110,6 +111,56 @@ TEST_F(Cli, info_describes_a_model_file_and_points_to_compress) {
   EXPECT_NE(onnx.output.find("Compress it with: eie compress"), std::string::npos) << onnx.output;
   EXPECT_EQ(onnx.output.find("wrong magic"), std::string::npos) << onnx.output;
   expect_cli_error(dir, "info " + in("none.onnx"), {"none.onnx", "cannot open"});
+}
+
+// `eie compress` of `eie export`'s output gives back the same weights: each one is taken as it is.
+TEST_F(Cli, compress_of_export_round_trips_bit_for_bit) {
+  SCOPED_TRACE(test::seed_trace());
+  // x [1, 20] -> MatMul w1 [20, 30] -> Relu -> MatMul w2 [30, 10], as ONNX.
+  const auto tensors = mlp_tensors(test::seed());
+  Model m;
+  m.name = "mlp";
+  m.inputs = {{"x", {1, 20}}};
+  m.outputs = {{"y", {1, 10}}};
+  m.initializers["w1"] = Tensor{{20, 30}, tensors.at("fc1.weight").data};
+  m.initializers["w2"] = Tensor{{30, 10}, tensors.at("fc2.weight").data};
+  const auto node = [](std::string op, std::vector<std::string> in, std::string out) {
+    Node n;
+    n.op_type = op;
+    n.name = out;
+    n.inputs = std::move(in);
+    n.outputs = {std::move(out)};
+    return n;
+  };
+  m.nodes = {node("MatMul", {"x", "w1"}, "h"), node("Relu", {"h"}, "r"), node("MatMul", {"r", "w2"}, "y")};
+  test::write_bytes(in("mlp.onnx"), serialize_onnx(m));
+  ASSERT_EQ(eie_cli("compress " + in("mlp.onnx") + " " + out() + " --density 0.3 --bits 'w2=3'").status, 0);
+  const CliResult exported = eie_cli("export " + dir.file("out.eie") + " -o " + dir.file("out.onnx"));
+  ASSERT_EQ(exported.status, 0) << exported.output;
+  const CliResult again = eie_cli("compress " + dir.file("out.onnx") + " -o " + dir.file("again.eie"));
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("taken as they are (their own values and zeros, not re-clustered): w1, w2"),
+            std::string::npos) << again.output;
+  const EieFile first = load_eie(dir.file("out.eie"));
+  const EieFile second = load_eie(dir.file("again.eie"));
+  ASSERT_EQ(second.model.compressed.size(), 2u);
+  for (const auto& [name, weight] : first.model.compressed) {
+    SCOPED_TRACE(name);
+    const Tensor a = weight.to_tensor();
+    const Tensor b = second.model.compressed.at(name).to_tensor();
+    ASSERT_EQ(a.shape, b.shape);
+    EXPECT_EQ(std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)), 0);
+  }
+  EXPECT_LE(second.model.compressed.at("w2").layer.codebook.bits(), 3);  // the fewest bits for <= 7 values and 0
+  const CliResult info = eie_cli("info " + dir.file("again.eie") + " --json");
+  ASSERT_EQ(info.status, 0) << info.output;
+  EXPECT_EQ(nlohmann::json::parse(info.output)["imported"], nlohmann::json({"w1", "w2"}));
+  EXPECT_NE(eie_cli("info " + dir.file("again.eie")).output.find("taken as they are"), std::string::npos);
+  // --recluster prunes and clusters them again: nothing is taken as it is.
+  const CliResult forced = eie_cli("compress " + dir.file("out.onnx") + " -o " + dir.file("forced.eie") +
+                                   " --recluster --json");
+  ASSERT_EQ(forced.status, 0) << forced.output;
+  EXPECT_TRUE(nlohmann::json::parse(forced.output)["imported"].empty());
 }
 
 TEST_F(Cli, truncated_onnx) {

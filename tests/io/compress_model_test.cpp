@@ -119,6 +119,37 @@ TEST(CompressModel, unmatched_pattern_is_an_error) {
   test::expect_error([&] { compress_model(conv_lstm_model(1), index); }, {"--index-bits", "conv.w", "9"});
 }
 
+// A weight clustered elsewhere (6 distinct non-zero values and zeros) is taken as it is, bit for bit; the
+// others go through pruning and k-means. `recluster` sends every weight through them.
+TEST(CompressModel, clustered_weight_is_imported_unless_reclustering) {
+  SCOPED_TRACE(test::seed_trace());
+  Model m = conv_lstm_model(test::seed());
+  Tensor& fc = m.initializers.at("fc.w");
+  const std::vector<float> values = {-0.75f, -0.5f, -0.125f, 0.25f, 0.5f, 1.25f};
+  for (std::size_t i = 0; i < fc.data.size(); ++i) fc.data[i] = i % 3 == 0 ? 0.0f : values[i % values.size()];
+  ModelCompressionOptions options;
+  options.density = LayerRules::parse_density("0.5");
+  const EieFile file = compress_model(m, options);
+  const CompressedWeight& imported = file.model.compressed.at("fc.w");
+  EXPECT_EQ(imported.to_tensor(), fc);  // Tensor equality is exact float equality
+  EXPECT_EQ(imported.layer.provenance.method, "imported");
+  EXPECT_EQ(imported.layer.codebook.bits(), 3);  // no --bits rule: the fewest bits that hold 0 and 6 values
+  EXPECT_EQ(file.settings["layers"]["fc.w"]["imported"], true);
+  EXPECT_EQ(imported_weights(file), std::vector<std::string>{"fc.w"});
+  EXPECT_EQ(file.model.compressed.at("conv.w").layer.provenance.method, "prune+quantize");
+  // A --bits rule sets the codebook's width, and a rule too narrow for the values re-clusters the weight.
+  options.bits = LayerRules::parse_bits("fc.w=5");
+  EXPECT_EQ(compress_model(m, options).model.compressed.at("fc.w").layer.codebook.bits(), 5);
+  options.bits = LayerRules::parse_bits("fc.w=2");
+  EXPECT_TRUE(imported_weights(compress_model(m, options)).empty());
+  options.bits = {};
+  options.recluster = true;
+  const EieFile reclustered = compress_model(m, options);
+  EXPECT_TRUE(imported_weights(reclustered).empty());
+  EXPECT_EQ(reclustered.model.compressed.at("fc.w").layer.provenance.method, "prune+quantize");
+  EXPECT_EQ(reclustered.settings["layers"]["fc.w"]["prune"], "density");
+}
+
 TEST(CompressModel, progress_reports_each_layer_then_the_end) {
   std::vector<std::string> seen;
   compress_model(conv_lstm_model(1), {}, [&](std::size_t done, std::size_t total, const std::string& layer) {

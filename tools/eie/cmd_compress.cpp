@@ -6,6 +6,7 @@
 
 #include "command.h"
 #include "eie/io.h"
+#include "imported_line.h"
 #include "report_table.h"
 
 namespace eie::cli {
@@ -21,6 +22,7 @@ struct CompressOptions {
   std::string init = "linear";
   std::uint64_t seed = 1;
   int max_iterations = 300;
+  bool recluster = false;
   bool json = false;
 };
 
@@ -35,6 +37,7 @@ void run(const CompressOptions& o) {
   options.seed = o.seed;
   if (o.max_iterations < 1) throw Error(fmt::format("--max-iterations must be >= 1, got {}", o.max_iterations));
   options.max_iterations = o.max_iterations;
+  options.recluster = o.recluster;
   if (std::filesystem::path(o.output).extension() != ".eie") {
     throw Error(fmt::format("-o {}: the output file must end in .eie", o.output));
   }
@@ -60,12 +63,14 @@ void run(const CompressOptions& o) {
     nlohmann::json out = report_json(file.report, bytes);
     out["file"] = o.output;
     out["model"] = file.model.name;
+    out["imported"] = imported_weights(file);
     fmt::print("{}\n", out.dump(2));
     return;
   }
   fmt::print("{} -> {}: {} of {} weights compressed\n", o.input, o.output, file.model.compressed.size(),
              file.model.compressed.size() + file.model.initializers.size());
   fmt::print("{}", report_table(file.report, bytes));
+  fmt::print("{}", imported_line(file));
 }
 
 const CommandRegistration registration(20, [](CLI::App& root) {
@@ -88,6 +93,10 @@ const CommandRegistration registration(20, [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for --init random")->capture_default_str();
   cmd->add_option("--max-iterations", o->max_iterations, "k-means iteration limit")->capture_default_str();
+  cmd->add_flag("--recluster", o->recluster,
+               "Prune and cluster every weight, also those already pruned and clustered elsewhere (by default a "
+               "weight whose non-zero values fit in its bits, 8 without a --bits rule, and repeat is taken exactly "
+               "as it is: its values as the codebook, its zeros as the mask)");
   cmd->add_flag("--json", o->json, "Print the table as JSON (as eie info --json)");
   cmd->callback([o] { run(*o); });
 });

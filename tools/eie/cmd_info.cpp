@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "eie/io.h"
+#include "imported_line.h"
 #include "report_table.h"
 
 namespace eie::cli {
@@ -75,12 +76,14 @@ const CommandRegistration registration(21, [](CLI::App& root) {
       nlohmann::json out = report_json(file.report, file.file_bytes);
       out["file"] = opts->file;
       out["model"] = file.model.name;
+      out["imported"] = imported_weights(file);
       fmt::print("{}\n", out.dump(2));
       return;
     }
     fmt::print("{}: model '{}', {} nodes, {} compressed weights, {} dense tensors\n", opts->file, file.model.name,
                file.model.nodes.size(), file.model.compressed.size(), file.model.initializers.size());
     fmt::print("{}", report_table(file.report, file.file_bytes));
+    fmt::print("{}", imported_line(file));
   });
 });
 
