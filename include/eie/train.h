@@ -97,13 +97,19 @@ Data to_tensors(const ImageSet& set);
 std::vector<float> image_input(const ImageSet& set, std::int64_t index);
 
 // One training phase: `epochs` passes of minibatch SGD with momentum, the learning rate cosine-annealed from
-// `lr` to lr / 100 over the phase, L2 weight decay on the weights (not the biases).
+// `lr` to lr * final_lr over the phase (every step, or once per epoch as PyTorch's CosineAnnealingLR stepped per
+// epoch does: lr_e = lr * (final_lr + (1 - final_lr) * (1 + cos(pi * e / epochs)) / 2) for epoch e = 0, 1, ...),
+// L2 weight decay on the hooks' decayed tensors (the weights), or on every updated tensor with decay_all (what
+// torch.optim.SGD's weight_decay does).
 struct Schedule {
   int epochs = 10;
   double lr = 0.05;
   double momentum = 0.9;
   double weight_decay = 5e-4;
   int batch_size = 128;
+  double final_lr = 0.01;        // a fraction of lr
+  bool anneal_per_epoch = false;
+  bool decay_all = false;
 };
 
 struct Progress {

@@ -1,5 +1,6 @@
 // The training loop every method shares: seeded shuffles, minibatch SGD with momentum, a cosine-annealed
-// learning rate, L2 on the chosen tensors, and a hook after each step (where pruning re-applies its masks).
+// learning rate, L2 on the chosen tensors (or on all, as torch.optim.SGD), and a hook after each step (where
+// pruning re-applies its masks).
 #include <chrono>
 #include <cmath>
 
@@ -48,7 +49,7 @@ std::vector<EpochStats> train_phase(const Network& net, const Data& data, const 
   std::vector<bool> decay;
   for (const auto& p : hooks.parameters) {
     velocity.push_back(torch::zeros_like(p));
-    bool d = false;
+    bool d = schedule.decay_all;
     for (const auto& q : hooks.decayed) d = d || q.is_same(p);
     decay.push_back(d);
   }
@@ -64,9 +65,12 @@ std::vector<EpochStats> train_phase(const Network& net, const Data& data, const 
     std::int64_t seen = 0;
     double lr = schedule.lr;
     for (std::int64_t b = 0; b < batches; ++b, ++step) {
-      // Cosine annealing from lr to lr / 100 over the whole phase.
-      const double t = static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, total_steps - 1));
-      lr = schedule.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * t)));
+      // Cosine annealing from lr to lr * final_lr over the whole phase, per step or per epoch.
+      const double t =
+          schedule.anneal_per_epoch
+              ? static_cast<double>(epoch - 1) / static_cast<double>(schedule.epochs)
+              : static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, total_steps - 1));
+      lr = schedule.lr * (schedule.final_lr + (1.0 - schedule.final_lr) * 0.5 * (1.0 + std::cos(M_PI * t)));
       const std::int64_t lo = b * schedule.batch_size;
       const std::int64_t hi = std::min(n, lo + schedule.batch_size);
       torch::Tensor idx = order.slice(0, lo, hi);

@@ -66,6 +66,39 @@ TEST_F(Train, loss_decreases) {
   }
 }
 
+// The dense recipe anneals as torch.optim.lr_scheduler.CosineAnnealingLR stepped once per epoch: epoch e
+// (0-based) of E runs at lr (1 + cos(pi e / E)) / 2, the same rate for every step of the epoch; and with
+// decay_all the biases decay too, as torch.optim.SGD's weight_decay does.
+TEST_F(Train, per_epoch_cosine_and_decay_on_every_parameter_follow_torch) {
+  REQUIRE_DATA();
+  Network net(Architecture::lenet_300_100, 1);
+  const Data train = to_tensors(dataset()->train.head(300));
+  Schedule s{.epochs = 3, .lr = 0.1, .momentum = 0.0, .weight_decay = 5e-4, .batch_size = 100, .final_lr = 0.0,
+             .anneal_per_epoch = true, .decay_all = true};
+  std::vector<std::vector<double>> rates(3);
+  train_phase(net, train, s, dense_hooks(net), 1, "dense",
+              [&](const Progress& p) { rates[p.epoch - 1].push_back(p.lr); });
+  for (int e = 0; e < 3; ++e) {
+    ASSERT_FALSE(rates[e].empty());
+    for (double lr : rates[e]) EXPECT_NEAR(lr, 0.1 * (1.0 + std::cos(M_PI * e / 3.0)) / 2.0, 1e-12) << e;
+  }
+  // One step (one batch, no momentum) from the same start, with and without decay_all: the biases differ by
+  // exactly the decay term lr x weight_decay x bias; the weights (decayed either way) do not differ.
+  std::vector<Network> nets;
+  for (const bool decay_all : {false, true}) {
+    nets.emplace_back(Architecture::lenet_300_100, 1);
+    s.epochs = 1;
+    s.batch_size = 300;
+    s.decay_all = decay_all;
+    train_phase(nets.back(), train, s, dense_hooks(nets.back()), 1, "dense");
+  }
+  const Network start(Architecture::lenet_300_100, 1);
+  const torch::Tensor expected = start.biases()[0].detach() * (-0.1 * 5e-4);
+  const torch::Tensor got = nets[1].biases()[0].detach() - nets[0].biases()[0].detach();
+  EXPECT_LT((got - expected).abs().max().item<double>(), 1e-8);
+  EXPECT_TRUE(torch::equal(nets[1].weights()[0].detach(), nets[0].weights()[0].detach()));
+}
+
 TEST_F(Train, masks_stay_applied_through_retraining) {
   REQUIRE_DATA();
   Network net(Architecture::lenet_300_100, test::seed());

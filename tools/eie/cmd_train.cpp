@@ -134,7 +134,8 @@ const CommandRegistration registration(60, [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "The .eie file to write")->required();
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling")->capture_default_str();
-  cmd->add_option("--epochs", args->epochs, "Epochs of the dense baseline (default: 8 for LeNet-300-100, 6 for LeNet-5)");
+  cmd->add_option("--epochs", args->epochs,
+                  "Epochs of the dense baseline (default: 30; the learning rate is cosine-annealed over them)");
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
                   "deep-compression: retraining epochs after each pruning iteration (default: 5 for LeNet-300-100, "
                   "3 for LeNet-5)")
