@@ -1,0 +1,236 @@
+"""eie.torch: masks that hold under any optimizer, the pruning schedules, trained quantization's centroid rule,
+exact export, TTQ, DSD, sensitivity, and bad input (one-line eie.Error, model untouched)."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import eie  # noqa: E402
+import eie.torch as et  # noqa: E402
+
+SEED = int(os.environ.get("EIE_TEST_SEED", "1"))
+print(f"eie.torch tests: seed {SEED} (EIE_TEST_SEED)")
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3)
+        self.fc1 = torch.nn.Linear(4 * 6 * 6, 32)
+        self.fc2 = torch.nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+        return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
+
+
+def make(seed=SEED):
+    torch.manual_seed(seed)
+    return Net(), torch.randn(64, 1, 14, 14), torch.randint(0, 10, (64,))
+
+
+def train(model, optimizer, x, y, steps=5):
+    for _ in range(steps):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def weights(model):
+    return {n: p.detach().clone() for n, p in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_pruned_weights_stay_zero_under_any_optimizer(optimizer):
+    model, x, y = make()
+    dc = et.DeepCompression(model, density={"*": 0.3, "fc2*": 0.5}, bits=4)
+    opt = (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4) if optimizer == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3))
+    for step in range(1, 4):
+        dc.prune(step, of=3)
+        train(model, opt, x, y)
+        for name, mask in dc.masks().items():
+            module = model.get_submodule(name.rsplit(".", 1)[0])
+            assert (module.weight[mask == 0] == 0).all(), name
+    sizes = {n: m.numel() for n, m in dc.masks().items()}
+    kept = {n: int(m.sum()) for n, m in dc.masks().items()}
+    assert kept["fc1.weight"] == round(0.3 * sizes["fc1.weight"])
+    assert kept["fc2.weight"] == round(0.5 * sizes["fc2.weight"])
+
+
+def test_schedule_steps_and_quality_rule():
+    model, _, _ = make()
+    std = float(model.fc1.weight.std(unbiased=False))
+    dc = et.DeepCompression(model, quality={"fc1*": 1.0}, density=0.5, bits=5, layers="fc*")
+    assert dc.layers == ["fc1.weight", "fc2.weight"]
+    w = model.fc1.weight.detach().clone()
+    dc.prune(1, of=2)
+    assert torch.equal(dc.masks()["fc1.weight"].bool(), w.abs() > 0.5 * std)
+    assert int(dc.masks()["fc2.weight"].sum()) == round(0.75 * 320)
+    dc.prune(2, of=2)
+    assert torch.equal(dc.masks()["fc1.weight"].bool(), w.abs() > std)
+    assert int(dc.masks()["fc2.weight"].sum()) == 160
+    assert isinstance(model.conv1.weight, torch.nn.Parameter)  # not managed
+
+
+def test_shared_centroid_gradient_is_the_sum_of_its_weights_gradients():
+    model, x, y = make()
+    dc = et.DeepCompression(model, density=0.4, bits=3)
+    dc.prune()
+    centroids = dc.share_weights()
+    for name, (c, codes) in dc.codebooks().items():
+        assert c.numel() <= 8 and float(c[0]) == 0.0, name
+    with torch.nn.utils.parametrize.cached():  # the forward's weight tensor is the one we look at
+        weight = model.fc1.weight
+        weight.retain_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+    c, codes = dc.codebooks()["fc1.weight"]
+    mask = dc.masks()["fc1.weight"]
+    expected = torch.zeros_like(c).index_add_(0, codes.flatten(), (weight.grad * mask).flatten())
+    assert torch.allclose(c.grad, expected, rtol=1e-5, atol=1e-7)
+    # Training moves centroids only: codes fixed, pruned weights 0, at most 2^bits values per layer.
+    before = {n: codes.clone() for n, (_, codes) in dc.codebooks().items()}
+    opt = torch.optim.SGD(centroids, lr=1e-3, momentum=0.9)
+    train(model, opt, x, y)
+    for name, (c, codes) in dc.codebooks().items():
+        assert torch.equal(codes, before[name])
+        assert float(c[0]) == 0.0
+        module = model.get_submodule(name.rsplit(".", 1)[0])
+        assert len(torch.unique(module.weight.detach())) <= 8
+        assert (module.weight[dc.masks()[name] == 0] == 0).all()
+
+
+def eie_cli():
+    return os.environ.get("EIE_CLI", "eie")
+
+
+def test_export_is_exact_and_runs_on_the_engine(tmp_path):
+    model, x, y = make()
+    dc = et.DeepCompression(model, density={"conv*": 0.6, "fc*": 0.2}, bits={"conv*": 6, "fc*": 4})
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    dc.prune()
+    train(model, opt, x, y)
+    dc.share_weights()
+    train(model, torch.optim.SGD(dc.parameters(), lr=1e-3), x, y)
+    out = tmp_path / "net.eie"
+    compressed = dc.export(out, x[:1])
+    # The stored weights, decompressed by `eie export`, are the model's bit for bit.
+    onnx_path = tmp_path / "back.onnx"
+    subprocess.run([eie_cli(), "export", str(out), "-o", str(onnx_path)], check=True, capture_output=True)
+    import onnx
+    import onnx.numpy_helper
+    stored = [onnx.numpy_helper.to_array(t) for t in onnx.load(str(onnx_path)).graph.initializer]
+    for name in dc.layers:
+        module = model.get_submodule(name.rsplit(".", 1)[0])
+        w = module.weight.detach().numpy()
+        assert any(a.shape == w.shape and a.tobytes() == w.tobytes() for a in stored), name
+    info = json.loads(subprocess.run([eie_cli(), "info", str(out), "--json"], check=True,
+                                     capture_output=True, text=True).stdout)
+    assert len(info["imported"]) == 3
+    # The engine's outputs match PyTorch's.
+    model.eval()
+    with torch.no_grad():
+        expected = model(x[:8]).numpy()
+    got = compressed.engine()(x[:8].numpy())
+    assert np.abs(got - expected).max() <= 1e-5 * max(1.0, np.abs(expected).max())
+
+
+def test_ternary_layers_take_three_values():
+    model, x, y = make()
+    ttq = et.TrainedTernary(model, threshold=0.05, layers="fc1*")
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    train(model, opt, x, y)
+    values = torch.unique(model.fc1.weight.detach())
+    assert len(values) <= 3
+    w_p, w_n = ttq.scales()["fc1.weight"]
+    for v in values.tolist():
+        assert v == 0.0 or v == pytest.approx(w_p) or v == pytest.approx(-w_n)
+    assert 0.0 < ttq.density() < 1.0
+
+
+def test_ternary_export_stores_the_three_values(tmp_path):
+    model, x, y = make()
+    ttq = et.TrainedTernary(model, threshold=0.05, layers="fc1*")
+    train(model, torch.optim.SGD(model.parameters(), lr=0.01), x, y)
+    compressed = ttq.export(tmp_path / "t.eie", x[:1])
+    assert compressed.info()["imported"] == ["fc1.weight"]
+
+
+def test_dsd_sparse_then_dense():
+    model, x, y = make()
+    dsd = et.DSD(model, sparsity=0.5, layers="fc*")
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    dsd.sparse()
+    train(model, opt, x, y)
+    assert int((model.fc1.weight == 0).sum()) >= model.fc1.weight.numel() // 2
+    dsd.redense()
+    train(model, opt, x, y)
+    assert int((model.fc1.weight == 0).sum()) < model.fc1.weight.numel() // 10
+    dsd.remove()
+    assert isinstance(model.fc1.weight, torch.nn.Parameter)
+
+
+def test_sensitivity_prunes_one_layer_at_a_time_and_restores():
+    model, x, y = make()
+    before = weights(model)
+    calls = []
+
+    def evaluate(m):
+        calls.append(float((m.fc1.weight == 0).float().mean()))
+        with torch.no_grad():
+            return float((m(x).argmax(1) == y).float().mean())
+
+    table = et.sensitivity(model, evaluate, densities=[1.0, 0.5, 0.1], layers="fc*")
+    assert list(table["layers"]) == ["fc1.weight", "fc2.weight"]
+    assert all(len(v) == 3 for v in table["layers"].values())
+    assert calls[:3] == [0.0, pytest.approx(0.5, abs=0.01), pytest.approx(0.9, abs=0.01)]
+    after = weights(model)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("kwargs, fragments", [
+    (dict(layers="lstm*"), ["layers", "'lstm*'", "matches no layer", "fc1.weight"]),
+    (dict(density=1.5), ["density", "(0, 1]", "1.5"]),
+    (dict(density={"fc9*": 0.1}), ["density", "'fc9*'", "matches no layer"]),
+    (dict(bits=9), ["bits", "1..8", "9"]),
+    (dict(bits={"fc*": 0}), ["bits", "1..8"]),
+    (dict(quality=-1), ["quality", ">= 0"]),
+])
+def test_bad_input_is_one_line_and_leaves_the_model(kwargs, fragments):
+    model, _, _ = make()
+    before = weights(model)
+    with pytest.raises(eie.Error) as e:
+        et.DeepCompression(model, **kwargs)
+    message = str(e.value)
+    assert "\n" not in message
+    for f in fragments:
+        assert f in message, message
+    assert weights(model).keys() == before.keys()
+    assert all(torch.equal(before[k], v) for k, v in weights(model).items())
+    assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.modules())
+
+
+def test_bad_dtype_names_the_layer():
+    model, _, _ = make()
+    model.fc2.double()
+    with pytest.raises(eie.Error, match=r"layer 'fc2.weight': dtype float64 is not supported"):
+        et.DeepCompression(model, density=0.5)
+    assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in model.modules())
+
+
+def test_misuse_is_refused():
+    model, x, _ = make()
+    dc = et.DeepCompression(model, density=0.5)
+    with pytest.raises(eie.Error, match="step must be in 1..of"):
+        dc.prune(3, of=2)
+    with pytest.raises(eie.Error, match="call share_weights"):
+        dc.export("x.eie", x[:1])
+    with pytest.raises(eie.Error, match="already managed"):
+        et.DeepCompression(model, density=0.5)
+    with pytest.raises(eie.Error, match="must be callable"):
+        et.sensitivity(Net(), None)
