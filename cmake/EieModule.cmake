@@ -20,7 +20,9 @@ function(eie_add_module name)
   endforeach()
   add_library(eie_${name} STATIC ${sources})
   add_library(eie::${name} ALIAS eie_${name})
-  target_include_directories(eie_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+  target_include_directories(eie_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                                 $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+                                                 $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
                                           PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(eie_${name} PUBLIC ${ARG_DEPS} PRIVATE eie_warnings)
   foreach(src IN LISTS sources)

@@ -69,6 +69,9 @@ struct EieFile {
   Model model;                            // compressed weights in model.compressed, the rest dense
   std::map<std::string, int> index_bits;  // relative-index bits per compressed weight (absent: 4)
   nlohmann::json settings = nlohmann::json::object();  // how it was compressed (carried, not interpreted)
+  // Filled by the reader: the "writer" field, e.g. "eie 0.1.0" (empty for files written before it existed).
+  // The writer always records its own version (eie/version.h), whatever this holds.
+  std::string writer;
   // Filled by the reader (and by make_report): the paper's table, computed from the stored streams.
   CompressionReport report;
   std::int64_t file_bytes = 0;
