@@ -84,6 +84,11 @@ EieFile load_eie(const std::string& path);
 // The report of every compressed weight as the container stores it (Huffman streams included).
 CompressionReport make_report(const EieFile& file);
 
+// The compression report as JSON: {layers: [{name, rows, cols, weights, stored, density, bit counts, ratios}...],
+// total: {...}, file_bytes}. info_json adds {file: path, model: name}: `eie info --json`'s document.
+nlohmann::json report_json(const CompressionReport& report, std::int64_t file_bytes);
+nlohmann::json info_json(const EieFile& file, const std::string& path);
+
 // --- compressing a whole model ---------------------------------------------------------------------------
 // Per-layer settings come from glob rules over the weight names (eie/compress.h's LayerRules). A layer matched
 // by a --quality rule is pruned to |w| > quality * std; otherwise to the density of the last matching --density
@@ -109,5 +114,7 @@ using CompressionProgress = std::function<void(std::size_t done, std::size_t tot
 // (naming the layer). The returned file's settings record the options and per-layer outcome.
 EieFile compress_model(Model model, const ModelCompressionOptions& options, const CompressionProgress& progress = {});
 const char* to_string(KmeansInit init);
+// "linear", "density", "random"; throws Error naming `option` and the value otherwise.
+KmeansInit parse_kmeans_init(const std::string& name, const std::string& option = "--init");
 
 }  // namespace eie

@@ -72,10 +72,7 @@ const CommandRegistration registration(21, [](CLI::App& root) {
     if (is_dense_model_file(opts->file)) return describe_dense_model(*opts);
     const EieFile file = load_eie(opts->file);
     if (opts->json) {
-      nlohmann::json out = report_json(file.report, file.file_bytes);
-      out["file"] = opts->file;
-      out["model"] = file.model.name;
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", info_json(file, opts->file).dump(2));
       return;
     }
     fmt::print("{}: model '{}', {} nodes, {} compressed weights, {} dense tensors\n", opts->file, file.model.name,
