@@ -86,9 +86,12 @@ def _path(name, value):
     return value
 
 
+_FLOAT32 = _np.dtype(_np.float32)
+
+
 def _floats(name, value, finite=False):
     """value as a C-contiguous float32 array: no copy when it already is one, else one conversion."""
-    if isinstance(value, _np.ndarray) and value.dtype == _np.float32 and value.flags.c_contiguous:
+    if isinstance(value, _np.ndarray) and value.dtype == _FLOAT32 and value.flags.c_contiguous:
         array = value
     else:
         try:
@@ -239,6 +242,7 @@ class Engine:
         kernel = _str("kernel", kernel, ("auto", "scalar", "avx2", "avx512"))
         self._names = [name for name, _, _ in model.inputs]
         self._outputs = [name for name, _, _ in model.outputs]
+        self._one_to_one = len(self._names) == 1 and len(self._outputs) == 1
         self._engine = _core.Engine(model._handle, threads, precision, kernel, max_batch, skip_zero_activations)
 
     def run(self, x):
@@ -246,6 +250,8 @@ class Engine:
         float32 C-contiguous (read in place) or converted once. Returns one array for a model with one output
         given one array, else a dict {output name: array}. NaN and Inf inputs propagate as in float
         arithmetic."""
+        if self._one_to_one and type(x) is _np.ndarray and x.dtype == _FLOAT32 and x.flags.c_contiguous:
+            return self._engine.run1(x)  # the common case, with the fewest checks the library does not do
         if isinstance(x, dict):
             unknown = sorted(set(x) - set(self._names))
             if unknown:
@@ -257,8 +263,8 @@ class Engine:
             return dict(zip(self._outputs, outputs))
         if len(self._names) != 1:
             _fail(f"the model has {len(self._names)} inputs ({', '.join(self._names)}): pass a dict")
-        outputs = self._engine.run([_floats("x", x)])
-        return outputs[0] if len(outputs) == 1 else dict(zip(self._outputs, outputs))
+        outputs = self._engine.run1(_floats("x", x))
+        return outputs if len(self._outputs) == 1 else dict(zip(self._outputs, outputs))
 
     __call__ = run
 

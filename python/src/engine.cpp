@@ -6,7 +6,7 @@
 // C-contiguous float32 (converted once otherwise) and are read in place; outputs are numpy arrays the engine
 // writes directly.
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <mutex>
 
 #include <fmt/core.h>
@@ -86,8 +86,10 @@ class PyEngine {
     return result;
   }
 
-  // Seconds per run of `repeats` back-to-back runs inside C++ on the same inputs (planned by a run() first):
-  // the baseline bench/python_overhead.py subtracts from a Python call.
+  // CPU seconds of the calling thread per run, over `repeats` back-to-back runs inside C++ on the same inputs:
+  // the baseline bench/python_overhead.py subtracts from a Python call. Thread CPU time, not wall time, so
+  // that other processes on a busy machine do not count (the engine's own workers do not either: time it with
+  // threads=1).
   double time_runs(const std::vector<FloatArray>& inputs, int repeats) {
     std::vector<Shape> shapes;
     std::vector<std::span<const float>> spans;
@@ -102,9 +104,54 @@ class PyEngine {
     std::vector<std::span<float>> out_spans;
     for (const Shape& shape : engine.output_shapes()) outputs.emplace_back(static_cast<std::size_t>(shape_numel(shape)));
     for (auto& y : outputs) out_spans.emplace_back(y);
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto cpu_seconds = [] {
+      timespec t{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+      return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+    };
+    const double t0 = cpu_seconds();
     for (int r = 0; r < repeats; ++r) engine.run(spans, out_spans);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / std::max(repeats, 1);
+    return (cpu_seconds() - t0) / std::max(repeats, 1);
+  }
+
+  // run() for a model with one input: the per-call path bench/python_overhead.py times. The lock is taken
+  // without releasing the GIL when it is free, the planned engine is found without allocating, and the GIL is
+  // released once, around the run. Returns the output array (one output) or a list (several).
+  py::object run1(const FloatArray& x) {
+    if (batched_.inputs.size() != 1) {
+      throw Error(fmt::format("the model has {} inputs, 1 given", batched_.inputs.size()));
+    }
+    const ValueInfo& declared = batched_.inputs[0];
+    const std::span<const py::ssize_t> dims(x.shape(), static_cast<std::size_t>(x.ndim()));
+    check_shape(Shape(dims.begin(), dims.end()), declared);
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      py::gil_scoped_release release;
+      lock.lock();
+    }
+    ModelEngine* engine = nullptr;
+    if (!engines_.empty() && std::ranges::equal(engines_.front().first[0], dims)) {
+      engine = engines_.front().second.get();
+    } else {
+      py::gil_scoped_release release;
+      engine = &planned({Shape(dims.begin(), dims.end())});
+    }
+    const std::vector<Shape>& shapes = engine->output_shapes();
+    std::vector<py::array_t<float>> outputs;
+    std::vector<std::span<float>> out_spans;
+    for (const Shape& shape : shapes) {
+      outputs.emplace_back(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+      out_spans.emplace_back(outputs.back().mutable_data(), static_cast<std::size_t>(outputs.back().size()));
+    }
+    {
+      const std::vector<std::span<const float>> inputs{{x.data(), static_cast<std::size_t>(x.size())}};
+      py::gil_scoped_release release;
+      engine->run(inputs, out_spans);
+    }
+    if (outputs.size() == 1) return std::move(outputs[0]);
+    py::list result;
+    for (auto& y : outputs) result.append(std::move(y));
+    return result;
   }
 
   py::list plan(std::int64_t batch) {
@@ -179,6 +226,7 @@ void bind_engine(py::module_& m) {
            py::arg("model"), py::arg("threads"), py::arg("precision"), py::arg("kernel"), py::arg("max_batch"),
            py::arg("skip_zero_activations"))
       .def("run", &PyEngine::run, py::arg("inputs"))
+      .def("run1", &PyEngine::run1, py::arg("x"))
       .def("plan", &PyEngine::plan, py::arg("batch"))
       .def("time_runs", &PyEngine::time_runs, py::arg("inputs"), py::arg("repeats"));
   m.def("precision_available", [](const std::string& name) { return precision_available(parse_precision(name)); });
