@@ -14,7 +14,7 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "eie developers <eie@localhost>")
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "python3, python3-numpy, libfmt-dev, nlohmann-json3-dev, zlib1g-dev, libeigen3-dev, libopenblas-dev, libprotobuf-dev, libonnx-dev, libpthreadpool-dev")
+    "python3, python3-numpy, libfmt-dev, nlohmann-json3-dev, zlib1g-dev, libeigen3-dev, libopenblas-dev, libprotobuf-dev, libonnx-dev")
 # Only what install() puts in these components (not the test or bench programs).
 set(CPACK_COMPONENTS_ALL runtime dev python)
 set(CPACK_DEB_COMPONENT_INSTALL OFF)

@@ -88,6 +88,11 @@ CompressionReport make_report(const EieFile& file);
 // total: {...}, file_bytes}. info_json adds {file: path, model: name}: `eie info --json`'s document.
 nlohmann::json report_json(const CompressionReport& report, std::int64_t file_bytes);
 nlohmann::json info_json(const EieFile& file, const std::string& path);
+// For a model not compressed (`eie info MODEL.onnx --json`): {file, model, compressed: false, nodes, weights:
+// [{name, op_type, shape, rows, cols, nonzeros, density, distinct_values}], compress_with}.
+nlohmann::json dense_info_json(const Model& model, const std::string& path);
+// "eie compress PATH -o STEM.eie": the command that compresses the model file `path`.
+std::string compress_command(const std::string& path);
 
 // --- compressing a whole model ---------------------------------------------------------------------------
 // Per-layer settings come from glob rules over the weight names (eie/compress.h's LayerRules). A layer matched

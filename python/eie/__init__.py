@@ -175,7 +175,9 @@ class Model:
 
     def info(self) -> dict:
         """The per-layer compression report: the same dictionary as ``eie info FILE.eie --json`` (``file`` is
-        None and ``file_bytes`` the size save() would write when the model is not stored)."""
+        None and ``file_bytes`` the size save() would write when the model is not stored). For a model loaded
+        from a file to compress (.onnx, .safetensors, .npy), ``eie info FILE --json``'s description of its
+        weights (shape, density, distinct values) and the command that compresses it."""
         return _core.info(self._handle)
 
     def engine(self, threads: int = 1, precision: str = "fp32", max_batch: int = 256,

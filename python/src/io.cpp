@@ -68,8 +68,11 @@ py::object info(const ModelHandle& handle) {
   nlohmann::json json;
   {
     py::gil_scoped_release release;
-    if (!handle.path.empty() && std::filesystem::path(handle.path).extension() == ".eie") {
+    const bool stored = !handle.path.empty() && std::filesystem::path(handle.path).extension() == ".eie";
+    if (stored) {
       json = info_json(*handle.file, handle.path);
+    } else if (handle.file->model.compressed.empty() && !handle.path.empty()) {  // a model file to compress
+      json = dense_info_json(handle.file->model, handle.path);
     } else {  // not stored yet: the numbers of the file save() would write
       json = report_json(handle.file->report, static_cast<std::int64_t>(serialize_eie(*handle.file).size()));
       json["file"] = nullptr;

@@ -22,6 +22,7 @@ py::object simulate(const ModelHandle& model, const std::optional<FloatArray>& x
   if (x) {
     options.input = std::vector<float>(x->data(), x->data() + x->size());
     options.input_name = "x has shape " + python_shape({x->shape(), x->shape() + x->ndim()});
+    options.chain_io = "x";
   }
   sim::ModelSimulation result;
   nlohmann::json json;

@@ -28,6 +28,8 @@ def test_info_is_eie_info_json(mlp_eie):
 
 def test_load_onnx_is_dense(mlp_onnx):
     model = eie.load(mlp_onnx)
+    assert model.info() == cli_json("info", str(mlp_onnx), "--json")
+    assert model.info()["compressed"] is False
     assert model.compressed_layers == []
     assert model.inputs == [("x", (-1, 64), "float")]
     assert model.outputs == [("y", (-1, 10), "float")]

@@ -1,5 +1,9 @@
 // The compression report as JSON: `eie info --json`, `eie compress --json` and Python's Model.info() print
 // this one document, so users learn one schema.
+#include <filesystem>
+
+#include <fmt/core.h>
+
 #include "eie/io.h"
 
 namespace eie {
@@ -29,6 +33,22 @@ nlohmann::json info_json(const EieFile& file, const std::string& path) {
   nlohmann::json out = report_json(file.report, file.file_bytes);
   out["file"] = path;
   out["model"] = file.model.name;
+  return out;
+}
+
+std::string compress_command(const std::string& path) {
+  return fmt::format("eie compress {} -o {}.eie", path, std::filesystem::path(path).stem().string());
+}
+
+nlohmann::json dense_info_json(const Model& model, const std::string& path) {
+  nlohmann::json out{{"file", path}, {"model", model.name}, {"compressed", false},
+                     {"nodes", model.nodes.size()}, {"weights", nlohmann::json::array()},
+                     {"compress_with", compress_command(path)}};
+  for (const WeightSummary& w : summarize_weights(model)) {
+    out["weights"].push_back({{"name", w.slot.name}, {"op_type", w.slot.op_type}, {"shape", w.shape},
+                              {"rows", w.slot.rows}, {"cols", w.slot.cols}, {"nonzeros", w.nonzeros},
+                              {"density", w.density()}, {"distinct_values", w.distinct_values}});
+  }
   return out;
 }
 
