@@ -188,7 +188,7 @@ void run_block(void* context, std::size_t index) {
       args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
       return engine::spmv_sell16x2__avx512bf16(args);
     }
-    return engine::spmv_sell16__avx512(args);
+    return t.plan->isa() == KernelIsa::avx2 ? engine::spmv_sell16__avx2(args) : engine::spmv_sell16__avx512(args);
   }
   const std::size_t panels = block.panels.size();
   for (std::size_t p = 0; p < panels; ++p) {

@@ -435,7 +435,10 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
   }
 
-  has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
+  // AVX2 decodes with two vpermps per half slice: codebooks of at most 16 entries, fp32.
+  has_sell_ = (isa == KernelIsa::avx512 ? codebook_size <= 64
+               : isa == KernelIsa::avx2 && codebook_size <= 16 && precision == Precision::fp32) &&
+              (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
   if (has_sell_) code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
   if (has_sell_ && precision == Precision::int8 && cols_ <= 65536) {
@@ -570,7 +573,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
                                   std::to_string(16 << code_planes_) + "__avx512vnni"
                 : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
-                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
+                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__" + kernel_isa_name(isa_)
                             : csr16;
   if (tcsr_kernel_ != nullptr) {
     info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__avx512bf16"
