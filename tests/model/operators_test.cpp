@@ -78,7 +78,8 @@ TEST(ShapeInference, every_tensor_gets_its_shape) {
 }
 
 TEST(ShapeInference, errors_name_the_node_and_the_value) {
-  test::expect_error([] { infer_shapes(single("NonZero", {{"x", {2}}}), {{"x", {2}}}); }, {"node 'n'", "operator NonZero is not supported"});
+  test::expect_error([] { infer_shapes(single("NonZero", {{"x", {2}}}), {{"x", {2}}}); },
+                     {"node 'n'", "operator NonZero is not supported"});
   test::expect_error([] { infer_shapes(single("MaxPool", {{"x", {1, 1, 4, 4}}}, {{"kernel_shape", std::vector<std::int64_t>{2, 2}}, {"storage_order", std::int64_t{1}}}), {{"x", {1, 1, 4, 4}}}); },
                      {"node 'n' (MaxPool)", "storage_order = 1"});
   test::expect_error([] { infer_shapes(single("Concat", {{"a", {2, 3}}, {"b", {2, 4}}}, {{"axis", std::int64_t{0}}}), {{"a", {2, 3}}, {"b", {2, 4}}}); },

@@ -10,7 +10,9 @@
 namespace eie::ops {
 namespace {
 
-enum class Kind { relu, leaky_relu, sigmoid, tanh, erf, gelu, gelu_tanh, sqrt, neg, reciprocal, to_int, to_bool, identity };
+enum class Kind {
+  relu, leaky_relu, sigmoid, tanh, erf, gelu, gelu_tanh, sqrt, neg, reciprocal, to_int, to_bool, identity
+};
 
 class Unary final : public Operator {
  public:
