@@ -28,9 +28,11 @@ std::vector<std::uint8_t> read_file(const std::string& path);
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
 void write_file_atomic(const std::string& path, std::string_view text);
 
-// --- NumPy .npy: one array, dtype <f4, <f8 or <f2, C order ----------------------------------------------
-Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what);
-Tensor read_npy(const std::string& path);
+// --- NumPy .npy: one array in C order: float (<f4, <f8, <f2), integer (<i8, <i4, <i2, |i1, unsigned) or bool
+// (|b1), held in fp32 (an integer beyond 2^24 in magnitude is an error). `type`, when given, receives the
+// element type's ONNX name in lower case ("float", "int64", "bool", ...).
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what, std::string* type = nullptr);
+Tensor read_npy(const std::string& path, std::string* type = nullptr);
 void write_npy(const std::string& path, const Tensor& tensor);  // <f4, C order, format 1.0
 // A graph-less model with one initializer named after the file's stem; the array must have rank >= 2.
 Model load_npy(const std::string& path);
@@ -55,7 +57,7 @@ Tensor read_tensor_proto(const std::string& path, std::string* type = nullptr);
 void write_tensor_proto(const std::string& path, const Tensor& tensor, const std::string& name = "");
 std::string onnx_type_name(int data_type);  // ONNX TensorProto data type in lower case, "float"
 
-// A tensor file by extension: .npy (type "float") or .pb; write_tensor writes fp32.
+// A tensor file by extension: .npy or .pb, with its element type in `type`; write_tensor writes fp32.
 Tensor read_tensor(const std::string& path, std::string* type = nullptr);
 void write_tensor(const std::string& path, const Tensor& tensor);
 
