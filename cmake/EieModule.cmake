@@ -2,7 +2,9 @@
 #
 # Builds src/NAME/*.cpp into the static library eie_NAME (alias eie::NAME), public headers from include/, and
 # records tests/NAME/*.cpp as that module's tests (built by tests/CMakeLists.txt into eie_NAME_tests).
-# Files named *_avx2.cpp / *_avx512.cpp / *_avx512bf16.cpp / *_avx512vnni.cpp get their instruction-set flags and nothing else does (STYLE.md 13).
+# Files named *_avx2.cpp / *_avx512.cpp / *_avx512bf16.cpp / *_avx512vnni.cpp get their instruction-set flags and
+# nothing else does (STYLE.md 13). src/engine/kernels/cpu_features.h lists what each set of flags enables (the CPU
+# must have all of it); a test compares the two, so change both together.
 set(EIE_MODULES "" CACHE INTERNAL "")
 function(eie_add_module name)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
@@ -20,7 +22,9 @@ function(eie_add_module name)
   endforeach()
   add_library(eie_${name} STATIC ${sources})
   add_library(eie::${name} ALIAS eie_${name})
-  target_include_directories(eie_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+  target_include_directories(eie_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                                 $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+                                                 $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
                                           PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(eie_${name} PUBLIC ${ARG_DEPS} PRIVATE eie_warnings)
   foreach(src IN LISTS sources)
@@ -34,7 +38,7 @@ function(eie_add_module name)
         COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vbmi;-mavx512vnni;-mavx2;-mfma;-mbmi2")
     elseif(src MATCHES "_avx512\\.cpp$")
       set_source_files_properties(${src} PROPERTIES
-        COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vbmi;-mavx2;-mfma;-mf16c;-mbmi2")
+        COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx2;-mfma;-mf16c;-mbmi2")
     endif()
   endforeach()
   set(EIE_MODULES ${EIE_MODULES} ${name} CACHE INTERNAL "")

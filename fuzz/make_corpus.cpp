@@ -58,5 +58,34 @@ int main(int argc, char** argv) {
                            std::vector<std::uint8_t>(json.begin(), json.end()));
     ++n;
   }
+  // Shape computations (fold_shapes): Reshape to [batch, seq, 2, 4] and a mask from the sequence length.
+  eie::Model dyn;
+  dyn.name = "dynamic";
+  dyn.inputs = {{"x", {-1, -1, 8}}};
+  dyn.outputs = {{"y", {-1, -1, 2, 4}}, {"mask", {-1, -1}}};
+  dyn.initializers = {{"idx", eie::Tensor{{2}, {0, 1}}}, {"tail", eie::Tensor{{2}, {2, 4}}},
+                      {"start", eie::Tensor{{1}, {1}}}, {"end", eie::Tensor{{1}, {9.3e18f}}},
+                      {"zero", eie::Tensor{{}, {0}}}, {"one", eie::Tensor{{}, {1}}}};
+  const auto node = [](std::string op, std::vector<std::string> in, std::string out,
+                       std::map<std::string, eie::Attribute> attributes = {}) {
+    return eie::Node{op, out + "_node", std::move(in), {out}, std::move(attributes)};
+  };
+  dyn.nodes = {node("Shape", {"x"}, "s"),
+               node("Gather", {"s", "idx"}, "bs"),
+               node("Concat", {"bs", "tail"}, "target", {{"axis", std::int64_t{0}}}),
+               node("Reshape", {"x", "target"}, "y"),
+               node("Slice", {"s", "start", "end"}, "seq2"),
+               node("Gather", {"s", "one"}, "n"),
+               node("Range", {"zero", "n", "one"}, "r"),
+               node("Unsqueeze", {"r"}, "rc", {{"axes", std::vector<std::int64_t>{1}}}),
+               node("Sub", {"r", "rc"}, "d"),
+               node("Cast", {"d"}, "db", {{"to", std::int64_t{9}}}),
+               node("Div", {"seq2", "n"}, "ratio"),
+               node("ConstantOfShape", {"ratio"}, "ones", {{"value", std::int64_t{1}}}),
+               node("Equal", {"db", "one"}, "eq"),
+               node("Where", {"eq", "zero", "one"}, "w"),
+               node("Shape", {"w"}, "wshape"),
+               node("Expand", {"w", "wshape"}, "mask")};
+  eie::write_file_atomic((dir / "onnx" / "dynamic.onnx").string(), eie::serialize_onnx(dyn));
   return 0;
 }

@@ -1,10 +1,13 @@
 // libFuzzer target: parse_onnx on arbitrary bytes must return a valid model or throw eie::Error; a model it
-// returns must export and import back to itself.
+// returns must export and import back to itself, and planning its shapes (the shape computations evaluated by
+// fold_shapes, then shape inference) for its declared input shapes (unknown dimensions 2) must succeed or throw
+// eie::Error.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 
 #include "eie/io.h"
+#include "eie/model.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   eie::Model m;
@@ -15,6 +18,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     (void)m.weight_slots();  // may reject an attribute of the wrong type (e.g. a string transB) with an Error
+  } catch (const eie::Error&) {
+  }
+  try {
+    std::map<std::string, eie::Shape> shapes;
+    for (const eie::ValueInfo& input : m.inputs) {
+      eie::Shape shape = input.shape;
+      for (std::int64_t& d : shape) d = d < 0 ? 2 : d;
+      shapes[input.name] = shape;
+    }
+    (void)eie::infer_shapes(m, shapes);
   } catch (const eie::Error&) {
   }
   try {

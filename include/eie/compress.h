@@ -406,5 +406,7 @@ using CompressionProgress = std::function<void(std::size_t done, std::size_t tot
 ModelCompression compress_weights(Model model, const ModelCompressionOptions& options,
                                   const CompressionProgress& progress = {});
 const char* to_string(KmeansInit init);
+// "linear", "density", "random"; throws Error naming `option` and the value otherwise.
+KmeansInit parse_kmeans_init(const std::string& name, const std::string& option = "--init");
 
 }  // namespace eie

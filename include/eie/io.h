@@ -28,9 +28,11 @@ std::vector<std::uint8_t> read_file(const std::string& path);
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
 void write_file_atomic(const std::string& path, std::string_view text);
 
-// --- NumPy .npy: one array, dtype <f4, <f8 or <f2, C order ----------------------------------------------
-Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what);
-Tensor read_npy(const std::string& path);
+// --- NumPy .npy: one array in C order: float (<f4, <f8, <f2), integer (<i8, <i4, <i2, |i1, unsigned) or bool
+// (|b1), held in fp32 (an integer beyond 2^24 in magnitude is an error). `type`, when given, receives the
+// element type's ONNX name in lower case ("float", "int64", "bool", ...).
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what, std::string* type = nullptr);
+Tensor read_npy(const std::string& path, std::string* type = nullptr);
 void write_npy(const std::string& path, const Tensor& tensor);  // <f4, C order, format 1.0
 // A graph-less model with one initializer named after the file's stem; the array must have rank >= 2.
 Model load_npy(const std::string& path);
@@ -55,7 +57,7 @@ Tensor read_tensor_proto(const std::string& path, std::string* type = nullptr);
 void write_tensor_proto(const std::string& path, const Tensor& tensor, const std::string& name = "");
 std::string onnx_type_name(int data_type);  // ONNX TensorProto data type in lower case, "float"
 
-// A tensor file by extension: .npy (type "float") or .pb; write_tensor writes fp32.
+// A tensor file by extension: .npy or .pb, with its element type in `type`; write_tensor writes fp32.
 Tensor read_tensor(const std::string& path, std::string* type = nullptr);
 void write_tensor(const std::string& path, const Tensor& tensor);
 
@@ -69,6 +71,9 @@ struct EieFile {
   Model model;                            // compressed weights in model.compressed, the rest dense
   std::map<std::string, int> index_bits;  // relative-index bits per compressed weight (absent: 4)
   nlohmann::json settings = nlohmann::json::object();  // how it was compressed (carried, not interpreted)
+  // Filled by the reader: the "writer" field, e.g. "eie 0.1.0" (empty for files written before it existed).
+  // The writer always records its own version (eie/version.h), whatever this holds.
+  std::string writer;
   // Filled by the reader (and by make_report): the paper's table, computed from the stored streams.
   CompressionReport report;
   std::int64_t file_bytes = 0;
@@ -80,6 +85,17 @@ EieFile parse_eie(std::span<const std::uint8_t> bytes, const std::string& what);
 EieFile load_eie(const std::string& path);
 // The report of every compressed weight as the container stores it (Huffman streams included).
 CompressionReport make_report(const EieFile& file);
+
+// The compression report as JSON: {layers: [{name, rows, cols, weights, stored, density, bit counts, ratios}...],
+// total: {...}, file_bytes}. info_json adds {file: path, model: name,
+// imported: imported_weights(file)}: `eie info --json`'s document.
+nlohmann::json report_json(const CompressionReport& report, std::int64_t file_bytes);
+nlohmann::json info_json(const EieFile& file, const std::string& path);
+// For a model not compressed (`eie info MODEL.onnx --json`): {file, model, compressed: false, nodes, weights:
+// [{name, op_type, shape, rows, cols, nonzeros, density, distinct_values}], compress_with}.
+nlohmann::json dense_info_json(const Model& model, const std::string& path);
+// "eie compress PATH -o STEM.eie": the command that compresses the model file `path`.
+std::string compress_command(const std::string& path);
 
 // --- compressing a whole model into a file --------------------------------------------------------------
 // compress_weights (eie/compress.h), then the file: index bits per weight, the options and every weight's

@@ -169,7 +169,7 @@ std::unique_ptr<Operator> make_operator(const Node& node, const Model& model);
 std::vector<std::string> supported_operators();  // ONNX op types, sorted
 
 // Throws Error unless `type` is an element type eie runs (held in fp32): float, double, float16, bfloat16,
-// int32, int64. `what` names the tensor in the message.
+// int32, int64, bool (0 or 1). `what` names the tensor in the message.
 void check_runnable_type(const std::string& type, const std::string& what);
 
 // The shape of every tensor of the graph (inputs, constants, node outputs) for the given graph input shapes,
@@ -177,6 +177,13 @@ void check_runnable_type(const std::string& type, const std::string& what);
 // node or tensor: an unsupported operator or attribute, a missing input shape, shapes that do not fit, a
 // shape that depends on run-time data.
 std::map<std::string, Shape> infer_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes);
+// The graph specialised to the given graph input shapes, or nullopt when it has no shape computations (it is
+// static as it is). Every node whose inputs are constants or shape computations and whose operator is Shape,
+// Size, ConstantOfShape, Range, Gather, Slice, Concat, (Un)Squeeze, Reshape, Expand, Equal, Where, Cast, Add,
+// Sub, Mul, Div, Neg or Identity is evaluated and its output becomes an initializer. Throws Error naming the node
+// and the value: a shape computation that depends on run-time data, an index out of range, an integer
+// overflow, a division by zero. infer_shapes, reference_run and ModelEngine run it first.
+std::optional<Model> fold_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes);
 // The graph inputs' shapes when every dimension is declared; throws Error naming the input otherwise.
 std::map<std::string, Shape> declared_input_shapes(const Model& model);
 

@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "eie/core.h"
+#include "eie/model.h"
 
 namespace eie::sim {
 
@@ -254,5 +256,61 @@ struct SweepFigure {
 inline constexpr const char* kFigureTempSuffix = ".tmp";
 std::vector<SweepFigure> sweep_figures(const std::vector<SweepPoint>& points, const std::string& parameter,
                                        const std::string& prefix);
+
+// ---------------------------------------------------------------------------------------------------------
+// Whole compressed models (`eie sim FILE.eie`, Python's Model.simulate). The Gemm / MatMul layers with
+// compressed weights, in graph order, form one chain (ReLU between, as the paper's FC6-FC7-FC8); every other
+// compressed weight (Conv, LSTM) is one M x V of its own.
+struct SimulatedModel {
+  std::vector<CompressedLayer> chain;       // FC layers, bias and Gemm's alpha/beta folded in
+  std::vector<CompressedLayer> standalone;  // compressed Conv / LSTM weights (no bias)
+  std::vector<std::string> standalone_ops;  // their op types
+
+  // The weight bits the accelerator needs: the largest codebook's bits.
+  int weight_bits() const;
+};
+
+// The design widened to the model's codebooks: weight_bits = SimulatedModel::weight_bits(), and the SRAM line
+// widened to keep as many entries per line as `config` had (64-bit lines of 8-bit entries -> 80-bit lines of
+// 10-bit entries for 6-bit weights). A design that already fits is returned unchanged.
+Config fit_to_model(Config config, const SimulatedModel& model);
+
+// Throws Error naming `what` and the node when an FC layer between two compressed ones is dense (the
+// activations could not flow through the accelerator) or when the model has no compressed weight.
+SimulatedModel simulated_layers(const Model& model, const std::string& what);
+
+struct ModelSimulationOptions {
+  Config config;
+  bool fit_design = true;     // widen `config` to the model's codebooks (fit_to_model)
+  // The chain's input (as many values as its first layer's inputs, finite); none: synthetic_activations of
+  // input_density and seed. The standalone layers always run on synthetic inputs (seed + 1, + 2, ...).
+  std::optional<std::vector<float>> input;
+  std::string input_name = "the input";  // names the input in errors ("x.npy: --input has shape [25]")
+  // What feeds or reads the chain, named for errors ("--input", "--output", "--input and --output"; "" for
+  // nothing). A model without FC layers accepts it only when it holds one weight and no graph: that weight
+  // becomes the chain (ModelSimulation::single_weight); any other such model throws Error.
+  std::string chain_io;
+  double input_density = 1.0;
+  std::uint64_t seed = 1;
+};
+
+struct ModelSimulation {
+  Config config;                         // the design it ran on (after fit_design)
+  std::vector<LayerReport> layers;       // the chain's layers, then the standalone ones
+  std::int64_t chain_layers = 0;         // how many of `layers` form the chain
+  bool single_weight = false;            // the chain is a graph-less model's one weight (chain_io)
+  std::vector<std::string> standalone_ops;  // op type of each standalone layer
+  ChainReport chain;                     // the chain's totals (cycles, frames/s, energy)
+  std::vector<float> output;             // the chain's output, dequantized (no activation function)
+  std::vector<float> float_output;       // the float model's output on the same weights and input
+  std::int64_t input_size = 0, input_nonzero = 0;
+  double seconds = 0;                    // wall time of the chain's simulation
+};
+
+// Throws Error (naming `what`) for a model simulated_layers() refuses, an input of the wrong length or with
+// a NaN or Inf value, or a design that does not validate.
+ModelSimulation simulate_model(const Model& model, const std::string& what, const ModelSimulationOptions& options);
+// `eie sim FILE.eie --json`'s document: {config, model, layers: [to_json(LayerReport)...]}.
+nlohmann::json to_json(const ModelSimulation& simulation, const std::string& model);
 
 }  // namespace eie::sim

@@ -17,6 +17,13 @@ const char* to_string(KmeansInit init) {
   return "linear";
 }
 
+KmeansInit parse_kmeans_init(const std::string& name, const std::string& option) {
+  for (const KmeansInit init : {KmeansInit::linear, KmeansInit::density, KmeansInit::random}) {
+    if (name == to_string(init)) return init;
+  }
+  throw Error(fmt::format("{}: unknown k-means initialisation '{}' (known: linear, density, random)", option, name));
+}
+
 namespace {
 
 bool is_conv(const WeightSlot& slot, const Model& model) {

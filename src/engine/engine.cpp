@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/kernels/cpu_features.h"
 #include "engine/layer_plan.h"
 #include "engine/thread_pool.h"
 
@@ -187,7 +188,7 @@ void run_block(void* context, std::size_t index) {
       args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
       return engine::spmv_sell16x2__avx512bf16(args);
     }
-    return engine::spmv_sell16__avx512(args);
+    return t.plan->isa() == KernelIsa::avx2 ? engine::spmv_sell16__avx2(args) : engine::spmv_sell16__avx512(args);
   }
   const std::size_t panels = block.panels.size();
   for (std::size_t p = 0; p < panels; ++p) {
@@ -219,7 +220,9 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   }
   if (!kernel_isa_available(options_.kernel)) {
     throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) +
-                "' is not available on this CPU (available: scalar" +
+                "' is not available on this CPU, which lacks " +
+                engine::cpu_feature_names(engine::missing_cpu_features(engine::kernel_isa_features(options_.kernel))) +
+                " (available: scalar" +
                 (kernel_isa_available(KernelIsa::avx2) ? ", avx2" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;

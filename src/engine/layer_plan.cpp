@@ -367,6 +367,12 @@ constexpr double kCsr16CyclesPerEntry = 1.4;
 // (eie bench at batch 1 before and after sell16), so sell16 stops paying at ~9 slots per entry: weight densities
 // below ~0.5%, where most tiers hold one or two entries.
 constexpr double kMaxSellSlotsPerEntry = 9.0;
+// The same for the AVX2 kernel, whose tier of 16 slots takes four vpermps, two blends and two FMAs against the
+// gather kernel's ~1.5 cycles per entry: on two threads (`eie bench --suite eie-paper --layers
+// Alex-7,Alex-8,VGG-7,VGG-8,NT-We,NT-LSTM --batch 1 --threads 2 --kernel avx2`, before and after, twice) sell16
+// was 1.05-1.3x faster at 1.8 slots per entry (Alex-7, NT-We), 1.35-1.7x at 1.3 (Alex-8, VGG-8) and 1.1-1.2x
+// slower at 2.6 (VGG-7): it stops paying at ~2.2.
+constexpr double kMaxSellAvx2SlotsPerEntry = 2.2;
 // The same for sell16x4 (precision int8), whose tier of 64 slots cost 1.1-1.3 ns on one Zen 5 core (a scratch
 // loop over random 16-row slices at 9% weights, in L1 and in L3 alike, before and after its slots were aligned),
 // ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.
@@ -435,7 +441,10 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
   }
 
-  has_sell_ = isa == KernelIsa::avx512 && codebook_size <= 64 && (cols_ + 15) / 16 <= 65536;
+  // AVX2 decodes with two vpermps per half slice: codebooks of at most 16 entries, fp32.
+  has_sell_ = (isa == KernelIsa::avx512 ? codebook_size <= 64
+               : isa == KernelIsa::avx2 && codebook_size <= 16 && precision == Precision::fp32) &&
+              (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
   if (has_sell_) code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
   if (has_sell_ && precision == Precision::int8 && cols_ <= 65536) {
@@ -496,7 +505,8 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       layers += static_cast<double>(block.sell.windows.size());
     }
     // A sell16x2 tier costs about what a sell16 tier does, so both are held to the same tiers per entry.
-    if (16 * layers > kMaxSellSlotsPerEntry * static_cast<double>(entries_)) {
+    const double max_slots = isa == KernelIsa::avx2 ? kMaxSellAvx2SlotsPerEntry : kMaxSellSlotsPerEntry;
+    if (16 * layers > max_slots * static_cast<double>(entries_)) {
       has_sell_ = false;
       sell_pairs_ = false;
       code_planes_ = 0;
@@ -570,7 +580,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
                                   std::to_string(16 << code_planes_) + "__avx512vnni"
                 : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
-                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__avx512"
+                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__" + kernel_isa_name(isa_)
                             : csr16;
   if (tcsr_kernel_ != nullptr) {
     info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__avx512bf16"

@@ -305,6 +305,7 @@ EieFile Reader::read() {
   EieFile file;
   file.file_bytes = static_cast<std::int64_t>(bytes_.size());
   file.settings = field(header, "settings", "header");
+  if (header.contains("writer")) file.writer = string(header, "writer", "header");
   read_graph(field(header, "model", "header"), file.model);
   for (const json& t : array(header, "tensors", "header")) {
     const std::string name = string(t, "name", "tensor");

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "eie/io.h"
+#include "eie/version.h"
 #include "io/bytes.h"
 #include "io/container.h"
 
@@ -131,7 +132,9 @@ std::vector<std::uint8_t> serialize_eie(const EieFile& file) {
   const Model& model = file.model;
   model.validate();
   SectionWriter sections;
-  json header = {{"format", "eie"}, {"version", kEieFormatVersion}, {"settings", file.settings}};
+  // "version" is the container format's; "writer" the eie release that wrote the file (for bug reports).
+  json header = {{"format", "eie"}, {"version", kEieFormatVersion}, {"writer", std::string("eie ") + kVersion},
+                 {"settings", file.settings}};
   json nodes = json::array();
   for (const Node& node : model.nodes) {
     json attributes = json::object();

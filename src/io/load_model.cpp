@@ -17,10 +17,7 @@ Model load_model(const std::string& path) {
 
 Tensor read_tensor(const std::string& path, std::string* type) {
   const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".npy") {
-    if (type) *type = "float";
-    return read_npy(path);
-  }
+  if (ext == ".npy") return read_npy(path, type);
   if (ext == ".pb") return read_tensor_proto(path, type);
   throw Error(fmt::format("{}: unknown tensor file type '{}' (expected .npy or .pb)", path, ext));
 }

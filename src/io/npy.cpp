@@ -1,4 +1,6 @@
-// NumPy .npy (format 1.0-3.0): one little-endian float array (<f4, <f8, <f2) in C order. The header is a Python
+// NumPy .npy (format 1.0-3.0): one little-endian array in C order, float (<f4, <f8, <f2), integer (<i8, <i4,
+// <i2, |i1 and unsigned) or bool (|b1). eie holds every tensor in fp32, so an integer must be exact there
+// (|v| <= 2^24: token ids, indices, masks); a larger one is an error naming the element. The header is a Python
 // dict literal; only its three keys are read, with a parser strict enough to reject anything else.
 #include <cctype>
 #include <cstring>
@@ -13,6 +15,28 @@ namespace eie {
 namespace {
 
 constexpr std::uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+// A dtype eie reads: numpy's kind letter, the item size, and the element type's name (ONNX's, lower case).
+struct NpyType {
+  const char* descr;
+  char kind;  // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
+  std::size_t item;
+  const char* name;
+};
+
+const NpyType* find_npy_type(const std::string& descr) {
+  static constexpr NpyType types[] = {
+      {"f4", 'f', 4, "float"}, {"f8", 'f', 8, "double"}, {"f2", 'f', 2, "float16"}, {"i8", 'i', 8, "int64"},
+      {"i4", 'i', 4, "int32"}, {"i2", 'i', 2, "int16"},  {"i1", 'i', 1, "int8"},    {"u8", 'u', 8, "uint64"},
+      {"u4", 'u', 4, "uint32"}, {"u2", 'u', 2, "uint16"}, {"u1", 'u', 1, "uint8"},  {"b1", 'b', 1, "bool"},
+  };
+  // Little-endian ('<'), native ('=', little on every machine eie builds for) or byte-order-free ('|', one byte).
+  if (descr.size() != 3 || (descr[0] != '<' && descr[0] != '=' && descr[0] != '|')) return nullptr;
+  for (const NpyType& t : types) {
+    if (descr.compare(1, 2, t.descr) == 0 && (descr[0] != '|' || t.item == 1)) return &t;
+  }
+  return nullptr;
+}
 
 std::size_t skip_space(const std::string& s, std::size_t i) {
   while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
@@ -72,7 +96,7 @@ std::vector<std::int64_t> parse_shape(const std::string& text, const std::string
 
 }  // namespace
 
-Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what) {
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what, std::string* type) {
   if (bytes.size() < 10 || !std::equal(std::begin(kMagic), std::end(kMagic), bytes.begin())) {
     throw Error(fmt::format("{}: not a NumPy .npy file (bad magic)", what));
   }
@@ -100,11 +124,13 @@ Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what) {
                             "numpy.ascontiguousarray)", what));
   }
   if (fortran != "False") throw Error(fmt::format("{}: bad fortran_order value {}", what, fortran));
-  std::size_t item = 0;
-  if (descr == "<f4" || descr == "=f4") item = 4;
-  else if (descr == "<f8" || descr == "=f8") item = 8;
-  else if (descr == "<f2" || descr == "=f2") item = 2;
-  else throw Error(fmt::format("{}: unsupported dtype '{}' (supported: <f4, <f8, <f2)", what, descr));
+  const NpyType* dtype = find_npy_type(descr);
+  if (dtype == nullptr) {
+    throw Error(fmt::format("{}: unsupported dtype '{}' (supported: <f4, <f8, <f2, <i8, <i4, <i2, |i1, <u8, <u4, "
+                            "<u2, |u1, |b1)", what, descr));
+  }
+  const std::size_t item = dtype->item;
+  if (type) *type = dtype->name;
 
   Tensor t;
   t.shape = parse_shape(shape_text, what);
@@ -118,15 +144,44 @@ Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& what) {
   }
   t.data.resize(static_cast<std::size_t>(n));
   const std::uint8_t* p = bytes.data() + data_start;
+  const auto exact = [&](auto v, std::size_t i) {
+    constexpr double kExact = 16777216.0;  // 2^24: every integer up to it is a float
+    const auto d = static_cast<double>(v);
+    if (d > kExact || d < -kExact) {
+      throw Error(fmt::format("{}: element {} is {}, which fp32 cannot hold exactly (|v| <= 2^24)", what, i, v));
+    }
+    return static_cast<float>(v);
+  };
   for (std::size_t i = 0; i < t.data.size(); ++i) {
-    if (item == 4) t.data[i] = io::load_le<float>(p + 4 * i);
-    else if (item == 8) t.data[i] = static_cast<float>(io::load_le<double>(p + 8 * i));
-    else t.data[i] = io::half_to_float(io::load_le<std::uint16_t>(p + 2 * i));
+    const std::uint8_t* e = p + item * i;
+    switch (dtype->kind) {
+      case 'f':
+        t.data[i] = item == 4   ? io::load_le<float>(e)
+                    : item == 8 ? static_cast<float>(io::load_le<double>(e))
+                                : io::half_to_float(io::load_le<std::uint16_t>(e));
+        break;
+      case 'i':
+        t.data[i] = item == 8   ? exact(io::load_le<std::int64_t>(e), i)
+                    : item == 4 ? exact(io::load_le<std::int32_t>(e), i)
+                    : item == 2 ? static_cast<float>(io::load_le<std::int16_t>(e))
+                                : static_cast<float>(static_cast<std::int8_t>(*e));
+        break;
+      case 'u':
+        t.data[i] = item == 8   ? exact(io::load_le<std::uint64_t>(e), i)
+                    : item == 4 ? exact(io::load_le<std::uint32_t>(e), i)
+                    : item == 2 ? static_cast<float>(io::load_le<std::uint16_t>(e))
+                                : static_cast<float>(*e);
+        break;
+      default:  // bool: numpy writes 0 or 1; anything else is not a bool array
+        if (*e > 1) throw Error(fmt::format("{}: element {} of a bool array is {} (expected 0 or 1)", what, i, *e));
+        t.data[i] = static_cast<float>(*e);
+        break;
+    }
   }
   return t;
 }
 
-Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+Tensor read_npy(const std::string& path, std::string* type) { return parse_npy(read_file(path), path, type); }
 
 void write_npy(const std::string& path, const Tensor& tensor) {
   std::string dims;  // "3, 4" or "3," (a one-element tuple needs its comma)

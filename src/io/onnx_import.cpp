@@ -1,6 +1,8 @@
 // ONNX import: the whole graph (nodes in file order with their attributes, graph inputs and outputs with shapes)
-// and every initializer converted to fp32. Constant nodes become initializers. Integer initializers (Reshape
-// shapes, ...) are converted to float and must be exact (|v| <= 2^24). Weights of Gemm, MatMul, Conv and LSTM
+// and every initializer converted to fp32. Constant nodes become initializers. Integer and bool initializers
+// (Reshape shapes, Gather indices, masks) are converted to float and must be exact (|v| <= 2^24), except the
+// huge values exporters write to mean "to the end" (Slice's INT64_MAX): any |v| >= 2^31 - 1 is beyond every
+// dimension eie can hold and is kept as the nearest float. Weights of Gemm, MatMul, Conv and LSTM
 // are then found by Model::weight_slots().
 #include <cctype>
 #include <cmath>
@@ -31,6 +33,7 @@ void from_raw(const std::string& raw, std::size_t n, std::vector<float>& out, Co
 }
 
 float exact_int(std::int64_t v, const Context& ctx, const std::string& place) {
+  if (v >= INT32_MAX || v <= -INT32_MAX) return static_cast<float>(v);  // a "to the end" sentinel
   if (v > (1 << 24) || v < -(1 << 24)) {
     throw ctx.fail(place, fmt::format("integer value {} cannot be held exactly as float", v));
   }
@@ -59,9 +62,10 @@ Tensor convert_tensor(const onnx::TensorProto& proto, const Context& ctx, const 
     case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: item = 4; break;
     case onnx::TensorProto::DOUBLE: case onnx::TensorProto::INT64: item = 8; break;
     case onnx::TensorProto::FLOAT16: case onnx::TensorProto::BFLOAT16: item = 2; break;
+    case onnx::TensorProto::BOOL: item = 1; break;
     default:
       throw ctx.fail(place, fmt::format("unsupported data type {} (supported: FLOAT, FLOAT16, BFLOAT16, DOUBLE, "
-                                        "INT32, INT64)", onnx::TensorProto::DataType_Name(
+                                        "INT32, INT64, BOOL)", onnx::TensorProto::DataType_Name(
                                             static_cast<onnx::TensorProto::DataType>(type))));
   }
   const auto count_mismatch = [&](std::size_t have, const char* field) {
@@ -79,6 +83,9 @@ Tensor convert_tensor(const onnx::TensorProto& proto, const Context& ctx, const 
       case onnx::TensorProto::DOUBLE: from_raw<double>(raw, n, t.data, [](double v) { return static_cast<float>(v); }); break;
       case onnx::TensorProto::FLOAT16: from_raw<std::uint16_t>(raw, n, t.data, io::half_to_float); break;
       case onnx::TensorProto::BFLOAT16: from_raw<std::uint16_t>(raw, n, t.data, io::bf16_to_float); break;
+      case onnx::TensorProto::BOOL:
+        from_raw<std::uint8_t>(raw, n, t.data, [](std::uint8_t v) { return v ? 1.0f : 0.0f; });
+        break;
       case onnx::TensorProto::INT32:
         from_raw<std::int32_t>(raw, n, t.data, [&](std::int32_t v) { return exact_int(v, ctx, place); });
         break;
@@ -109,11 +116,12 @@ Tensor convert_tensor(const onnx::TensorProto& proto, const Context& ctx, const 
   } else if (type == onnx::TensorProto::INT64) {
     if (static_cast<std::size_t>(proto.int64_data_size()) != n) throw count_mismatch(proto.int64_data_size(), "int64_data");
     for (std::size_t i = 0; i < n; ++i) t.data[i] = exact_int(proto.int64_data(static_cast<int>(i)), ctx, place);
-  } else {  // INT32, FLOAT16 and BFLOAT16 live in int32_data
+  } else {  // INT32, BOOL, FLOAT16 and BFLOAT16 live in int32_data
     if (static_cast<std::size_t>(proto.int32_data_size()) != n) throw count_mismatch(proto.int32_data_size(), "int32_data");
     for (std::size_t i = 0; i < n; ++i) {
       const std::int32_t v = proto.int32_data(static_cast<int>(i));
       if (type == onnx::TensorProto::INT32) t.data[i] = exact_int(v, ctx, place);
+      else if (type == onnx::TensorProto::BOOL) t.data[i] = v != 0 ? 1.0f : 0.0f;
       else if (type == onnx::TensorProto::FLOAT16) t.data[i] = io::half_to_float(static_cast<std::uint16_t>(v));
       else t.data[i] = io::bf16_to_float(static_cast<std::uint16_t>(v));
     }
@@ -129,6 +137,20 @@ Attribute convert_attribute(const onnx::AttributeProto& a, const Context& ctx, c
     case onnx::AttributeProto::INTS: return std::vector<std::int64_t>(a.ints().begin(), a.ints().end());
     case onnx::AttributeProto::FLOATS: return std::vector<float>(a.floats().begin(), a.floats().end());
     case onnx::AttributeProto::STRINGS: return std::vector<std::string>(a.strings().begin(), a.strings().end());
+    case onnx::AttributeProto::TENSOR: {
+      // ConstantOfShape's value: one element, kept as an int (integer and bool types) or a float attribute.
+      const Tensor t = convert_tensor(a.t(), ctx, fmt::format("{}: attribute '{}'", place, a.name()));
+      if (t.data.size() != 1) {
+        throw ctx.fail(place, fmt::format("attribute '{}' is a tensor of shape {}; eie supports one-element tensor "
+                                          "attributes", a.name(), shape_string(t.shape)));
+      }
+      const int type = a.t().data_type();
+      const bool integer = type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE &&
+                           type != onnx::TensorProto::FLOAT16 && type != onnx::TensorProto::BFLOAT16;
+      if (!integer) return t.data[0];
+      const float v = t.data[0];  // a "to the end" sentinel saturates
+      return v >= 9.2e18f ? INT64_MAX : v <= -9.2e18f ? INT64_MIN : static_cast<std::int64_t>(v);
+    }
     default:
       throw ctx.fail(place, fmt::format("attribute '{}' has unsupported type {}", a.name(),
                                         onnx::AttributeProto::AttributeType_Name(a.type())));
@@ -219,6 +241,14 @@ Model parse_onnx(std::span<const std::uint8_t> bytes, const std::string& what) {
     }
     node.inputs.assign(n.input().begin(), n.input().end());
     node.outputs.assign(n.output().begin(), n.output().end());
+    // PyTorch's exporter writes equal weights once and the copies as Identity of it (a freshly cloned
+    // TransformerEncoder's layers): the copy is a constant of its own, so each layer's weight is found and
+    // compressed as the weight of its node.
+    if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1 &&
+        model.initializers.count(n.input(0)) && !model.initializers.count(n.output(0))) {
+      model.initializers[n.output(0)] = model.initializers.at(n.input(0));
+      continue;
+    }
     for (const onnx::AttributeProto& a : n.attribute()) {
       if (node.attributes.count(a.name())) throw ctx.fail(place, fmt::format("attribute '{}' twice", a.name()));
       node.attributes[a.name()] = convert_attribute(a, ctx, place);

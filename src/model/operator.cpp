@@ -13,18 +13,26 @@ const std::map<std::string, ops::Factory>& table() {
   static const std::map<std::string, ops::Factory> factories = {
       {"Add", ops::make_binary},          {"AveragePool", ops::make_pool},
       {"BatchNormalization", ops::make_batch_norm},
-      {"Concat", ops::make_concat},       {"Conv", ops::make_conv},
-      {"Div", ops::make_binary},          {"Dropout", ops::make_unary},
-      {"Flatten", ops::make_flatten},     {"Gemm", ops::make_gemm},
+      {"Cast", ops::make_unary},          {"Concat", ops::make_concat},
+      {"Conv", ops::make_conv},           {"Div", ops::make_binary},
+      {"Dropout", ops::make_unary},       {"Equal", ops::make_binary},
+      {"Erf", ops::make_unary},           {"Expand", ops::make_expand},
+      {"Flatten", ops::make_flatten},     {"Gather", ops::make_gather},
+      {"Gelu", ops::make_unary},          {"Gemm", ops::make_gemm},
       {"GlobalAveragePool", ops::make_global_average_pool},
-      {"Identity", ops::make_unary},      {"LeakyRelu", ops::make_unary},
-      {"LogSoftmax", ops::make_softmax},  {"LSTM", ops::make_lstm},
-      {"MatMul", ops::make_matmul},       {"MaxPool", ops::make_pool},
-      {"Mul", ops::make_binary},          {"Relu", ops::make_unary},
-      {"Reshape", ops::make_reshape},     {"Sigmoid", ops::make_unary},
-      {"Softmax", ops::make_softmax},     {"Squeeze", ops::make_squeeze},
-      {"Sub", ops::make_binary},          {"Unsqueeze", ops::make_squeeze},
-      {"Tanh", ops::make_unary},          {"Transpose", ops::make_transpose},
+      {"Identity", ops::make_unary},      {"LayerNormalization", ops::make_layer_norm},
+      {"LeakyRelu", ops::make_unary},     {"LogSoftmax", ops::make_softmax},
+      {"LSTM", ops::make_lstm},           {"MatMul", ops::make_matmul},
+      {"MaxPool", ops::make_pool},        {"Mul", ops::make_binary},
+      {"Neg", ops::make_unary},           {"Pow", ops::make_binary},
+      {"Reciprocal", ops::make_unary},   {"ReduceMean", ops::make_reduce_mean},
+      {"Relu", ops::make_unary},          {"Reshape", ops::make_reshape},
+      {"Sigmoid", ops::make_unary},       {"Slice", ops::make_slice},
+      {"Softmax", ops::make_softmax},     {"Split", ops::make_split},
+      {"Sqrt", ops::make_unary},          {"Squeeze", ops::make_squeeze},
+      {"Sub", ops::make_binary},          {"Tanh", ops::make_unary},
+      {"Transpose", ops::make_transpose}, {"Trilu", ops::make_trilu},
+      {"Unsqueeze", ops::make_squeeze},   {"Where", ops::make_where},
   };
   return factories;
 }
@@ -49,14 +57,21 @@ std::vector<std::string> supported_operators() {
 }
 
 void check_runnable_type(const std::string& type, const std::string& what) {
-  static const char* runnable[] = {"float", "double", "float16", "bfloat16", "int32", "int64"};
+  static const char* runnable[] = {"float", "double", "float16", "bfloat16", "int32", "int64", "bool"};
   if (std::find(std::begin(runnable), std::end(runnable), type) == std::end(runnable)) {
-    throw Error(fmt::format("{} has element type {}; eie runs float, double, float16, bfloat16, int32 and int64 "
-                            "tensors (in fp32)", what, type));
+    throw Error(fmt::format("{} has element type {}; eie runs float, double, float16, bfloat16, int32, int64 "
+                            "and bool tensors (in fp32)", what, type));
   }
 }
 
 namespace ops {
+
+std::int64_t to_int64(float v) {
+  if (v >= 9.2e18f) return INT64_MAX;
+  if (v <= -9.2e18f) return INT64_MIN;
+  if (v != v) return 0;  // NaN: no integer; whatever uses it then fails its own range checks
+  return static_cast<std::int64_t>(v);
+}
 
 Error node_error(const Node& node, const std::string& message) {
   return Error(fmt::format("node '{}' ({}): {}", node.name, node.op_type, message));

@@ -20,7 +20,10 @@ std::map<std::string, Shape> declared_input_shapes(const Model& model) {
   return shapes;
 }
 
-std::map<std::string, Shape> infer_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes) {
+namespace {
+
+// Shape inference on a graph without shape computations left.
+std::map<std::string, Shape> infer_static_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes) {
   std::map<std::string, Shape> shapes;
   for (const auto& [name, tensor] : model.initializers) shapes[name] = tensor.shape;
   for (const auto& [name, weight] : model.compressed) shapes[name] = weight.shape;
@@ -61,6 +64,13 @@ std::map<std::string, Shape> infer_shapes(const Model& model, const std::map<std
     if (!shapes.count(output.name)) throw Error(fmt::format("graph output '{}' is never computed", output.name));
   }
   return shapes;
+}
+
+}  // namespace
+
+std::map<std::string, Shape> infer_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes) {
+  const std::optional<Model> folded = fold_shapes(model, input_shapes);
+  return infer_static_shapes(folded ? *folded : model, input_shapes);
 }
 
 }  // namespace eie

@@ -155,6 +155,19 @@ TEST(EngineApi, avx512_plans_sell16_where_the_codebook_fits) {
   EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");
 }
 
+TEST(EngineApi, avx2_plans_sell16_for_codebooks_of_16_entries) {
+  if (!kernel_isa_available(KernelIsa::avx2)) GTEST_SKIP() << "this CPU has no AVX2";
+  const auto kernel = [](const CompressedLayer& l) {
+    return Engine({l}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx2, .max_batch = 8}).plan_info()[0].kernel;
+  };
+  EXPECT_EQ(kernel(layer_of(100, 70, seed())), "spmv_sell16_cb16__avx2");
+  // Two registers hold 16 codebook entries: wider codebooks take the gather kernel.
+  SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = 5, .bias = false, .seed = seed()};
+  EXPECT_EQ(kernel(synthetic_layer(wide)), "spmv_csr16_cb32__avx2");
+  SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
+  EXPECT_EQ(kernel(synthetic_layer(sparse)), "spmv_csr16_cb16__avx2");
+}
+
 TEST(EngineApi, plans_tcsr_for_batches_when_max_batch_allows) {
   const CompressedLayer layer = layer_of(100, 600, seed());
   for (KernelIsa isa : available_kernels()) {
@@ -167,8 +180,11 @@ TEST(EngineApi, plans_tcsr_for_batches_when_max_batch_allows) {
     EXPECT_EQ(single.tcsr_bytes, 0);
     const LayerPlanInfo batched = info(64);
     EXPECT_EQ(batched.batch_kernel, std::string("spmm_tcsr_cb16__") + kernel_isa_name(isa));
-    // sell16 keeps the small batches (its permutes serve 16 rows at once); csr16 runs batch 1 only.
-    if (isa == KernelIsa::avx512) {
+    // sell16 (AVX-512, and AVX2 for 16-entry codebooks) keeps the small batches (its permutes serve 16 rows at
+    // once); csr16 runs batch 1 only.
+    const bool sell = isa == KernelIsa::avx512 || isa == KernelIsa::avx2;
+    EXPECT_EQ(single.kernel, std::string(sell ? "spmv_sell16_cb16__" : "spmv_csr16_cb16__") + kernel_isa_name(isa));
+    if (sell) {
       EXPECT_GT(batched.batch_kernel_from, 2);
     } else {
       EXPECT_EQ(batched.batch_kernel_from, 2);
@@ -176,7 +192,7 @@ TEST(EngineApi, plans_tcsr_for_batches_when_max_batch_allows) {
     // Two bytes per entry and a row pointer per row and 256-column panel (3 panels here, 2 row blocks).
     EXPECT_EQ(batched.tcsr_bytes, 2 * layer.nnz() + 4 * 3 * (100 + 2));
     EXPECT_EQ(batched.resident_bytes, single.resident_bytes + batched.tcsr_bytes);
-    if (isa == KernelIsa::avx512) {
+    if (sell) {
       EXPECT_EQ(info(batched.batch_kernel_from - 1).batch_kernel, "");
       // The option moves the switch where sell16 runs batch 1; csr16 layers always take tcsr from 2.
       const auto from = [&](std::int64_t option) {

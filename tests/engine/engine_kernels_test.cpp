@@ -205,6 +205,17 @@ TEST(EngineKernels, sell16_windows_at_the_edges_of_wide_inputs) {
       const Engine engine({synthetic_layer(spec)}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 9});
       EXPECT_EQ(engine.plan_info()[0].kernel, "spmv_sell16_cb16__avx512") << cols;
     }
+    if (kernel_isa_available(KernelIsa::avx2)) {
+      // AVX2 plans sell16 only where it pads little (two full slices, half the weights): 1M entries.
+      SyntheticLayerSpec spec{.name = "wide", .rows = 32, .cols = cols, .density = 0.5, .bits = 4, .bias = false,
+                              .seed = seed()};
+      const Engine engine({synthetic_layer(spec)}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx2, .max_batch = 9});
+      EXPECT_EQ(engine.plan_info()[0].kernel, "spmv_sell16_cb16__avx2") << cols;
+      for (std::int64_t batch : {1, 9}) {
+        EngineTester().rows(32).cols(cols).density(0.5).bias(true).batch(batch).threads(2).kernel(KernelIsa::avx2)
+            .test(seed() + cols);
+      }
+    }
     for (KernelIsa isa : available_kernels()) {
       for (std::int64_t batch : {1, 9}) {
         EngineTester().rows(20).cols(cols).density(0.03).bias(true).batch(batch).threads(2).kernel(isa).test(seed() + cols);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "eie/engine.h"
@@ -20,13 +21,16 @@ namespace {
 namespace fs = std::filesystem;
 const char* const kNodeTests = "/usr/share/libonnx-testdata/data/node";
 
-// The operators eie's network support covers (with Identity, Sub and Div), as ONNX's test-case prefixes.
+// The operators eie supports, as ONNX's test-case prefixes (the name up to the first '_', or one of the
+// longer prefixes below).
 std::vector<std::string> conformance_cases() {
   static const std::set<std::string> ops = {
-      "add", "averagepool", "basic_conv", "batchnorm", "concat", "conv", "div", "dropout", "flatten",
-      "gemm", "globalaveragepool", "identity", "leakyrelu", "logsoftmax", "lstm", "matmul", "maxpool",
-      "mul", "relu", "reshape", "sigmoid", "softmax", "squeeze", "sub", "tanh", "transpose", "unsqueeze"};
-  static const std::set<std::string> other_ops = {"convinteger", "convtranspose", "matmulinteger"};
+      "add", "averagepool", "basic_conv", "batchnorm", "cast", "concat", "constantofshape", "conv", "div",
+      "dropout", "equal", "erf", "expand", "flatten", "gather", "gelu", "gemm", "globalaveragepool", "identity",
+      "layer_normalization", "leakyrelu", "logsoftmax", "lstm", "matmul", "maxpool", "mul", "neg", "pow", "range",
+      "reduce_mean", "relu", "reshape", "shape", "sigmoid", "size", "slice", "softmax", "split", "sqrt", "squeeze",
+      "sub", "tanh", "transpose", "tril", "triu", "unsqueeze", "where"};
+  static const std::vector<std::string> long_prefixes = {"basic_conv", "layer_normalization", "reduce_mean"};
   std::vector<std::string> cases;
   if (!fs::is_directory(kNodeTests)) return cases;
   for (const auto& entry : fs::directory_iterator(kNodeTests)) {
@@ -34,11 +38,23 @@ std::vector<std::string> conformance_cases() {
     if (name.rfind("test_", 0) != 0) continue;
     const std::string rest = name.substr(5);
     std::string op = rest.substr(0, rest.find('_'));
-    if (op == "basic") op = "basic_conv";
-    if (ops.count(op) && !other_ops.count(op)) cases.push_back(name);
+    for (const std::string& prefix : long_prefixes) {
+      if (rest.rfind(prefix, 0) == 0) op = prefix;
+    }
+    if (ops.count(op)) cases.push_back(name);
   }
   std::sort(cases.begin(), cases.end());
   return cases;
+}
+
+// Graph inputs that these cases give as data but eie needs when it plans (a shape, axes, slice bounds, split
+// sizes): by input position, per operator.
+bool plan_time_input(const Node& node, std::size_t input) {
+  static const std::map<std::string, std::vector<std::size_t>> positions = {
+      {"Reshape", {1}}, {"Squeeze", {1}}, {"Unsqueeze", {1}}, {"Expand", {1}}, {"Slice", {1, 2, 3, 4}},
+      {"Split", {1}},   {"Trilu", {1}},   {"ReduceMean", {1}}, {"ConstantOfShape", {0}}, {"Range", {0, 1, 2}}};
+  const auto it = positions.find(node.op_type);
+  return it != positions.end() && std::find(it->second.begin(), it->second.end(), input) != it->second.end();
 }
 
 void report(const std::string& name, const std::string& status, const std::string& reason) {
@@ -82,14 +98,17 @@ TEST_P(OnnxConformance, matches_expected_outputs) {
   };
   try {
     Model model = load_onnx((dir / "model.onnx").string());
-    // Reshape's shape and (Un)Squeeze's axes are graph inputs in these cases; eie plans shapes ahead, so the
-    // given values become constants of the model (what an exporter writes).
+    // Shapes, axes and slice bounds are graph inputs in these cases; eie plans shapes ahead (from constants and
+    // the input shapes), so the given values become constants of the model (what an exporter writes).
     std::vector<std::size_t> baked;
     for (std::size_t i = 0; i < model.inputs.size(); ++i) {
+      bool plan_time = false;
       for (const Node& node : model.nodes) {
-        const bool shape_input = node.op_type == "Reshape" || node.op_type == "Squeeze" || node.op_type == "Unsqueeze";
-        if (shape_input && node.inputs.size() > 1 && node.inputs[1] == model.inputs[i].name) baked.push_back(i);
+        for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+          plan_time = plan_time || (node.inputs[k] == model.inputs[i].name && plan_time_input(node, k));
+        }
       }
+      if (plan_time) baked.push_back(i);
     }
     for (const ValueInfo& output : model.outputs) check_runnable_type(output.type, "graph output '" + output.name + "'");
     int sets = 0;

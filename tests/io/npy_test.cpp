@@ -66,10 +66,48 @@ TEST(Npy, fortran_order_is_rejected) {
 }
 
 TEST(Npy, unsupported_dtype_names_it) {
-  const auto b = npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", raw<int>({1, 2}));
-  test::expect_error([&] { parse_npy(b, "w.npy"); }, {"w.npy", "unsupported dtype '<i4'"});
+  const auto c8 = npy_bytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", raw<float>({1, 2}));
+  test::expect_error([&] { parse_npy(c8, "w.npy"); }, {"w.npy", "unsupported dtype '<c8'"});
   const auto be = npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", raw<int>({1}));
   test::expect_error([&] { parse_npy(be, "w.npy"); }, {"w.npy", "'>f4'"});
+  const auto wide_bool = npy_bytes("{'descr': '|i4', 'fortran_order': False, 'shape': (1,), }", raw<int>({1}));
+  test::expect_error([&] { parse_npy(wide_bool, "w.npy"); }, {"w.npy", "'|i4'"});
+}
+
+TEST(Npy, reads_integer_and_bool_arrays_with_their_type) {
+  std::string type;
+  const auto i8 = npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 3), }",
+                            raw<std::int64_t>({0, -16777216, 50256}));
+  const Tensor t = parse_npy(i8, "ids.npy", &type);
+  EXPECT_EQ(type, "int64");
+  EXPECT_EQ(t.shape, (Shape{1, 3}));
+  EXPECT_EQ(t.data, (std::vector<float>{0, -16777216, 50256}));
+  const auto i4 = npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", raw<std::int32_t>({1, -2}));
+  EXPECT_EQ(parse_npy(i4, "i4.npy", &type).data, (std::vector<float>{1, -2}));
+  EXPECT_EQ(type, "int32");
+  const auto b1 = npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }",
+                            std::vector<std::uint8_t>{1, 0, 1});
+  EXPECT_EQ(parse_npy(b1, "mask.npy", &type).data, (std::vector<float>{1, 0, 1}));
+  EXPECT_EQ(type, "bool");
+  const auto u1 = npy_bytes("{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }",
+                            std::vector<std::uint8_t>{255, 7});
+  EXPECT_EQ(parse_npy(u1, "u1.npy", &type).data, (std::vector<float>{255, 7}));
+  EXPECT_EQ(type, "uint8");
+  const auto i1 =
+      npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (1,), }", std::vector<std::uint8_t>{0xff});
+  EXPECT_EQ(parse_npy(i1, "i1.npy").data, (std::vector<float>{-1}));
+}
+
+TEST(Npy, integers_fp32_cannot_hold_are_an_error) {
+  const auto big = npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+                             raw<std::int64_t>({1, 16777217}));
+  test::expect_error([&] { parse_npy(big, "ids.npy"); }, {"ids.npy", "element 1 is 16777217", "exactly"});
+  const auto huge = npy_bytes("{'descr': '<u8', 'fortran_order': False, 'shape': (1,), }",
+                              raw<std::uint64_t>({~std::uint64_t{0}}));
+  test::expect_error([&] { parse_npy(huge, "ids.npy"); }, {"ids.npy", "element 0 is 18446744073709551615"});
+  const auto not_bool = npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }",
+                                  std::vector<std::uint8_t>{1, 2});
+  test::expect_error([&] { parse_npy(not_bool, "mask.npy"); }, {"mask.npy", "element 1 of a bool array is 2"});
 }
 
 TEST(Npy, truncated_data_is_an_error) {

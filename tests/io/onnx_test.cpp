@@ -78,9 +78,33 @@ TEST(Onnx, integer_initializers_become_exact_floats) {
   shape->add_int64_data(1);
   shape->add_int64_data(-1);
   EXPECT_EQ(parse_onnx(bytes_of(proto), "m.onnx").initializers.at("shape").data, (std::vector<float>{1, -1}));
-  shape->set_int64_data(0, std::int64_t{1} << 40);
+  shape->set_int64_data(0, (std::int64_t{1} << 24) + 1);
   test::expect_error([&] { parse_onnx(bytes_of(proto), "m.onnx"); },
-                     {"m.onnx", "initializer 'shape'", "cannot be held exactly"});
+                     {"m.onnx", "initializer 'shape'", "16777217 cannot be held exactly"});
+  // Slice's "to the end" sentinels are beyond every dimension: kept as the nearest float.
+  shape->set_int64_data(0, INT64_MAX);
+  shape->set_int64_data(1, INT64_MIN);
+  const std::vector<float> ends = parse_onnx(bytes_of(proto), "m.onnx").initializers.at("shape").data;
+  EXPECT_GE(ends[0], 9.2e18f);
+  EXPECT_LE(ends[1], -9.2e18f);
+}
+
+TEST(Onnx, bool_tensors_read_as_zero_and_one) {
+  onnx::TensorProto proto;
+  proto.set_name("mask");
+  proto.set_data_type(onnx::TensorProto::BOOL);
+  proto.add_dims(3);
+  proto.set_raw_data(std::string("\x01\x00\x01", 3));
+  std::string bytes = proto.SerializeAsString();
+  const auto span = [&] { return std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()); };
+  std::string type;
+  const Tensor t = parse_tensor_proto(span(), "m.pb", &type);
+  EXPECT_EQ(type, "bool");
+  EXPECT_EQ(t.data, (std::vector<float>{1, 0, 1}));
+  proto.clear_raw_data();
+  for (const int v : {0, 1, 1}) proto.add_int32_data(v);
+  bytes = proto.SerializeAsString();
+  EXPECT_EQ(parse_tensor_proto(span(), "m.pb").data, (std::vector<float>{0, 1, 1}));
 }
 
 TEST(Onnx, truncated_file_is_an_error) {

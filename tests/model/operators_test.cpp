@@ -78,7 +78,8 @@ TEST(ShapeInference, every_tensor_gets_its_shape) {
 }
 
 TEST(ShapeInference, errors_name_the_node_and_the_value) {
-  test::expect_error([] { infer_shapes(single("Gelu", {{"x", {2}}}), {{"x", {2}}}); }, {"node 'n'", "operator Gelu is not supported"});
+  test::expect_error([] { infer_shapes(single("NonZero", {{"x", {2}}}), {{"x", {2}}}); },
+                     {"node 'n'", "operator NonZero is not supported"});
   test::expect_error([] { infer_shapes(single("MaxPool", {{"x", {1, 1, 4, 4}}}, {{"kernel_shape", std::vector<std::int64_t>{2, 2}}, {"storage_order", std::int64_t{1}}}), {{"x", {1, 1, 4, 4}}}); },
                      {"node 'n' (MaxPool)", "storage_order = 1"});
   test::expect_error([] { infer_shapes(single("Concat", {{"a", {2, 3}}, {"b", {2, 4}}}, {{"axis", std::int64_t{0}}}), {{"a", {2, 3}}, {"b", {2, 4}}}); },
@@ -88,6 +89,53 @@ TEST(ShapeInference, errors_name_the_node_and_the_value) {
   test::expect_error([] { infer_shapes(single("Relu", {{"x", {2, 3}}}), {}); }, {"graph input 'x'", "no shape"});
   test::expect_error([] { declared_input_shapes(single("Relu", {{"x", {-1, 3}}})); }, {"graph input 'x'", "dynamic shape [-1, 3]"});
   test::expect_error([] { check_runnable_type("uint8", "graph input 'x'"); }, {"graph input 'x'", "uint8"});
+}
+
+}  // namespace
+}  // namespace eie
+
+namespace eie {
+namespace {
+
+TEST(Operators, transformer_operators_by_hand) {
+  // Gelu (exact): x * Phi(x); Gelu(1) = 0.841345, Gelu(-1) = -0.158655.
+  const Tensor g = reference_run(single("Gelu", {{"x", {3}}}), {Tensor{{3}, {1, -1, 0}}})[0];
+  EXPECT_NEAR(g.data[0], 0.841345f, 1e-6f);
+  EXPECT_NEAR(g.data[1], -0.158655f, 1e-6f);
+  EXPECT_EQ(g.data[2], 0.0f);
+  // Cast to int64 truncates toward zero; to bool is 0 or 1.
+  const Model to_int = single("Cast", {{"x", {3}}}, {{"to", std::int64_t{7}}});
+  EXPECT_EQ(reference_run(to_int, {Tensor{{3}, {1.7f, -1.7f, 2}}})[0].data, (std::vector<float>{1, -1, 2}));
+  EXPECT_EQ(reference_run(single("Cast", {{"x", {2}}}, {{"to", std::int64_t{9}}}), {Tensor{{2}, {0.5f, 0}}})[0].data,
+            (std::vector<float>{1, 0}));
+  // Trilu lower with k = -1 keeps below the diagonal.
+  Model tril = single("Trilu", {{"x", {3, 3}}}, {{"upper", std::int64_t{0}}}, {{"k", Tensor{{}, {-1}}}}, {"k"});
+  EXPECT_EQ(reference_run(tril, {Tensor{{3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}})[0].data,
+            (std::vector<float>{0, 0, 0, 4, 0, 0, 7, 8, 0}));
+  // Slice with a negative step and a "to the end" sentinel.
+  Model slice = single("Slice", {{"x", {5}}}, {},
+                       {{"s", Tensor{{1}, {-1}}}, {"e", Tensor{{1}, {-9.3e18f}}}, {"a", Tensor{{1}, {0}}},
+                        {"st", Tensor{{1}, {-2}}}},
+                       {"s", "e", "a", "st"});
+  EXPECT_EQ(reference_run(slice, {Tensor{{5}, {0, 1, 2, 3, 4}}})[0].data, (std::vector<float>{4, 2, 0}));
+  // LayerNormalization over the last axis: mean 2, variance 2/3.
+  Model norm = single("LayerNormalization", {{"x", {1, 3}}}, {{"epsilon", 0.0f}},
+                      {{"s", Tensor{{3}, {1, 1, 2}}}, {"b", Tensor{{3}, {0, 0, 1}}}}, {"s", "b"});
+  const Tensor n = reference_run(norm, {Tensor{{1, 3}, {1, 2, 3}}})[0];
+  EXPECT_NEAR(n.data[0], -1.224745f, 1e-5f);
+  EXPECT_NEAR(n.data[1], 0.0f, 1e-6f);
+  EXPECT_NEAR(n.data[2], 2 * 1.224745f + 1, 1e-5f);
+}
+
+TEST(Operators, transformer_operator_errors_name_the_node_and_value) {
+  test::expect_error([] { reference_run(single("Gather", {{"x", {2, 2}}}, {}, {{"i", Tensor{{1}, {2}}}}, {"i"}),
+                                        {Tensor{{2, 2}, {1, 2, 3, 4}}}); },
+                     {"node 'n' (Gather)", "index 2 is out of range for axis 0 of size 2"});
+  test::expect_error([] { infer_shapes(single("Split", {{"x", {5}}}, {}, {{"p", Tensor{{2}, {2, 2}}}}, {"p"}),
+                                       {{"x", {5}}}); },
+                     {"node 'n' (Split)", "split sizes [2, 2] do not add up to dimension 5"});
+  const Model gelu = single("Gelu", {{"x", {1}}}, {{"approximate", std::string("erf")}});
+  test::expect_error([&] { make_operator(gelu.nodes[0], gelu); }, {"node 'n' (Gelu)", "approximate = erf"});
 }
 
 }  // namespace

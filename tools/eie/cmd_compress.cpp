@@ -32,8 +32,7 @@ void run(const CompressOptions& o) {
   if (!o.quality.empty()) options.quality = LayerRules::parse_quality(o.quality, "--quality");
   if (!o.bits.empty()) options.bits = LayerRules::parse_bits(o.bits, "--bits");
   if (!o.index_bits.empty()) options.index_bits = LayerRules::parse_bits(o.index_bits, "--index-bits");
-  options.init = o.init == "density" ? KmeansInit::density : o.init == "random" ? KmeansInit::random
-                                                                                 : KmeansInit::linear;
+  options.init = parse_kmeans_init(o.init, "--init");
   options.seed = o.seed;
   if (o.max_iterations < 1) throw Error(fmt::format("--max-iterations must be >= 1, got {}", o.max_iterations));
   options.max_iterations = o.max_iterations;

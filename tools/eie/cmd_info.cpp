@@ -24,23 +24,11 @@ bool is_dense_model_file(const std::string& path) {
   return ext == ".onnx" || ext == ".safetensors" || ext == ".npy";
 }
 
-std::string compress_hint(const std::string& path) {
-  return fmt::format("eie compress {} -o {}.eie", path, std::filesystem::path(path).stem().string());
-}
-
 void describe_dense_model(const InfoOptions& o) {
   const Model model = load_model(o.file);
   const std::vector<WeightSummary> weights = summarize_weights(model);
   if (o.json) {
-    nlohmann::json out{{"file", o.file}, {"model", model.name}, {"compressed", false},
-                       {"nodes", model.nodes.size()}, {"weights", nlohmann::json::array()},
-                       {"compress_with", compress_hint(o.file)}};
-    for (const WeightSummary& w : weights) {
-      out["weights"].push_back({{"name", w.slot.name}, {"op_type", w.slot.op_type}, {"shape", w.shape},
-                                {"rows", w.slot.rows}, {"cols", w.slot.cols}, {"nonzeros", w.nonzeros},
-                                {"density", w.density()}, {"distinct_values", w.distinct_values}});
-    }
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", dense_info_json(model, o.file).dump(2));
     return;
   }
   fmt::print("{}: model '{}' (not compressed), {} nodes, {} weights eie can compress\n", o.file, model.name,
@@ -58,7 +46,7 @@ void describe_dense_model(const InfoOptions& o) {
     }
     fmt::print("{} parameters, {:.2f} MB as fp32\n", params, static_cast<double>(params) * 4.0 / 1e6);
   }
-  fmt::print("Compress it with: {}\n", compress_hint(o.file));
+  fmt::print("Compress it with: {}\n", compress_command(o.file));
 }
 
 const CommandRegistration registration(21, [](CLI::App& root) {
@@ -73,11 +61,7 @@ const CommandRegistration registration(21, [](CLI::App& root) {
     if (is_dense_model_file(opts->file)) return describe_dense_model(*opts);
     const EieFile file = load_eie(opts->file);
     if (opts->json) {
-      nlohmann::json out = report_json(file.report, file.file_bytes);
-      out["file"] = opts->file;
-      out["model"] = file.model.name;
-      out["imported"] = imported_weights(file);
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", info_json(file, opts->file).dump(2));
       return;
     }
     fmt::print("{}: model '{}', {} nodes, {} compressed weights, {} dense tensors\n", opts->file, file.model.name,

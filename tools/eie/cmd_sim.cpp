@@ -16,7 +16,6 @@
 #include "command.h"
 #include "eie/io.h"
 #include "eie/sim.h"
-#include "sim_model.h"
 
 namespace eie::cli {
 namespace {
@@ -126,131 +125,70 @@ std::pair<std::string, std::vector<int>> parse_sweep(const std::string& spec) {
   return {parameter, values};
 }
 
-// --input and --output feed the model's chain of FC layers. A model without one takes them only when it holds a
-// single weight and no graph (compressed from .npy or safetensors): that weight is then the chain, one M x V.
-// Any other model refuses them rather than ignore them. Returns whether the single weight became the chain.
-bool chain_for_input(const SimOptions& o, SimulatedModel& layers) {
-  if (!layers.chain.empty() || (o.input.empty() && o.output.empty())) return false;
-  const bool both = !o.input.empty() && !o.output.empty();
-  const std::string options = both ? "--input and --output" : !o.input.empty() ? "--input" : "--output";
-  const bool graphless = !layers.standalone_ops.empty() && layers.standalone_ops.front() == "no graph";
-  if (graphless && layers.standalone.size() == 1) {
-    layers.chain.push_back(std::move(layers.standalone.front()));
-    layers.standalone.clear();
-    layers.standalone_ops.clear();
-    return true;
-  }
-  std::vector<std::string> names;
-  for (std::size_t i = 0; i < layers.standalone.size(); ++i) {
-    names.push_back(graphless ? layers.standalone[i].name
-                              : fmt::format("{} ({})", layers.standalone[i].name, layers.standalone_ops[i]));
-  }
-  if (graphless) {
-    throw Error(fmt::format("{}: {} {} a model with a graph or with one weight; this one has {} weights and no "
-                            "graph to order them ({})", o.model, options, both ? "need" : "needs", names.size(), fmt::join(names, ", ")));
-  }
-  throw Error(fmt::format("{}: {} {} the model's fully connected layers, and it has none ({}); without {} each "
-                          "weight runs on a synthetic input", o.model, options, both ? "feed" : "feeds", fmt::join(names, ", "), options));
-}
-
 // `eie sim FILE.eie`: the model's FC layers as one chain with its real activations flowing, then any other
 // compressed weight (Conv, LSTM) as one M x V on a synthetic input.
 void run_model(const SimOptions& o, sim::Config config) {
   const EieFile file = load_eie(o.model);
-  SimulatedModel layers = simulated_layers(file.model, o.model);
-  const bool single_weight = chain_for_input(o, layers);
+  sim::ModelSimulationOptions options;
+  options.config = config;
   // Unless the design is given (options or a config file), it widens to the model's codebooks.
-  if (!o.weight_bits && !o.sram_width && o.config_file.empty()) config = fit_to_model(config, layers);
-  const sim::FixedFormat format = sim::fixed_format(config);
+  options.fit_design = !o.weight_bits && !o.sram_width && o.config_file.empty();
+  options.input_density = o.input_density;
+  options.seed = o.seed;
+  options.chain_io = !o.input.empty() && !o.output.empty() ? "--input and --output"
+                     : !o.input.empty()                    ? "--input"
+                     : !o.output.empty()                   ? "--output"
+                                                           : "";
+  std::string source = fmt::format("synthetic, seed {}", o.seed);
+  if (!o.input.empty()) {
+    const Tensor t = read_npy(o.input);
+    options.input = t.data;
+    options.input_name = fmt::format("{}: --input has shape {}", o.input, shape_string(t.shape));
+    source = o.input;
+  }
+  const sim::ModelSimulation result = sim::simulate_model(file.model, o.model, options);
+  config = result.config;
+  const auto first = result.layers.begin();
+  const std::vector<sim::LayerReport> chain(first, first + result.chain_layers);
+  const std::vector<sim::LayerReport> standalone(first + result.chain_layers, result.layers.end());
 
-  std::vector<sim::LayerReport> reports;
-  if (!layers.chain.empty()) {
-    const std::int64_t cols = layers.chain.front().cols;
-    std::vector<float> x;
-    std::string source;
-    if (!o.input.empty()) {
-      const Tensor t = read_npy(o.input);
-      if (t.numel() != cols) {
-        throw Error(fmt::format("{}: --input has shape {} ({} values); layer '{}' takes {} inputs", o.input,
-                                shape_string(t.shape), t.numel(), layers.chain.front().name, cols));
-      }
-      x = t.data;
-      source = o.input;
-    } else {
-      x = synthetic_activations(cols, o.input_density, o.seed);
-      source = fmt::format("synthetic, seed {}", o.seed);
-    }
-    const auto nonzero = std::count_if(x.begin(), x.end(), [](float v) { return v != 0.0f; });
-    std::vector<const CompressedLayer*> chain;
-    for (const CompressedLayer& layer : layers.chain) chain.push_back(&layer);
-    const auto t0 = std::chrono::steady_clock::now();
-    const sim::NetworkRun run = sim::simulate_network(chain, x, config);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-    // The float model on the same weights (ReLU between), to show what 16-bit fixed point costs.
-    std::vector<float> ref = x;
-    for (std::size_t k = 0; k < chain.size(); ++k) {
-      const std::vector<double> y = reference_spmv(*chain[k], ref);
-      ref.assign(y.begin(), y.end());
-      if (k + 1 < chain.size()) {
-        for (float& v : ref) v = std::max(v, 0.0f);
-      }
-    }
-    std::vector<float> out(run.output.size());
+  if (!chain.empty()) {
     double max_error = 0, max_ref = 0;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      out[i] = static_cast<float>(format.to_double(run.output[i]));
-      max_error = std::max(max_error, std::abs(static_cast<double>(out[i]) - ref[i]));
-      max_ref = std::max(max_ref, std::abs(static_cast<double>(ref[i])));
+    for (std::size_t i = 0; i < result.output.size(); ++i) {
+      max_error = std::max(max_error, std::abs(static_cast<double>(result.output[i]) - result.float_output[i]));
+      max_ref = std::max(max_ref, std::abs(static_cast<double>(result.float_output[i])));
     }
     const auto argmax = [](const std::vector<float>& v) { return std::max_element(v.begin(), v.end()) - v.begin(); };
-
     fmt::print("EIE, cycle-accurate: {}\n", describe(config));
-    if (single_weight) {
+    if (result.single_weight) {
       fmt::print("Model '{}' ({}): its one weight '{}' ({} x {}, no graph) as one M x V; input {} ({} of {} "
-                 "non-zero)\n", file.model.name, o.model, chain.front()->name, chain.front()->rows, cols, source,
-                 nonzero, cols);
+                 "non-zero)\n", file.model.name, o.model, chain.front().name, chain.front().rows,
+                 result.input_size, source, result.input_nonzero, result.input_size);
     } else {
       fmt::print("Model '{}' ({}): {} fully connected layer{} as one chain, ReLU between, activations flowing in "
                  "fixed point; input {} ({} of {} non-zero)\n", file.model.name, o.model, chain.size(),
-                 chain.size() == 1 ? "" : "s", source, nonzero, cols);
+                 chain.size() == 1 ? "" : "s", source, result.input_nonzero, result.input_size);
     }
-    print_table(run.report.layers);
+    print_table(chain);
     fmt::print("Inference: {} cycles, {:.2f} us, {:.3g} inferences/s, {:.3f} uJ/inference. Simulated in {:.0f} ms.\n",
-               run.report.cycles, static_cast<double>(run.report.cycles) / config.clock_mhz,
-               run.report.frames_per_s, run.report.energy_uj, seconds * 1e3);
+               result.chain.cycles, static_cast<double>(result.chain.cycles) / config.clock_mhz,
+               result.chain.frames_per_s, result.chain.energy_uj, result.seconds * 1e3);
     fmt::print("Output: {} values, argmax {} (float model: argmax {}); max |fixed point - float| = {:.4g} "
                "(largest output {:.4g}). Every layer equals the fixed-point reference bit for bit.\n",
-               out.size(), argmax(out), argmax(ref), max_error, max_ref);
+               result.output.size(), argmax(result.output), argmax(result.float_output), max_error, max_ref);
     if (!o.output.empty()) {
-      write_npy(o.output, Tensor{{static_cast<std::int64_t>(out.size())}, out});
+      write_npy(o.output, Tensor{{static_cast<std::int64_t>(result.output.size())}, result.output});
       fmt::print("wrote {}\n", o.output);
     }
-    reports = run.report.layers;
   }
-  if (!layers.standalone.empty()) {
-    std::vector<sim::LayerReport> standalone;
-    for (std::size_t i = 0; i < layers.standalone.size(); ++i) {
-      const CompressedLayer& layer = layers.standalone[i];
-      const std::vector<float> x = synthetic_activations(layer.cols, o.input_density, o.seed + 1 + i);
-      const sim::RunResult run = sim::simulate(layer, x, config);
-      sim::LayerReport r{.name = layer.name, .config = config, .rows = layer.rows, .cols = layer.cols,
-                         .stats = run.stats, .energy = sim::energy(run.stats, config),
-                         .output_matches_reference =
-                             run.output == sim::fixed_reference(layer, sim::quantize(x, format), format)};
-      if (!r.output_matches_reference) throw std::runtime_error("simulator output differs from the fixed-point reference");
-      standalone.push_back(std::move(r));
-    }
-    if (layers.chain.empty()) fmt::print("EIE, cycle-accurate: {}\n", describe(config));
+  if (!standalone.empty()) {
+    if (chain.empty()) fmt::print("EIE, cycle-accurate: {}\n", describe(config));
     fmt::print("Other compressed weights ({}), each one M x V on a synthetic input of density {} (seed {}+):\n",
-               fmt::format("{}", fmt::join(layers.standalone_ops, ", ")), o.input_density, o.seed + 1);
+               fmt::format("{}", fmt::join(result.standalone_ops, ", ")), o.input_density, o.seed + 1);
     print_table(standalone);
-    reports.insert(reports.end(), standalone.begin(), standalone.end());
   }
   if (!o.json_file.empty()) {
-    nlohmann::json json{{"config", sim::to_json(config)}, {"model", o.model}, {"layers", nlohmann::json::array()}};
-    for (const auto& r : reports) json["layers"].push_back(sim::to_json(r));
-    write_file_atomic(o.json_file, json.dump(1) + "\n");
+    write_file_atomic(o.json_file, sim::to_json(result, o.model).dump(1) + "\n");
     fmt::print("wrote {}\n", o.json_file);
   }
 }

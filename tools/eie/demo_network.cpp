@@ -59,6 +59,8 @@ const DemoSection section(60, "A whole compressed network on the CPU engine (Mod
     if (c.max_error > 1e-4) throw std::runtime_error("the engine disagrees with the dense network");
   }
   fmt::print("  (medians of warm runs, {} thread{}, same process)\n", threads, threads == 1 ? "" : "s");
+  fmt::print("  The same from Python: eie.compress(\"model.onnx\", density=0.1).engine()(x) "
+             "(examples/python/, docs/python.md)\n");
 #ifdef EIE_HAVE_TRAIN
   const EieFile* trained = ctx.get<EieFile>("lenet_trained_eie");
   if (trained == nullptr) return;

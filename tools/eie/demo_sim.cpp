@@ -12,7 +12,6 @@
 #include "eie/dataset.h"
 #include "eie/io.h"
 #include "eie/sim.h"
-#include "sim_model.h"
 
 namespace eie::cli {
 namespace {
@@ -61,8 +60,8 @@ const DemoSection section(50, "The EIE accelerator, cycle-accurate: Alex-7 on 64
   const bool trained = model != nullptr;
   if (!model) model = ctx.get<EieFile>("lenet_300_100_eie");
   if (!model || !std::filesystem::exists(default_dataset_dir)) return;
-  const SimulatedModel layers = simulated_layers(model->model, "demo model");
-  const sim::Config model_config = fit_to_model(config, layers);  // the trained LeNet has 6-bit weights in ip1
+  const sim::SimulatedModel layers = sim::simulated_layers(model->model, "demo model");
+  const sim::Config model_config = sim::fit_to_model(config, layers);  // the trained LeNet has 6-bit weights in ip1
   const ImageSet test = read_idx_images(std::string(default_dataset_dir) + "/t10k-images-idx3-ubyte.gz",
                                         std::string(default_dataset_dir) + "/t10k-labels-idx1-ubyte.gz").head(1);
   std::vector<float> image(test.pixels.size());

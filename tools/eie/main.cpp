@@ -8,12 +8,13 @@
 
 #include "command.h"
 #include "eie/core.h"
+#include "eie/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"eie: Deep Compression and the Efficient Inference Engine.\n"
                "Makes trained networks small and runs them in their compressed form.",
                "eie"};
-  app.set_version_flag("--version", std::string("eie ") + EIE_VERSION);
+  app.set_version_flag("--version", std::string("eie ") + eie::kVersion);
   app.require_subcommand(1);
   app.fallthrough();
   eie::cli::add_registered_commands(app);

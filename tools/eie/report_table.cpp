@@ -19,14 +19,6 @@ std::string rate(double ratio) {
   return ratio > 0 ? fmt::format("{:.2f}% ({:.1f}x)", 100.0 / ratio, ratio) : "-";
 }
 
-nlohmann::json layer_json(const LayerReport& r) {
-  return {{"name", r.name}, {"rows", r.rows}, {"cols", r.cols}, {"weights", r.weights}, {"stored", r.stored},
-          {"filler_entries", r.filler_entries}, {"density", r.density}, {"weight_bits", r.weight_bits},
-          {"weight_bits_huffman", r.weight_bits_huffman}, {"index_bits", r.index_bits},
-          {"index_bits_huffman", r.index_bits_huffman}, {"dense_bits", r.dense_bits}, {"bits_pq", r.bits_pq},
-          {"bits_pqh", r.bits_pqh}, {"ratio_pq", r.ratio_pq}, {"ratio_pqh", r.ratio_pqh}};
-}
-
 }  // namespace
 
 std::string report_table(const CompressionReport& report, std::int64_t file_bytes) {
@@ -49,16 +41,6 @@ std::string report_table(const CompressionReport& report, std::int64_t file_byte
                      "codebooks); file {} bytes\n", report.total.dense_bits / 8, (report.total.bits_pq + 7) / 8,
                      (report.total.bits_pqh + 7) / 8, file_bytes);
   return out;
-}
-
-nlohmann::json report_json(const CompressionReport& report, std::int64_t file_bytes) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const LayerReport& l : report.layers) layers.push_back(layer_json(l));
-  nlohmann::json total = layer_json(report.total);
-  total.erase("rows");
-  total.erase("cols");
-  total.erase("name");
-  return {{"layers", layers}, {"total", total}, {"file_bytes", file_bytes}};
 }
 
 }  // namespace eie::cli

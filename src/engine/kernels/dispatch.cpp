@@ -1,6 +1,7 @@
 // Runtime dispatch: which kernels this CPU can run, chosen once at plan time (never in the hot path).
 #include <string>
 
+#include "engine/kernels/cpu_features.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie {
@@ -22,14 +23,13 @@ KernelIsa parse_kernel_isa(const std::string& name) {
   throw Error("kernel '" + name + "' is not one of auto, scalar, avx2, avx512");
 }
 
+// Every feature the kernel files' flags enable (cpu_features.h), not only the ones their source names.
 bool kernel_isa_available(KernelIsa isa) {
   switch (isa) {
     case KernelIsa::automatic:
     case KernelIsa::scalar: return true;
-    case KernelIsa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case KernelIsa::avx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    case KernelIsa::avx2:
+    case KernelIsa::avx512: return engine::missing_cpu_features(engine::kernel_isa_features(isa)) == 0;
   }
   return false;
 }
@@ -56,13 +56,16 @@ Precision parse_precision(const std::string& name) {
   throw Error("precision '" + name + "' is not one of fp32, bf16, int8");
 }
 
+// A reduced precision runs its own kernel files and, for the layers they do not take, the AVX-512 ones.
 bool precision_available(Precision precision) {
   switch (precision) {
     case Precision::fp32: return true;
-    case Precision::bf16: return kernel_isa_available(KernelIsa::avx512) && __builtin_cpu_supports("avx512bf16");
+    case Precision::bf16:
+      return kernel_isa_available(KernelIsa::avx512) &&
+             engine::missing_cpu_features(engine::kAvx512Bf16Files.features) == 0;
     case Precision::int8:
-      return kernel_isa_available(KernelIsa::avx512) && __builtin_cpu_supports("avx512vnni") &&
-             __builtin_cpu_supports("avx512vbmi");
+      return kernel_isa_available(KernelIsa::avx512) &&
+             engine::missing_cpu_features(engine::kAvx512VnniFiles.features) == 0;
   }
   return false;
 }

@@ -2,7 +2,7 @@
 // Included only by files built with the AVX-512 flags.
 #pragma once
 
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <cstdint>
 

@@ -2,7 +2,7 @@
 // *__avx512.cpp files, which are built with the instruction-set flags.
 #pragma once
 
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <cstdint>
 

@@ -73,6 +73,7 @@ struct SellArgs {
 };
 
 void spmv_sell16__avx512(const SellArgs& args);
+void spmv_sell16__avx2(const SellArgs& args);  // codebooks of at most 16 entries
 
 // The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each tier has 32 slots, lanes 2l and 2l + 1
 // two entries of the slice's row l within the tier's window, no masks (the padding code decodes to 0), and for

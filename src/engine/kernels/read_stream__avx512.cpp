@@ -1,8 +1,6 @@
 // Streams a buffer through 512-bit loads (eight independent sums): the yardstick the benchmarks hold a kernel's
 // effective bandwidth against, for a buffer of the kernel's own footprint.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <cstddef>
 

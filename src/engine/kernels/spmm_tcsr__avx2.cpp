@@ -1,7 +1,7 @@
 // AVX2 kernel over the tcsr layout (see spmm_tcsr__avx512.cpp): up to 32 batch elements of a row in four ymm
 // accumulators, one broadcast weight and one FMA per 8 batch elements. The last vector of a chunk is loaded and
 // stored with a lane mask, so no lane reads an activation outside the batch.
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/kernel.h"
 

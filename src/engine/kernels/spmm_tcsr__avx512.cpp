@@ -4,9 +4,7 @@
 // operand. The panel's activations are at most 256 columns x 64 batch elements x 4 bytes = 64 KB: they stay in
 // L1/L2 while the rows stream past, where csr16's full-width rows took each entry's activations from L3.
 // Against sell16 at batch 64 there is no permute per batch element and no padding slot (docs/engine.md).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"

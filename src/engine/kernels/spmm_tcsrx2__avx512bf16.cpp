@@ -3,9 +3,7 @@
 // decode, the broadcast and the row loop. Pairs halve those: one 32-bit word, one broadcast of the two weights from
 // a table of code pairs, and per 32 batch elements two loads, two unpacks and two vdpbf16ps for both entries.
 // 1.2-2.4x faster than fp32 tcsr per paper layer at batch 64, two threads (docs/engine.md, "bf16 precision").
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
 // AVX2 kernel: the AVX-512 kernel's structure at eight lanes. A 16-entry codebook decodes with two
 // vpermps (one per half) and a blend on bit 3 of the code; larger codebooks gather from the L1 table. Row
 // tails of fewer than eight entries run scalar. Batch 1 only: batches run on tcsr.
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/kernel.h"
 

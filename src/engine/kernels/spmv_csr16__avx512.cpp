@@ -4,9 +4,7 @@
 // row's tail, so no lane ever reads an activation it does not own (NaN and Inf stay where they belong).
 // Batch 1 only: batches run on tcsr (spmm_tcsr__avx512.cpp).
 // GCC 12's AVX-512 headers build some intrinsics from _mm512_undefined_ps() and then warn about it.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"

@@ -9,9 +9,7 @@
 // no gather, no horizontal sum and no per-row loop: 2.8-4.3x faster on the nine paper layers (docs/engine.md).
 // Batch > 1: the tier's weights are decoded once for a chunk of 8 batch elements, whose windows are permuted and
 // multiplied into 8 accumulators (1.6-1.9x the csr16 M x M, which waited on its scattered activation loads).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <cstring>
 

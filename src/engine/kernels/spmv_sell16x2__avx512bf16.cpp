@@ -5,9 +5,7 @@
 // when both lie in its window), and a tier costs about what an fp32 tier does: 1.6-1.9x faster per stored
 // entry in a one-thread scratch loop over random 16-row slices at 4-25% density (docs/engine.md).
 // The castsi256 of a window leaves its upper half undefined (vpermw reads only the low 16 words); GCC warns.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <algorithm>
 #include <cstring>

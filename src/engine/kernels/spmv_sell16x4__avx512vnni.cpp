@@ -7,9 +7,7 @@
 // a third more than a plain one and an AND, so the kernel ANDs. Compact codes (sell16x4c) read 16 bytes of code per
 // tier instead of 32 and spend a shift and a vpternlogd per tier to rebuild the code.
 // GCC 12's vpermb and vpdpbusd intrinsics start from an undefined register and warn that it may be used.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // the AVX-512 BF16 flags.
 #pragma once
 
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <cstdint>
 

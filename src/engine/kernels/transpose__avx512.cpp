@@ -1,9 +1,7 @@
 // AVX-512 transpose: whole 16 x 16 tiles go through registers (16 loads, 64 shuffles, 16 stores); the ragged
 // edges fall back to the scalar loop. A batch of 64 over Alex-7's 4096 inputs is 256 K floats each way, moved
 // around a tcsr layer on every run.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/kernel.h"
 

@@ -29,8 +29,13 @@ class LstmStep final : public Step {
     const std::int64_t h = a_.hidden, dirs = a_.directions, k = input_ + h;
     const Tensor *lens = in_[4], *h0 = in_[5], *c0 = in_[6], *p = in_[7];
     for (std::int64_t n = 0; n < batch_; ++n) {
-      const std::int64_t len = lens ? static_cast<std::int64_t>(lens->data[static_cast<std::size_t>(n)]) : seq_;
-      if (len < 0 || len > seq_) throw Error("LSTM: sequence_lens[" + std::to_string(n) + "] = " + std::to_string(len) + " is outside 0.." + std::to_string(seq_));
+      // Checked as a float first: a huge value (an int64 input) must not overflow the conversion.
+      const float given = lens ? lens->data[static_cast<std::size_t>(n)] : static_cast<float>(seq_);
+      if (!(given >= 0.0f && given <= static_cast<float>(seq_))) {
+        throw Error("LSTM: sequence_lens[" + std::to_string(n) + "] = " + std::to_string(given) + " is outside 0.." +
+                    std::to_string(seq_));
+      }
+      const auto len = static_cast<std::int64_t>(given);
       lens_[static_cast<std::size_t>(n)] = len;
     }
     if (out_[0]) std::fill(out_[0]->data.begin(), out_[0]->data.end(), 0.0f);

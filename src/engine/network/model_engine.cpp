@@ -26,6 +26,7 @@ class OperatorStep final : public network::Step {
 }  // namespace
 
 struct ModelEngine::Plan {
+  std::optional<Model> folded;  // the graph specialised to the input shapes, when it computes shapes
   std::map<std::string, std::unique_ptr<Tensor>> values;
   std::vector<Tensor*> inputs, outputs;
   std::vector<std::string> input_names, output_names;
@@ -42,18 +43,20 @@ ModelEngine::ModelEngine(const Model& model, ModelEngineOptions options)
         return shapes;
       }(), options) {}
 
-ModelEngine::ModelEngine(const Model& model, const std::vector<Shape>& input_shapes, ModelEngineOptions options)
+ModelEngine::ModelEngine(const Model& original, const std::vector<Shape>& input_shapes, ModelEngineOptions options)
     : plan_(std::make_unique<Plan>()) {
   Plan& plan = *plan_;
-  if (input_shapes.size() != model.inputs.size()) {
-    throw Error(fmt::format("model '{}' has {} graph inputs, {} shapes given", model.name, model.inputs.size(),
+  if (input_shapes.size() != original.inputs.size()) {
+    throw Error(fmt::format("model '{}' has {} graph inputs, {} shapes given", original.name, original.inputs.size(),
                             input_shapes.size()));
   }
   std::map<std::string, Shape> given;
-  for (std::size_t i = 0; i < model.inputs.size(); ++i) {
-    check_runnable_type(model.inputs[i].type, fmt::format("graph input '{}'", model.inputs[i].name));
-    given[model.inputs[i].name] = input_shapes[i];
+  for (std::size_t i = 0; i < original.inputs.size(); ++i) {
+    check_runnable_type(original.inputs[i].type, fmt::format("graph input '{}'", original.inputs[i].name));
+    given[original.inputs[i].name] = input_shapes[i];
   }
+  plan.folded = fold_shapes(original, given);  // shape computations evaluated for these input shapes
+  const Model& model = plan.folded ? *plan.folded : original;
   const std::map<std::string, Shape> shapes = infer_shapes(model, given);
   const auto value = [&](const std::string& name) -> Tensor* {
     auto& slot = plan.values[name];

@@ -1,10 +1,12 @@
-// Element-wise operators with two inputs and numpy broadcasting: Add, Sub, Mul, Div.
+// Element-wise operators with two inputs and numpy broadcasting: Add, Sub, Mul, Div, Pow, and Equal (1 or 0).
+#include <cmath>
+
 #include "model/ops/ops.h"
 
 namespace eie::ops {
 namespace {
 
-enum class Kind { add, sub, mul, div };
+enum class Kind { add, sub, mul, div, pow, equal };
 
 class Binary final : public Operator {
  public:
@@ -46,6 +48,8 @@ class Binary final : public Operator {
       case Kind::sub: return a - b;
       case Kind::mul: return a * b;
       case Kind::div: return a / b;
+      case Kind::pow: return b == 2.0f ? a * a : std::pow(a, b);
+      case Kind::equal: return a == b ? 1.0f : 0.0f;
     }
     return 0.0f;
   }
@@ -59,6 +63,8 @@ std::unique_ptr<Operator> make_binary(const Node& node, const Model&) {
   const Kind kind = node.op_type == "Add"   ? Kind::add
                     : node.op_type == "Sub" ? Kind::sub
                     : node.op_type == "Mul" ? Kind::mul
+                    : node.op_type == "Pow" ? Kind::pow
+                    : node.op_type == "Equal" ? Kind::equal
                                             : Kind::div;
   return std::make_unique<Binary>(node, kind);
 }

@@ -1,14 +1,18 @@
-// Element-wise operators with one input: Relu, LeakyRelu, Sigmoid, Tanh, and the identities (Identity, and
-// Dropout, which is the identity at inference).
+// Element-wise operators with one input: Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu (exact and tanh), Sqrt,
+// Neg, Reciprocal, Cast (to an integer type: truncated; to bool: 0 or 1; to a float type: the value), and the
+// identities (Identity, and Dropout, which is the identity at inference).
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "model/ops/ops.h"
 
 namespace eie::ops {
 namespace {
 
-enum class Kind { relu, leaky_relu, sigmoid, tanh, identity };
+enum class Kind {
+  relu, leaky_relu, sigmoid, tanh, erf, gelu, gelu_tanh, sqrt, neg, reciprocal, to_int, to_bool, identity
+};
 
 class Unary final : public Operator {
  public:
@@ -25,6 +29,21 @@ class Unary final : public Operator {
       case Kind::leaky_relu: for (std::size_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : alpha_ * x[i]; break;
       case Kind::sigmoid: for (std::size_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i])); break;
       case Kind::tanh: for (std::size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]); break;
+      case Kind::erf: for (std::size_t i = 0; i < n; ++i) y[i] = std::erf(x[i]); break;
+      case Kind::gelu:
+        for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(0.5 * x[i] * (1.0 + std::erf(x[i] * M_SQRT1_2)));
+        break;
+      case Kind::gelu_tanh:
+        for (std::size_t i = 0; i < n; ++i) {
+          const double v = x[i];
+          y[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))));
+        }
+        break;
+      case Kind::sqrt: for (std::size_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]); break;
+      case Kind::neg: for (std::size_t i = 0; i < n; ++i) y[i] = -x[i]; break;
+      case Kind::reciprocal: for (std::size_t i = 0; i < n; ++i) y[i] = 1.0f / x[i]; break;
+      case Kind::to_int: for (std::size_t i = 0; i < n; ++i) y[i] = std::trunc(x[i]); break;
+      case Kind::to_bool: for (std::size_t i = 0; i < n; ++i) y[i] = x[i] != 0.0f ? 1.0f : 0.0f; break;
       case Kind::identity: std::copy(x.begin(), x.end(), y.begin()); break;
     }
   }
@@ -56,6 +75,23 @@ std::unique_ptr<Operator> make_unary(const Node& node, const Model& model) {
   if (node.op_type == "LeakyRelu") return std::make_unique<Unary>(node, Kind::leaky_relu);
   if (node.op_type == "Sigmoid") return std::make_unique<Unary>(node, Kind::sigmoid);
   if (node.op_type == "Tanh") return std::make_unique<Unary>(node, Kind::tanh);
+  if (node.op_type == "Erf") return std::make_unique<Unary>(node, Kind::erf);
+  if (node.op_type == "Sqrt") return std::make_unique<Unary>(node, Kind::sqrt);
+  if (node.op_type == "Neg") return std::make_unique<Unary>(node, Kind::neg);
+  if (node.op_type == "Reciprocal") return std::make_unique<Unary>(node, Kind::reciprocal);
+  if (node.op_type == "Gelu") {
+    const std::string approximate = node.attr_string("approximate", "none");
+    require_attribute(node, approximate == "none" || approximate == "tanh", "approximate", approximate, "none, tanh");
+    return std::make_unique<Unary>(node, approximate == "none" ? Kind::gelu : Kind::gelu_tanh);
+  }
+  if (node.op_type == "Cast") {
+    // ONNX TensorProto data types: 1 float, 10 float16, 11 double, 16 bfloat16, 9 bool, 2-7 and 12-13 integers.
+    const std::int64_t to = node.attr_int("to", 0);
+    if (to == 9) return std::make_unique<Unary>(node, Kind::to_bool);
+    if ((to >= 2 && to <= 7) || to == 12 || to == 13) return std::make_unique<Unary>(node, Kind::to_int);
+    require_attribute(node, to == 1 || to == 11, "to", std::to_string(to),
+                      "float, double, bool and the integer types: eie holds values in fp32");
+  }
   return std::make_unique<Unary>(node, Kind::identity);
 }
 

@@ -110,7 +110,7 @@ class Lstm final : public Operator {
       const float* wd = w->data.data() + d * 4 * h * input;
       const float* rd = r->data.data() + d * 4 * h * h;
       for (std::int64_t n = 0; n < batch; ++n) {
-        const std::int64_t len = lens ? static_cast<std::int64_t>(lens->data[static_cast<std::size_t>(n)]) : seq;
+        const std::int64_t len = lens ? ops::to_int64(lens->data[static_cast<std::size_t>(n)]) : seq;
         if (len < 0 || len > seq) throw node_error(node(), fmt::format("sequence_lens[{}] = {} is outside 0..{}", n, len, seq));
         for (std::int64_t j = 0; j < h; ++j) {
           hs[static_cast<std::size_t>(j)] = h0 ? h0->data[static_cast<std::size_t>(state_at(d, n) + j)] : 0.0f;

@@ -1,5 +1,6 @@
-// Operators that move data without arithmetic: Flatten, Reshape (its shape must be a constant: eie plans every
-// tensor's shape before running), Transpose, Concat.
+// Operators that move data without arithmetic: Flatten, Reshape and Expand (their shapes must be constants or
+// computed from the graph input shapes: fold_shapes evaluates those when the graph is planned), Transpose,
+// Concat, Squeeze, Unsqueeze.
 #include <algorithm>
 #include <numeric>
 
@@ -37,10 +38,10 @@ class Reshape final : public Copy {
   Reshape(const Node& node, const Model& model) : Copy(node), allow_zero_(node.attr_int("allowzero", 0) != 0) {
     const std::optional<Tensor> shape = model.constant(node.inputs[1]);
     if (!shape) {
-      throw node_error(node, fmt::format("shape input '{}' is computed at run time; eie needs a constant shape "
-                                         "to plan the graph (dynamic shape)", node.inputs[1]));
+      throw node_error(node, fmt::format("shape input '{}' depends on run-time data values; eie plans shapes from "
+                                         "constants and the graph input shapes", node.inputs[1]));
     }
-    for (const float v : shape->data) target_.push_back(static_cast<std::int64_t>(v));
+    for (const float v : shape->data) target_.push_back(to_int64(v));
   }
   std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
     const Shape& x = inputs[0];
@@ -85,11 +86,11 @@ class Squeeze final : public Copy {
     if (node.inputs.size() > 1 && !node.inputs[1].empty()) {
       const std::optional<Tensor> axes = model.constant(node.inputs[1]);
       if (!axes) {
-        throw node_error(node, fmt::format("axes input '{}' is computed at run time; eie needs constant axes to plan "
-                                           "the graph (dynamic shape)", node.inputs[1]));
+        throw node_error(node, fmt::format("axes input '{}' depends on run-time data values; eie plans shapes from "
+                                           "constants and the graph input shapes", node.inputs[1]));
       }
       axes_.clear();
-      for (const float v : axes->data) axes_.push_back(static_cast<std::int64_t>(v));
+      for (const float v : axes->data) axes_.push_back(to_int64(v));
     }
     if (unsqueeze_ && axes_.empty()) throw node_error(node, "needs axes");
   }
@@ -118,6 +119,46 @@ class Squeeze final : public Copy {
  private:
   bool unsqueeze_;
   std::vector<std::int64_t> axes_;
+};
+
+// Expand: the input broadcast (numpy rules, both ways) with a constant shape.
+class Expand final : public Operator {
+ public:
+  Expand(const Node& node, const Model& model) : Operator(node) {
+    const std::optional<Tensor> shape = model.constant(node.inputs[1]);
+    if (!shape) {
+      throw node_error(node, fmt::format("shape input '{}' depends on run-time data values; eie plans shapes from "
+                                         "constants and the graph input shapes", node.inputs[1]));
+    }
+    for (const float v : shape->data) {
+      if (v < 0.0f || v > 16777216.0f) throw node_error(node, fmt::format("shape has a dimension {}", v));
+      target_.push_back(static_cast<std::int64_t>(v));
+    }
+  }
+  std::vector<Shape> infer(const std::vector<Shape>& inputs) const override {
+    return {broadcast_shapes(node(), inputs[0], target_)};
+  }
+  void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
+    const Tensor& x = *inputs[0];
+    Tensor& y = *outputs[0];
+    const std::vector<std::int64_t> strides = broadcast_strides(x.shape, y.shape);
+    const std::size_t rank = y.shape.size();
+    std::vector<std::int64_t> index(rank, 0);  // small; the reference path may allocate
+    std::int64_t at = 0;
+    for (std::size_t i = 0; i < y.data.size(); ++i) {
+      y.data[i] = x.data[static_cast<std::size_t>(at)];
+      for (std::size_t d = rank; d-- > 0;) {
+        ++index[d];
+        at += strides[d];
+        if (index[d] < y.shape[d]) break;
+        at -= strides[d] * y.shape[d];
+        index[d] = 0;
+      }
+    }
+  }
+
+ private:
+  Shape target_;
 };
 
 class Transpose final : public Operator {
@@ -220,6 +261,10 @@ std::unique_ptr<Operator> make_reshape(const Node& node, const Model& model) {
 std::unique_ptr<Operator> make_squeeze(const Node& node, const Model& model) {
   expect_arity(node, 1, 2, 1);
   return std::make_unique<Squeeze>(node, model);
+}
+std::unique_ptr<Operator> make_expand(const Node& node, const Model& model) {
+  expect_arity(node, 2, 2, 1);
+  return std::make_unique<Expand>(node, model);
 }
 std::unique_ptr<Operator> make_transpose(const Node& node, const Model&) {
   expect_arity(node, 1, 1, 1);
