@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -194,6 +195,13 @@ struct ModelEngineOptions {
   bool skip_zero_activations = false;       // EngineOptions::skip_zero_activations for the compressed products
   Precision precision = Precision::fp32;    // EngineOptions::precision for the compressed products
   bool compact_codes = false;               // EngineOptions::compact_codes for the compressed products
+  // Y (m x n) = X (m x k) W^T + bias for one dense weight.
+  using DenseProduct = std::function<void(const float* x, float* y, std::int64_t m)>;
+  // When set, runs the dense products (weights not compressed) instead of OpenBLAS: called once per such product
+  // at planning with its rows-first n x k matrix and bias. For timing other libraries on the same network (the
+  // oneDNN rows of `eie bench MODEL.eie`).
+  std::function<DenseProduct(std::vector<float> weights, std::int64_t n, std::int64_t k, std::vector<float> bias)>
+      dense_products = nullptr;
 };
 
 // How one node is executed.

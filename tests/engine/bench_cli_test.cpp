@@ -13,6 +13,13 @@
 namespace eie::test {
 namespace {
 
+// eie, dense and CSR; in builds with oneDNN also onednn-fp32 and onednn-int8.
+#ifdef EIE_HAVE_ONEDNN
+constexpr std::size_t kImpls = 5;
+#else
+constexpr std::size_t kImpls = 3;
+#endif
+
 class BenchCli : public TempDirTest {
  protected:
   BenchCli() : TempDirTest("bench_cli_test") {}
@@ -29,11 +36,19 @@ TEST_F(BenchCli, suite_layer_to_json) {
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json j = json_file("b.json");
   EXPECT_TRUE(j["machine"].contains("cpu"));
-  ASSERT_EQ(j["results"].size(), 6u);  // 2 batches x 3 implementations
+  ASSERT_EQ(j["results"].size(), 2 * kImpls);  // 2 batches x the implementations
   for (const auto& row : j["results"]) {
     EXPECT_EQ(row["layer"], "NT-LSTM");
     EXPECT_EQ(row["threads"], 1);
-    EXPECT_TRUE(row["impl"] == "eie" || row["impl"] == "dense" || row["impl"] == "csr") << row;
+    EXPECT_TRUE(row["impl"] == "eie" || row["impl"] == "dense" || row["impl"] == "csr" ||
+                (kImpls == 5 && (row["impl"] == "onednn-fp32" || row["impl"] == "onednn-int8"))) << row;
+    if (row["impl"] == "onednn-fp32") {
+      EXPECT_LT(row["max_relative_difference_vs_dense"].get<double>(), 1e-3) << row;
+    }
+    if (row["impl"] == "onednn-int8") {
+      EXPECT_LT(row["max_difference_of_largest_output_vs_dense"].get<double>(), 1.0 / 32) << row;
+      EXPECT_GT(row["bytes"].get<std::int64_t>(), 0) << row;
+    }
     EXPECT_GT(row["median_us"].get<double>(), 0.0);
     EXPECT_GE(row["p99_us"].get<double>(), row["median_us"].get<double>());
     ASSERT_EQ(row["round_median_us"].size(), 5u) << row;  // the implementations take turns in 5 rounds
@@ -41,7 +56,9 @@ TEST_F(BenchCli, suite_layer_to_json) {
   }
   EXPECT_NE(r.output.find("each round alone: "), std::string::npos) << r.output;
   EXPECT_EQ(j["results"][0]["batch"], 1);
-  EXPECT_EQ(j["results"][3]["batch"], 3);
+  EXPECT_EQ(j["results"][kImpls]["batch"], 3);
+  // oneDNN's table and geometric means.
+  EXPECT_EQ(r.output.find("over oneDNN int8") != std::string::npos, kImpls == 5) << r.output;
   // The batch-1 layout against the paper's EIE encoding, once per layer.
   ASSERT_EQ(j["memory"].size(), 1u);
   const nlohmann::json& m = j["memory"][0];
@@ -62,7 +79,7 @@ TEST_F(BenchCli, suite_with_sparse_inputs_skips_zero_activations) {
   EXPECT_NE(r.output.find("visiting only the non-zero activations (spmv_csc__scalar, input density < break-even): NT-LSTM"),
             std::string::npos) << r.output;
   const nlohmann::json j = json_file("s.json");
-  ASSERT_EQ(j["results"].size(), 3u);
+  ASSERT_EQ(j["results"].size(), kImpls);
   EXPECT_EQ(j["results"][0]["impl"], "eie");
   EXPECT_EQ(j["results"][0]["kernel"], "spmv_csc__scalar");
   // Without the flag the same input runs on the usual layout.
@@ -86,7 +103,7 @@ TEST_F(BenchCli, precision_bf16) {
   const nlohmann::json j = json_file("bf.json");
   EXPECT_EQ(j["precision"], "bf16");
   EXPECT_NE(j["command"].get<std::string>().find("--precision bf16"), std::string::npos) << j["command"];
-  for (std::size_t i : {0u, 3u}) {
+  for (std::size_t i : {std::size_t{0}, kImpls}) {
     EXPECT_EQ(j["results"][i]["impl"], "eie");
     EXPECT_EQ(j["results"][i]["kernel"], "spmv_sell16x2_cb16__avx512bf16");
     EXPECT_LT(j["results"][i]["max_difference_of_largest_output_vs_dense"].get<double>(), 1.0 / 32);
@@ -106,7 +123,7 @@ TEST_F(BenchCli, precision_int8) {
   EXPECT_NE(r.output.find("precision int8"), std::string::npos) << r.output;
   const nlohmann::json j = json_file("i8.json");
   EXPECT_EQ(j["precision"], "int8");
-  for (std::size_t i : {0u, 3u}) {
+  for (std::size_t i : {std::size_t{0}, kImpls}) {
     EXPECT_EQ(j["results"][i]["impl"], "eie");
     EXPECT_EQ(j["results"][i]["kernel"], "spmv_sell16x4_cb16__avx512vnni");
     EXPECT_LT(j["results"][i]["max_difference_of_largest_output_vs_dense"].get<double>(), 1.0 / 32);
@@ -136,6 +153,8 @@ TEST_F(BenchCli, a_models_compressed_layers) {
   EXPECT_NE(r.output.find("\nw2 "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Whole network"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("batch   1, 1 thread : eie"), std::string::npos) << r.output;
+  // The whole network on oneDNN too, in builds with it.
+  EXPECT_EQ(r.output.find("oneDNN int8") != std::string::npos, kImpls == 5) << r.output;
 }
 
 TEST_F(BenchCli, bad_options) {

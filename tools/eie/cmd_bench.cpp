@@ -1,12 +1,14 @@
 // `eie bench --suite eie-paper`: the nine layers of the EIE paper's Table III on this machine, eie vs dense
-// OpenBLAS vs Eigen CSR, measured in one process, printed like the paper's Table IV and written as JSON.
+// OpenBLAS vs Eigen CSR (and, in builds with oneDNN, vs its dense fp32 and int8 matmuls), measured in one process,
+// printed like the paper's Table IV and written as JSON.
 // `eie bench MODEL.eie` does the same for every compressed weight of a model, as an M x V on a synthetic input,
-// then times the whole network against its decompressed self run with dense OpenBLAS. With --device cuda (builds
+// then times the whole network against its decompressed self run with dense OpenBLAS (and oneDNN). With --device cuda (builds
 // with the cuda module) the same layers run on the GPU instead: cuda_bench.cpp.
 #include <unistd.h>
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -237,12 +239,20 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
              "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>;\n"
              "each baseline: the faster of 1 thread and the configured threads.\n",
              kCompareRounds, o.budget);
+#ifdef EIE_HAVE_ONEDNN
+  fmt::print("oneDNN = its dense matmul on the decompressed layer, fp32, and int8 (u8 or s8 inputs x s8 weights with "
+             "VNNI where the\nCPU has it, one scale per tensor, eie's rounding), each the faster of 1 thread and the "
+             "configured threads.\n");
+#endif
 
   // round_vs_*[r]: each layer's speedup in round r alone, for the spread of the geometric mean over the rounds.
   struct Summary {
     std::vector<double> vs_dense, vs_csr;
     std::vector<std::vector<double>> round_vs_dense, round_vs_csr;
     bool all_beat_dense = true, all_beat_csr = true;
+    std::vector<double> vs_onednn_fp32, vs_onednn_int8;  // builds with oneDNN
+    std::vector<std::vector<double>> round_vs_onednn_fp32, round_vs_onednn_int8;
+    std::vector<std::string> onednn_rows;  // its table, printed after the main one
   };
   // "lo-hi" of the geometric means of each round's speedups.
   const auto round_spread = [](const std::vector<std::vector<double>>& per_round) {
@@ -253,6 +263,38 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       hi = r == 0 ? g : std::max(hi, g);
     }
     return fmt::format("{:.1f}x-{:.1f}x", lo, hi);
+  };
+  // oneDNN's outputs checked against dense fp32 as eie's are, then its speedups and its row of the oneDNN table.
+  const auto add_onednn = [&](const LayerComparison& c, Summary& s) {
+    if (c.onednn_fp32.vs_dense.relative > 1e-3 || c.onednn_int8.vs_dense.of_scale > 1.0 / 32) {
+      throw std::runtime_error(fmt::format("{}: oneDNN and dense disagree (fp32 {}, int8 {})", c.name,
+                                           c.onednn_fp32.vs_dense.relative, c.onednn_int8.vs_dense.of_scale));
+    }
+    const double vs_fp32 = c.onednn_fp32.timing.median_us / c.eie.median_us;
+    const double vs_int8 = c.onednn_int8.timing.median_us / c.eie.median_us;
+    s.vs_onednn_fp32.push_back(vs_fp32);
+    s.vs_onednn_int8.push_back(vs_int8);
+    const std::size_t rounds = c.eie.round_median_us.size();
+    s.round_vs_onednn_fp32.resize(rounds);
+    s.round_vs_onednn_int8.resize(rounds);
+    for (std::size_t r = 0; r < rounds; ++r) {
+      s.round_vs_onednn_fp32[r].push_back(c.onednn_fp32.timing.round_median_us[r] / c.eie.round_median_us[r]);
+      s.round_vs_onednn_int8[r].push_back(c.onednn_int8.timing.round_median_us[r] / c.eie.round_median_us[r]);
+    }
+    s.onednn_rows.push_back(fmt::format("{:<8} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.2f}", c.name,
+                                        c.onednn_fp32.timing.median_us, c.onednn_int8.timing.median_us,
+                                        c.eie.median_us, vs_fp32, vs_int8, 100 * c.onednn_int8.vs_dense.of_scale));
+  };
+  const auto print_onednn = [&](const Summary& s, std::int64_t t) {
+    fmt::print("oneDNN dense matmul, the faster of 1 and {} thread{} (primitives created and weights reordered before "
+               "the timing):\n{:<8} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}\n",
+               t, t == 1 ? "" : "s", "layer", "fp32 us", "int8 us", "eie us", "xfp32", "xint8", "int8 diff%");
+    for (const std::string& row : s.onednn_rows) fmt::print("{}\n", row);
+    fmt::print("{:<8} geometric mean speedup: {:.1f}x over oneDNN fp32, {:.1f}x over oneDNN int8 (each round alone: {} "
+               "and {});\n{:<8} the least layer's: {:.1f}x and {:.1f}x\n", "", geomean(s.vs_onednn_fp32),
+               geomean(s.vs_onednn_int8), round_spread(s.round_vs_onednn_fp32), round_spread(s.round_vs_onednn_int8), "",
+               *std::min_element(s.vs_onednn_fp32.begin(), s.vs_onednn_fp32.end()),
+               *std::min_element(s.vs_onednn_int8.begin(), s.vs_onednn_int8.end()));
   };
   std::map<std::pair<std::int64_t, std::int64_t>, Summary> summaries;
   std::map<std::string, LayerMemory> memory;  // filled by each layer's first comparison
@@ -268,7 +310,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       for (const BenchLayer& l : layers) {
         const CompressedLayer& layer = l.weights;
         const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget,
-                                                o.skip_zero_activations, precision, o.compact_codes);
+                                                o.skip_zero_activations, precision, o.compact_codes, true);
         if (c.ran_sparse_kernel()) {
           skipped.push_back(fmt::format("{} ({:.0f}% < {:.0f}%)", l.name, 100 * c.activation_density,
                                         100 * c.plan.sparse_kernel_below));
@@ -302,6 +344,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
           s.round_vs_dense[r].push_back(c.dense.round_median_us[r] / c.eie.round_median_us[r]);
           s.round_vs_csr[r].push_back(c.csr.round_median_us[r] / c.eie.round_median_us[r]);
         }
+        if (c.has_onednn) add_onednn(c, s);
         s.all_beat_dense = s.all_beat_dense && vs_dense > 1.0;
         s.all_beat_csr = s.all_beat_csr && vs_csr > 1.0;
         const std::pair<const char*, const Timing*> impls[] = {{"eie", &c.eie}, {"dense", &c.dense}, {"csr", &c.csr}};
@@ -325,12 +368,23 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
           }
           doc["results"].push_back(r);
         }
+        if (c.has_onednn) {
+          for (const OnednnComparison* d : {&c.onednn_fp32, &c.onednn_int8}) {
+            doc["results"].push_back({{"layer", l.name}, {"batch", batch}, {"threads", t},
+                                      {"impl", d == &c.onednn_fp32 ? "onednn-fp32" : "onednn-int8"},
+                                      {"median_us", d->timing.median_us}, {"p99_us", d->timing.p99_us},
+                                      {"runs", d->timing.runs}, {"round_median_us", d->timing.round_median_us},
+                                      {"bytes", d->bytes}, {"max_relative_difference_vs_dense", d->vs_dense.relative},
+                                      {"max_difference_of_largest_output_vs_dense", d->vs_dense.of_scale}});
+          }
+        }
         std::fflush(stdout);
       }
       fmt::print("{:<8} geometric mean speedup: {:.1f}x over dense, {:.1f}x over CSR (each round alone: {} and {});\n"
                  "{:<8} eie faster than dense on every layer: {}; than CSR: {}\n", "", geomean(s.vs_dense),
                  geomean(s.vs_csr), round_spread(s.round_vs_dense), round_spread(s.round_vs_csr), "",
                  s.all_beat_dense ? "yes" : "no", s.all_beat_csr ? "yes" : "no");
+      if (!s.onednn_rows.empty()) print_onednn(s, t);
       if (o.skip_zero_activations && batch == 1) {
         fmt::print("{:<8} visiting only the non-zero activations (spmv_csc__scalar, input density < break-even): {}\n", "",
                    skipped.empty() ? "no layer" : fmt::format("{}", fmt::join(skipped, ", ")));
@@ -341,16 +395,38 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   if (model) {
     // The whole network against the same network decompressed, run layer by layer with dense OpenBLAS.
     doc["network"] = nlohmann::json::array();
-    fmt::print("\nWhole network (ModelEngine; dense = every weight decompressed, OpenBLAS layer by layer):\n");
+    fmt::print("\nWhole network (ModelEngine; dense = every weight decompressed, OpenBLAS layer by layer{}):\n",
+#ifdef EIE_HAVE_ONEDNN
+               "; oneDNN = the\nsame with every product on oneDNN's matmul, fp32 or int8 (inputs quantized per product "
+               "and call)"
+#else
+               ""
+#endif
+    );
     for (std::int64_t t : threads) {
       for (const NetworkComparison& c : compare_network(*model, batches, static_cast<int>(t), kernel, o.budget, precision,
-                                                               o.compact_codes)) {
+                                                               o.compact_codes, true)) {
         fmt::print("  batch {:>3}, {} thread{}: eie {:10.1f} us (p99 {:.1f}) | dense {:10.1f} us | {:.1f}x | max "
                    "difference {:.1e}\n", c.batch, t, t == 1 ? " " : "s", c.eie.median_us, c.eie.p99_us,
                    c.dense.median_us, c.dense.median_us / c.eie.median_us, c.max_error);
-        doc["network"].push_back({{"batch", c.batch}, {"threads", t}, {"eie_median_us", c.eie.median_us},
-                                  {"eie_p99_us", c.eie.p99_us}, {"dense_median_us", c.dense.median_us},
-                                  {"max_relative_difference", c.max_error}});
+        nlohmann::json row{{"batch", c.batch}, {"threads", t}, {"eie_median_us", c.eie.median_us},
+                           {"eie_p99_us", c.eie.p99_us}, {"dense_median_us", c.dense.median_us},
+                           {"max_relative_difference", c.max_error}};
+        if (c.has_onednn) {
+          if (c.onednn_fp32_error > 1e-3 || c.onednn_int8_error > 1.0 / 32) {
+            throw std::runtime_error(fmt::format("{}: the network on oneDNN and dense disagree (fp32 {}, int8 {})",
+                                                 o.model, c.onednn_fp32_error, c.onednn_int8_error));
+          }
+          fmt::print("  {:>21} oneDNN fp32 {:10.1f} us | {:.1f}x | oneDNN int8 {:10.1f} us | {:.1f}x | max difference "
+                     "of the largest output {:.1e}\n", "", c.onednn_fp32.median_us,
+                     c.onednn_fp32.median_us / c.eie.median_us, c.onednn_int8.median_us,
+                     c.onednn_int8.median_us / c.eie.median_us, c.onednn_int8_error);
+          row["onednn_fp32_median_us"] = c.onednn_fp32.median_us;
+          row["onednn_int8_median_us"] = c.onednn_int8.median_us;
+          row["onednn_fp32_max_difference_of_largest_output"] = c.onednn_fp32_error;
+          row["onednn_int8_max_difference_of_largest_output"] = c.onednn_int8_error;
+        }
+        doc["network"].push_back(row);
       }
     }
   }
@@ -366,9 +442,13 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
 }
 
 const CommandRegistration registration(60, [](CLI::App& root) {
-  auto* cmd = root.add_subcommand("bench", "Time eie against dense OpenBLAS and Eigen CSR (in CUDA builds, with "
-                                           "--device cuda: cuBLAS and cuSPARSE) on a benchmark suite or a compressed "
-                                           "model's layers");
+#ifdef EIE_HAVE_ONEDNN
+  const char* peers = "Time eie against dense OpenBLAS, Eigen CSR and oneDNN's dense fp32 and int8 matmuls";
+#else
+  const char* peers = "Time eie against dense OpenBLAS and Eigen CSR";
+#endif
+  auto* cmd = root.add_subcommand("bench", std::string(peers) + " (in CUDA builds, with --device cuda: cuBLAS and "
+                                           "cuSPARSE) on a benchmark suite or a compressed model's layers");
   auto o = std::make_shared<BenchOptions>();
   cmd->add_option("model", o->model, "A compressed model (.eie): time each compressed weight as an M x V");
   cmd->add_option_function<double>("--input-density", [o](double v) { o->input_density = v; o->input_density_given = true; },

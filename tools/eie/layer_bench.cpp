@@ -4,10 +4,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "eie/baseline.h"
+#ifdef EIE_HAVE_ONEDNN
+#include "eie/onednn_baseline.h"
+#endif
 
 namespace eie::cli {
 
@@ -32,6 +36,19 @@ Timing summarize(std::vector<double> us, const std::vector<std::size_t>& round_e
   t.median_us = us[us.size() / 2];
   t.p99_us = us[std::min(us.size() - 1, static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(us.size()))) - 1)];
   return t;
+}
+
+Disagreement disagreement(const std::vector<float>& y, const std::vector<float>& y_dense) {
+  Disagreement d;
+  double scale = 1.0, largest = 0.0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const double difference = std::fabs(static_cast<double>(y[i]) - y_dense[i]);
+    d.relative = std::max(d.relative, difference / std::max(1.0, std::fabs(static_cast<double>(y_dense[i]))));
+    scale = std::max(scale, std::fabs(static_cast<double>(y_dense[i])));
+    largest = std::max(largest, difference);
+  }
+  d.of_scale = largest / scale;
+  return d;
 }
 
 }  // namespace
@@ -74,7 +91,8 @@ std::int64_t paper_encoding_bytes(const CompressedLayer& layer) { return encodin
 
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
-                              bool skip_zero_activations, Precision precision, bool compact_codes) {
+                              bool skip_zero_activations, Precision precision, bool compact_codes,
+                              [[maybe_unused]] bool with_onednn) {
   LayerComparison c;
   c.name = layer.name;
   c.batch = batch;
@@ -107,6 +125,23 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
   for (int t : baseline_threads) {
     runs.emplace_back([&] { dense.run_batch(x, y_dense, batch); }, 10, [t] { set_baseline_threads(t); });
   }
+  // oneDNN (at the same thread counts, the faster kept), its primitives created and its weights reordered here,
+  // outside the timing; before CSR, so that its OpenMP workers have stopped spinning when eie runs.
+#ifdef EIE_HAVE_ONEDNN
+  std::vector<std::unique_ptr<OnednnBaseline>> onednn;  // fp32 then int8 at each of baseline_threads
+  std::vector<float> y_onednn_fp32(y_eie.size()), y_onednn_int8(y_eie.size());
+  const std::size_t first_onednn = runs.size();
+  if (with_onednn) {
+    for (OnednnPrecision p : {OnednnPrecision::fp32, OnednnPrecision::int8}) {
+      std::vector<float>& y = p == OnednnPrecision::fp32 ? y_onednn_fp32 : y_onednn_int8;
+      for (int t : baseline_threads) {
+        onednn.push_back(std::make_unique<OnednnBaseline>(layer, p, batch, t));
+        runs.emplace_back([&x, &y, &b = *onednn.back()] { b.run_batch(x, y); }, 10);
+      }
+    }
+  }
+#endif
+  const std::size_t first_csr = runs.size();
   for (int t : baseline_threads) {
     runs.emplace_back([&] { csr.run_batch(x, y_csr, batch); }, 10, [t] { set_baseline_threads(t); });
   }
@@ -122,16 +157,19 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
     return best;
   };
   c.dense = fastest(0);
-  c.csr = fastest(baseline_threads.size());
+  c.csr = fastest(first_csr);
   c.eie = runs.back().timing;
-  double scale = 1.0, largest = 0.0;
-  for (std::size_t i = 0; i < y_eie.size(); ++i) {
-    const double difference = std::fabs(static_cast<double>(y_eie[i]) - y_dense[i]);
-    c.max_error = std::max(c.max_error, difference / std::max(1.0, std::fabs(static_cast<double>(y_dense[i]))));
-    scale = std::max(scale, std::fabs(static_cast<double>(y_dense[i])));
-    largest = std::max(largest, difference);
+  const Disagreement eie = disagreement(y_eie, y_dense);
+  c.max_error = eie.relative;
+  c.max_error_of_scale = eie.of_scale;
+#ifdef EIE_HAVE_ONEDNN
+  if (!onednn.empty()) {
+    const std::size_t first_int8 = first_onednn + baseline_threads.size();
+    c.has_onednn = true;
+    c.onednn_fp32 = {fastest(first_onednn), onednn.front()->bytes(), disagreement(y_onednn_fp32, y_dense)};
+    c.onednn_int8 = {fastest(first_int8), onednn.back()->bytes(), disagreement(y_onednn_int8, y_dense)};
   }
-  c.max_error_of_scale = largest / scale;
+#endif
   return c;
 }
 

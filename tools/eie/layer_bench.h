@@ -1,5 +1,5 @@
 // The timing harness shared by `eie bench` and the demo: one layer, one batch size, one thread count, three
-// implementations (eie, dense OpenBLAS, Eigen CSR) built from the same CompressedLayer and timed the same way
+// implementations (eie, dense OpenBLAS, Eigen CSR; in builds with oneDNN also its dense fp32 and int8 matmuls) built from the same CompressedLayer and timed the same way
 // in the same process: warm-up runs, then as many timed runs as fit the time budget (at least min_runs), each
 // timed alone with steady_clock; caches are warm (steady state: the same weights and inputs every run).
 // The implementations take turns in rounds (each round: every implementation's warm-up, then a block of its
@@ -50,11 +50,27 @@ void time_in_rounds(std::vector<TimedRun>& runs, double budget_seconds, int roun
 // One implementation alone (one round).
 Timing time_runs(const std::function<void()>& run, double budget_seconds, int min_runs);
 
+// How far an implementation's outputs are from the dense fp32 baseline's.
+struct Disagreement {
+  double relative = 0.0;  // max |a - b| / max(1, |b|)
+  double of_scale = 0.0;  // max |a - b| / max(1, max |b|): the check for rounded arithmetic (bf16, int8)
+};
+
+// oneDNN's dense matmul on the same layer (builds with oneDNN only; the faster of 1 thread and the configured
+// threads, as for the other baselines).
+struct OnednnComparison {
+  Timing timing;
+  std::int64_t bytes = 0;  // its reordered weights
+  Disagreement vs_dense;
+};
+
 struct LayerComparison {
   std::string name;
   std::int64_t batch = 1;
   int threads = 1;
   Timing eie, dense, csr;
+  bool has_onednn = false;  // onednn_fp32 and onednn_int8 were timed
+  OnednnComparison onednn_fp32, onednn_int8;
   LayerPlanInfo plan;
   std::int64_t dense_bytes = 0;
   std::int64_t csr_bytes = 0;
@@ -76,11 +92,12 @@ std::int64_t paper_encoding_bytes(const CompressedLayer& layer);
 // block stays long against its warm-up.
 constexpr int kCompareRounds = 5;
 
-// Times eie, dense and CSR on `layer` with `batch` inputs (input b built by make_input(b)); eie planned with
-// EngineOptions::skip_zero_activations, precision and compact_codes as given.
+// Times eie, dense, CSR and (with oneDNN) oneDNN fp32 and int8 on `layer` with `batch` inputs (input b built by make_input(b)); eie planned with
+// EngineOptions::skip_zero_activations, precision and compact_codes as given; oneDNN only when with_onednn (and
+// the build has it).
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
                               bool skip_zero_activations = false, Precision precision = Precision::fp32,
-                              bool compact_codes = false);
+                              bool compact_codes = false, bool with_onednn = false);
 
 }  // namespace eie::cli

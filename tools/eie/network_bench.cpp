@@ -1,12 +1,59 @@
 #include "network_bench.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
+#include <optional>
 
 #include <fmt/core.h>
 
 #include "eie/baseline.h"
+#ifdef EIE_HAVE_ONEDNN
+#include "eie/onednn_baseline.h"
+#endif
 
 namespace eie::cli {
+
+namespace {
+
+#ifdef EIE_HAVE_ONEDNN
+// Every dense product of a ModelEngine on oneDNN: one OnednnBaseline per number of rows the product is run with,
+// created on its first run (the warm-up, outside the timing).
+ModelEngineOptions onednn_options(OnednnPrecision precision, int threads, KernelIsa kernel) {
+  ModelEngineOptions options{.threads = threads, .kernel = kernel};
+  options.dense_products = [precision, threads](std::vector<float> weights, std::int64_t n, std::int64_t k,
+                                                std::vector<float> bias) -> ModelEngineOptions::DenseProduct {
+    struct State {
+      std::vector<float> weights, bias;
+      std::map<std::int64_t, OnednnBaseline> by_rows;
+    };
+    auto state = std::make_shared<State>(State{std::move(weights), std::move(bias), {}});
+    return [state, precision, threads, n, k](const float* x, float* y, std::int64_t m) {
+      auto it = state->by_rows.find(m);
+      if (it == state->by_rows.end()) {
+        it = state->by_rows.emplace(m, OnednnBaseline(state->weights, n, k, state->bias, precision, m, threads)).first;
+      }
+      it->second.run_batch(std::span(x, static_cast<std::size_t>(m * k)), std::span(y, static_cast<std::size_t>(m * n)));
+    };
+  };
+  return options;
+}
+#endif
+
+// max |a - b| / max(1, max |b|) over every output.
+double difference_of_scale(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  double scale = 1.0, largest = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (std::size_t k = 0; k < a[i].size(); ++k) {
+      scale = std::max(scale, std::fabs(static_cast<double>(b[i][k])));
+      largest = std::max(largest, std::fabs(static_cast<double>(a[i][k]) - b[i][k]));
+    }
+  }
+  return largest / scale;
+}
+
+}  // namespace
 
 Model decompressed(const Model& model) {
   Model dense = model;
@@ -17,7 +64,8 @@ Model decompressed(const Model& model) {
 
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
-                                               Precision precision, bool compact_codes) {
+                                               Precision precision, bool compact_codes,
+                                               [[maybe_unused]] bool with_onednn) {
   if (model.compressed.empty()) throw Error(fmt::format("model '{}' has no compressed weight to time", model.name));
   const Model dense_model = decompressed(model);
   set_baseline_threads(threads);
@@ -43,21 +91,42 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
     ModelEngine dense(dense_model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel});
     std::vector<std::span<const float>> in;
     for (const Tensor& t : inputs) in.emplace_back(t.data);
-    std::vector<std::vector<float>> y_eie, y_dense;
-    std::vector<std::span<float>> out_eie, out_dense;
-    for (const Shape& s : eie.output_shapes()) {
-      y_eie.emplace_back(static_cast<std::size_t>(shape_numel(s)));
-      y_dense.emplace_back(static_cast<std::size_t>(shape_numel(s)));
+    // Outputs of eie, dense, oneDNN fp32 and oneDNN int8, in that order.
+    std::vector<std::vector<float>> y[4];
+    std::vector<std::span<float>> out[4];
+    for (int impl = 0; impl < 4; ++impl) {
+      for (const Shape& s : eie.output_shapes()) y[impl].emplace_back(static_cast<std::size_t>(shape_numel(s)));
+      for (std::vector<float>& v : y[impl]) out[impl].emplace_back(v);
     }
-    for (std::size_t i = 0; i < y_eie.size(); ++i) {
-      out_eie.emplace_back(y_eie[i]);
-      out_dense.emplace_back(y_dense[i]);
-    }
+    std::vector<std::vector<float>>& y_eie = y[0];
+    std::vector<std::vector<float>>& y_dense = y[1];
     NetworkComparison c;
     c.batch = batch;
     c.threads = threads;
-    c.eie = time_runs([&] { eie.run(in, out_eie); }, budget_seconds, 20);
-    c.dense = time_runs([&] { dense.run(in, out_dense); }, budget_seconds, 10);
+    // eie first and dense last in each round: eie then follows OpenBLAS, as before oneDNN was added, not
+    // oneDNN's OpenMP workers, which spin a while after each run.
+    std::vector<TimedRun> runs;
+    runs.emplace_back([&] { eie.run(in, out[0]); }, 20);
+#ifdef EIE_HAVE_ONEDNN
+    std::optional<ModelEngine> onednn_fp32, onednn_int8;
+    if (with_onednn) {
+      onednn_fp32.emplace(dense_model, shapes, onednn_options(OnednnPrecision::fp32, threads, kernel));
+      onednn_int8.emplace(dense_model, shapes, onednn_options(OnednnPrecision::int8, threads, kernel));
+      runs.emplace_back([&] { onednn_fp32->run(in, out[2]); }, 10);
+      runs.emplace_back([&] { onednn_int8->run(in, out[3]); }, 10);
+    }
+#endif
+    runs.emplace_back([&] { dense.run(in, out[1]); }, 10);
+    time_in_rounds(runs, budget_seconds, kCompareRounds);
+    c.eie = runs.front().timing;
+    c.dense = runs.back().timing;
+    if (runs.size() == 4) {
+      c.has_onednn = true;
+      c.onednn_fp32 = runs[1].timing;
+      c.onednn_int8 = runs[2].timing;
+      c.onednn_fp32_error = difference_of_scale(y[2], y_dense);
+      c.onednn_int8_error = difference_of_scale(y[3], y_dense);
+    }
     for (std::size_t i = 0; i < y_eie.size(); ++i) {
       for (std::size_t k = 0; k < y_eie[i].size(); ++k) {
         c.max_error = std::max(c.max_error, std::fabs(static_cast<double>(y_eie[i][k]) - y_dense[i][k]) /

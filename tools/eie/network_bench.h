@@ -21,17 +21,23 @@ struct NetworkComparison {
   int threads = 1;
   Timing eie, dense;
   double max_error = 0.0;  // eie vs dense, max |a - b| / max(1, |b|) over all outputs
+  // with_onednn (builds with oneDNN): the decompressed network with every product on oneDNN's fp32 and int8
+  // matmuls (OnednnBaseline; each product's inputs quantized per call), and their outputs against dense's.
+  bool has_onednn = false;
+  Timing onednn_fp32, onednn_int8;
+  double onednn_fp32_error = 0.0, onednn_int8_error = 0.0;  // max |a - b| / max(1, max |b|) over each output
 };
 
 // The model with every compressed weight replaced by its decompressed dense tensor.
 Model decompressed(const Model& model);
 
-// Times the model at each batch size (dimension 0 of every graph input; seeded inputs in [0, 1)). Throws Error
-// when the model has no compressed weight or its inputs cannot take a batch dimension.
+// Times the model at each batch size (dimension 0 of every graph input; seeded inputs in [0, 1)), the
+// implementations taking turns in rounds (layer_bench's time_in_rounds). Throws Error when the model has no
+// compressed weight or its inputs cannot take a batch dimension.
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
                                                Precision precision = Precision::fp32,
-                                               bool compact_codes = false);
+                                               bool compact_codes = false, bool with_onednn = false);
 nlohmann::json network_bench_json(const Model& model, const std::vector<std::int64_t>& batches, int threads,
                                   KernelIsa kernel, double budget_seconds);
 

@@ -142,7 +142,7 @@ std::unique_ptr<Step> make_lstm_step(const Node& node, const StepContext& contex
       std::copy_n(wt.data.begin() + (d * 4 * h + g) * input, input, matrix.begin() + g * (input + h));
       std::copy_n(rt.data.begin() + (d * 4 * h + g) * h, h, matrix.begin() + g * (input + h) + input);
     }
-    directions.emplace_back(std::move(matrix), 4 * h, input + h, std::move(bias));
+    directions.push_back(MatrixProduct::dense(context.options, std::move(matrix), 4 * h, input + h, std::move(bias)));
   }
   return std::make_unique<LstmStep>(a, std::move(directions), std::move(in), std::move(out));
 }

@@ -29,8 +29,18 @@ MatrixProduct::MatrixProduct(CompressedLayer layer, const ModelEngineOptions& op
 MatrixProduct::MatrixProduct(std::vector<float> weights, std::int64_t n, std::int64_t k, std::vector<float> bias)
     : n_(n), k_(k), weights_(std::move(weights)), bias_(std::move(bias)) {}
 
+MatrixProduct::MatrixProduct(ModelEngineOptions::DenseProduct product, std::int64_t n, std::int64_t k)
+    : n_(n), k_(k), dense_product_(std::move(product)) {}
+
+MatrixProduct MatrixProduct::dense(const ModelEngineOptions& options, std::vector<float> weights, std::int64_t n,
+                                   std::int64_t k, std::vector<float> bias) {
+  if (options.dense_products) return MatrixProduct(options.dense_products(std::move(weights), n, k, std::move(bias)), n, k);
+  return MatrixProduct(std::move(weights), n, k, std::move(bias));
+}
+
 void MatrixProduct::run(const float* x, float* y, std::int64_t m) {
   if (m == 0 || n_ == 0) return;
+  if (dense_product_) return dense_product_(x, y, m);
   if (engine_) {
     for (std::int64_t row = 0; row < m; row += chunk_) {
       const std::int64_t rows = std::min(chunk_, m - row);
@@ -58,6 +68,7 @@ void MatrixProduct::run(const float* x, float* y, std::int64_t m) {
 }
 
 std::string MatrixProduct::path() const {
+  if (dense_product_) return fmt::format("dense {} x {} (ModelEngineOptions::dense_products)", n_, k_);
   if (!engine_) return fmt::format("dense OpenBLAS {} x {}", n_, k_);
   const LayerPlanInfo info = engine_->plan_info().front();
   return fmt::format("compressed {} x {}, {} entries, {}", n_, k_, info.entries, info.kernel);
@@ -137,7 +148,7 @@ MatrixProduct make_product(const StepContext& context, const std::string& name, 
   const Tensor tensor = *context.model.constant(name);
   std::vector<float> matrix = weight_matrix(tensor, layout);
   const auto first = matrix.begin() + row_begin * k;
-  return MatrixProduct(std::vector<float>(first, first + n * k), n, k, std::move(bias));
+  return MatrixProduct::dense(context.options, std::vector<float>(first, first + n * k), n, k, std::move(bias));
 }
 
 }  // namespace eie::network

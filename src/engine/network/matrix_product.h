@@ -19,6 +19,11 @@ class MatrixProduct {
   MatrixProduct(CompressedLayer layer, const ModelEngineOptions& options, std::shared_ptr<WorkerThreads> workers,
                 std::int64_t max_rows);
   MatrixProduct(std::vector<float> weights, std::int64_t n, std::int64_t k, std::vector<float> bias);
+  // A dense product run by ModelEngineOptions::dense_products.
+  MatrixProduct(ModelEngineOptions::DenseProduct product, std::int64_t n, std::int64_t k);
+  // A dense weight's product: through options.dense_products when set, else OpenBLAS.
+  static MatrixProduct dense(const ModelEngineOptions& options, std::vector<float> weights, std::int64_t n,
+                             std::int64_t k, std::vector<float> bias);
   std::int64_t n() const { return n_; }
   std::int64_t k() const { return k_; }
   void run(const float* x, float* y, std::int64_t m);
@@ -29,6 +34,7 @@ class MatrixProduct {
   std::unique_ptr<Engine> engine_;
   std::int64_t chunk_ = 1;
   std::vector<float> weights_, bias_;
+  ModelEngineOptions::DenseProduct dense_product_;
 };
 
 // Rows [begin, end) of a layer (a group of a grouped convolution, a direction of an LSTM).
