@@ -221,6 +221,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 engine::cpu_feature_names(engine::missing_cpu_features(engine::kernel_isa_features(options_.kernel))) +
                 " (available: scalar" +
                 (kernel_isa_available(KernelIsa::avx2) ? ", avx2" : "") +
+                (kernel_isa_available(KernelIsa::avx512) ? ", avx512" : "") +
                 (kernel_isa_available(KernelIsa::neon) ? ", neon" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
