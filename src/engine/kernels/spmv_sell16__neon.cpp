@@ -1,11 +1,11 @@
-// NEON kernel over the sell16 layout (layer_plan.h), any batch: the AVX-512 kernel's structure (one layer of 16
+// NEON kernel over the sell16 layout (layer_plan.h), any batch: the AVX-512 kernel's structure (one tier of 16
 // slots, one window of 16 activations, no gather) at four lanes per vector. NEON has no 32-bit permute, but its
 // byte table lookup tbl picks 16 bytes from a 16-byte register at once, so the 16 floats of a lookup are handled
 // as four byte planes (plane j: byte j of each float): the codebook's planes are built once (ld4), the window's
 // at each load (ld4 deinterleaves 64 bytes as it loads), and one tbl per plane decodes all 16 lanes, the code
 // (low nibble of the slot) indexing the codebook's planes and the column (high nibble) the window's. Two rounds
-// of zips turn each set of four planes back into 16 floats, and four FMAs add the layer. 32- and 64-entry
-// codebooks look up two or four registers per plane (tbl2, tbl4), the code's bits 4 and 5 taken from the layer's
+// of zips turn each set of four planes back into 16 floats, and four FMAs add the tier. 32- and 64-entry
+// codebooks look up two or four registers per plane (tbl2, tbl4), the code's bits 4 and 5 taken from the tier's
 // bit planes. A lane without an entry gets the column index 0xff, which tbl reads as 0: it adds 0 times its
 // weight and never reads an activation, so NaN and Inf propagate exactly as in the reference.
 // Instructions per slot (docs/pending/arm64.md counts them in the compiled loop): about 2.2 for a 16-entry
@@ -42,7 +42,7 @@ inline uint8x16_t lanes_of_bits(std::uint16_t bits, uint8x16_t lane_bit) {
   return vtstq_u8(both, lane_bit);
 }
 
-// Decodes a layer's 16 codes into weights through the codebook's byte planes: 16 entries one register per plane,
+// Decodes a tier's 16 codes into weights through the codebook's byte planes: 16 entries one register per plane,
 // 32 two, 64 four.
 template <int Planes>
 struct Decoder {
@@ -76,12 +76,12 @@ struct Decoder {
   }
 };
 
-// Which lanes of a layer hold an entry (as in the AVX-512 kernel). stored: the layer's mask. code: a slot's code is
+// Which lanes of a tier hold an entry (as in the AVX-512 kernel). stored: the tier's mask. code: a slot's code is
 // 0 exactly where it holds none (a 16-entry table with a reserved zero). all: every lane, padding included; its
 // code 0 decodes to 0 and adds 0 * x, exact when every activation is finite.
 enum class Lanes { stored, code, all };
 
-// The layer's column indices into the window, 0xff (which tbl reads as 0) in the lanes without an entry.
+// The tier's column indices into the window, 0xff (which tbl reads as 0) in the lanes without an entry.
 template <Lanes L, int Planes>
 inline uint8x16_t columns(const SellArgs& a, std::uint32_t k, uint8x16_t slots, const Decoder<Planes>& d) {
   const uint8x16_t column = vshrq_n_u8(slots, 4);
@@ -113,7 +113,7 @@ inline void finish_slice(const SellArgs& a, std::int64_t s, const float32x4_t ac
   for (std::int64_t r = 0; r < rows; ++r) out[16 * s + r] = finish(y[r], a, 16 * s + r);
 }
 
-// Batch elements [b0, b0 + N): each layer decoded once, then one window, one pick and four FMAs per element.
+// Batch elements [b0, b0 + N): each tier decoded once, then one window, one pick and four FMAs per element.
 template <int N, int Planes, Lanes L>
 void spmm_chunk(const SellArgs& a, std::int64_t b0) {
   const Decoder<Planes> decoder(a.table);
@@ -129,8 +129,8 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
     for (int b = 0; b < N; ++b) {
       for (int i = 0; i < 4; ++i) acc[b][i] = vdupq_n_f32(0.0f);
     }
-    // Layer k, its windows' byte planes loaded by window(b, first) for each element b.
-    const auto layer = [&](std::uint32_t k, auto window) {
+    // Tier k, its windows' byte planes loaded by window(b, first) for each element b.
+    const auto tier = [&](std::uint32_t k, auto window) {
       const uint8x16_t slot = vld1q_u8(slots + 16 * std::size_t{k});
       const Lanes16 w = decoder.weights(a, k, slot);
       const uint8x16_t column = columns<L>(a, k, slot, decoder);
@@ -144,12 +144,12 @@ void spmm_chunk(const SellArgs& a, std::int64_t b0) {
     const std::uint32_t full_end = a.layer_ptr[2 * s + 1];
     const std::uint32_t end = a.layer_ptr[2 * s + 2];
     for (; k < full_end; ++k) {
-      layer(k, [&](int b, std::int64_t first) {
+      tier(k, [&](int b, std::int64_t first) {
         return vld4q_u8(reinterpret_cast<const std::uint8_t*>(x + b * x_stride + first));
       });
     }
     for (; k < end; ++k) {  // windows that end past the input: only the activations that exist, the others 0
-      layer(k, [&](int b, std::int64_t first) {
+      tier(k, [&](int b, std::int64_t first) {
         float part[16] = {};
         for (std::int64_t c = first; c < cols && c < first + 16; ++c) part[c - first] = x[b * x_stride + c];
         return vld4q_u8(reinterpret_cast<const std::uint8_t*>(part));
@@ -175,7 +175,7 @@ bool input_is_finite(const SellArgs& a) {
 
 template <int Planes, Lanes L>
 void spmv_any_batch(const SellArgs& a) {
-  // Four batch elements at a time: 16 accumulators and the decoded layer fill 24 of the 32 vector registers.
+  // Four batch elements at a time: 16 accumulators and the decoded tier fill 24 of the 32 vector registers.
   std::int64_t b0 = 0;
   for (; b0 + 4 <= a.batch; b0 += 4) spmm_chunk<4, Planes, L>(a, b0);
   switch (a.batch - b0) {
