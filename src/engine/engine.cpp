@@ -215,10 +215,11 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 " threads, options.threads = " + std::to_string(options_.threads));
   }
   if (!kernel_isa_available(options_.kernel)) {
-    throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) +
-    throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) +
-                "' is not available on this CPU, which lacks " +
-                engine::cpu_feature_names(engine::missing_cpu_features(engine::kernel_isa_features(options_.kernel))) +
+    // NEON needs no CPU feature but exists only in AArch64 builds; the x86 sets name what the CPU lacks.
+    const std::uint32_t missing = engine::missing_cpu_features(engine::kernel_isa_features(options_.kernel));
+    throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) + "' is not available on this " +
+                (missing != 0 ? "CPU, which lacks " + engine::cpu_feature_names(missing)
+                              : std::string("build (its kernels are compiled for AArch64 targets only)")) +
                 " (available: scalar" +
                 (kernel_isa_available(KernelIsa::avx2) ? ", avx2" : "") +
                 (kernel_isa_available(KernelIsa::avx512) ? ", avx512" : "") +

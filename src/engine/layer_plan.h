@@ -177,7 +177,6 @@ class LayerPlan {
   const float* table() const { return table_.get(); }
   const std::vector<float>& bias() const { return bias_; }
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
-  KernelIsa isa() const { return isa_; }
   engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
   engine::SellKernel sell_kernel() const { return sell_kernel_; }  // sell16, sell16x2 or sell16x4 (or nullptr)
   bool has_sell() const { return has_sell_; }
