@@ -42,7 +42,7 @@ void bm_layer(benchmark::State& state, const eie::PaperLayer* layer, eie::Kernel
 
 const bool registered = [] {
   for (const eie::PaperLayer& layer : eie::paper_benchmark_layers()) {
-    for (eie::KernelIsa isa : {eie::KernelIsa::scalar, eie::KernelIsa::avx2, eie::KernelIsa::avx512}) {
+    for (eie::KernelIsa isa : {eie::KernelIsa::scalar, eie::KernelIsa::avx2, eie::KernelIsa::avx512, eie::KernelIsa::neon}) {
       const std::string name = std::string(layer.name) + "/" + eie::kernel_isa_name(isa);
       benchmark::RegisterBenchmark(name.c_str(), bm_layer, &layer, isa, std::int64_t{0}, eie::Precision::fp32, false)
           ->ArgNames({"batch", "threads"})

@@ -5,12 +5,23 @@
 # Files named *_avx2.cpp / *_avx512.cpp / *_avx512bf16.cpp / *_avx512vnni.cpp get their instruction-set flags and
 # nothing else does (STYLE.md 13). src/engine/kernels/cpu_features.h lists what each set of flags enables (the CPU
 # must have all of it); a test compares the two, so change both together.
+# They are compiled for x86-64 targets only, and *_neon.cpp files for AArch64 targets only (Advanced SIMD is part of
+# the base ISA there: no flags); src/engine/kernels/kernel.h's EIE_X86_KERNELS and EIE_NEON_KERNELS say the same.
 set(EIE_MODULES "" CACHE INTERNAL "")
+string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" eie_processor)
+if(eie_processor MATCHES "^(x86_64|amd64)$")
+  set(EIE_KERNEL_FILES_LEFT_OUT "_neon\\.cpp$")
+elseif(eie_processor MATCHES "^(aarch64|arm64)$")
+  set(EIE_KERNEL_FILES_LEFT_OUT "_(avx2|avx512|avx512bf16|avx512vnni)\\.cpp$")
+else()
+  set(EIE_KERNEL_FILES_LEFT_OUT "_(avx2|avx512|avx512bf16|avx512vnni|neon)\\.cpp$")
+endif()
 function(eie_add_module name)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp
                                       ${PROJECT_SOURCE_DIR}/src/${name}/*/*.cpp
                                       ${PROJECT_SOURCE_DIR}/src/${name}/*.cu)
+  list(FILTER sources EXCLUDE REGEX "${EIE_KERNEL_FILES_LEFT_OUT}")
   if(NOT sources)
     return()
   endif()

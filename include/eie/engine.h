@@ -2,10 +2,10 @@
 //
 // Planning (the Engine constructor) re-encodes every CompressedLayer into the layouts its kernels want: rows
 // split into one block per thread, balanced by stored entries (not rows); for batch 1 sell16 (sliced ELLPACK,
-// slices of 16 rows; AVX-512) or csr16 (CSR with 16-bit column indices), and when max_batch > 1 also tcsr
+// slices of 16 rows; AVX-512, NEON) or csr16 (CSR with 16-bit column indices), and when max_batch > 1 also tcsr
 // (tiled CSR: CSR in column panels) for batches; the codebook padded into a lookup table the kernels
 // can decode with permute instructions. The kernel is chosen once per layer from the CPU's features (scalar,
-// AVX2, AVX-512), or forced by EngineOptions::kernel. run() and run_batch() allocate nothing: scratch for the
+// AVX2, AVX-512, NEON), or forced by EngineOptions::kernel. run() and run_batch() allocate nothing: scratch for the
 // largest batch is reserved at plan time. docs/engine.md describes the layouts, the kernels and their
 // measured speed.
 #pragma once
@@ -22,9 +22,10 @@
 
 namespace eie {
 
-// Which instruction set the kernels use. `automatic` picks the widest one this CPU supports.
-enum class KernelIsa { automatic, scalar, avx2, avx512 };
-// "auto", "scalar", "avx2", "avx512"; parse_kernel_isa throws Error naming the value otherwise.
+// Which instruction set the kernels use. `automatic` picks the widest one this CPU supports. An x86-64 build has
+// avx2 and avx512, an AArch64 build neon (Advanced SIMD: sell16 and tcsr; csr16 and csc run the portable kernels).
+enum class KernelIsa { automatic, scalar, avx2, avx512, neon };
+// "auto", "scalar", "avx2", "avx512", "neon"; parse_kernel_isa throws Error naming the value otherwise.
 const char* kernel_isa_name(KernelIsa isa);
 KernelIsa parse_kernel_isa(const std::string& name);
 // Whether this binary was built with the kernels of `isa` and this CPU can run them.

@@ -130,10 +130,8 @@ void run_block(void* context, std::size_t index) {
         args.pad_code = t.plan->sell_pad_code();
         args.cols = std::min(LayerPlan::tcsr_panel_cols, t.plan->cols() - panel.col_begin);
         args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
-        engine::spmm_tcsrx2__avx512bf16(args);
-      } else {
-        t.plan->tcsr_kernel()(args);
       }
+      t.plan->tcsr_kernel()(args);
     }
     if (t.batch_major_out != nullptr) {
       t.transpose(t.out + block.row_begin * t.batch, t.batch, t.batch_major_out + block.row_begin,
@@ -181,14 +179,12 @@ void run_block(void* context, std::size_t index) {
       args.row_weight_sums = block.sell.row_weight_sums.data();
       args.x_u8 = t.reduced_inputs_of(index);
       args.compact_codes = t.plan->sell_compact();
-      return engine::spmv_sell16x4__avx512vnni(args);
     }
     if (t.plan->sell_pairs()) {
       args.pad_code = t.plan->sell_pad_code();
       args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
-      return engine::spmv_sell16x2__avx512bf16(args);
     }
-    return t.plan->isa() == KernelIsa::avx2 ? engine::spmv_sell16__avx2(args) : engine::spmv_sell16__avx512(args);
+    return t.plan->sell_kernel()(args);
   }
   const std::size_t panels = block.panels.size();
   for (std::size_t p = 0; p < panels; ++p) {
@@ -219,11 +215,15 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 " threads, options.threads = " + std::to_string(options_.threads));
   }
   if (!kernel_isa_available(options_.kernel)) {
-    throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) +
-                "' is not available on this CPU, which lacks " +
-                engine::cpu_feature_names(engine::missing_cpu_features(engine::kernel_isa_features(options_.kernel))) +
+    // NEON needs no CPU feature but exists only in AArch64 builds; the x86 sets name what the CPU lacks.
+    const std::uint32_t missing = engine::missing_cpu_features(engine::kernel_isa_features(options_.kernel));
+    throw Error(std::string("engine: kernel '") + kernel_isa_name(options_.kernel) + "' is not available on this " +
+                (missing != 0 ? "CPU, which lacks " + engine::cpu_feature_names(missing)
+                              : std::string("build (its kernels are compiled for AArch64 targets only)")) +
                 " (available: scalar" +
-                (kernel_isa_available(KernelIsa::avx2) ? ", avx2" : "") + ")");
+                (kernel_isa_available(KernelIsa::avx2) ? ", avx2" : "") +
+                (kernel_isa_available(KernelIsa::avx512) ? ", avx512" : "") +
+                (kernel_isa_available(KernelIsa::neon) ? ", neon" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
   if (!precision_available(options_.precision)) {
@@ -332,7 +332,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
                 std::to_string(output_size()) + " outputs)");
   }
   const std::vector<LayerPlan>& plans = *plans_;
-  const auto transpose = isa_ == KernelIsa::avx512 ? engine::transpose__avx512 : engine::transpose__scalar;
+  const engine::TransposeKernel transpose = engine::transpose_kernel(isa_);
   // The current activations: batch-major with `stride` floats per element, or column-major (tcsr).
   const float* in = x.data();
   bool batch_major = true;

@@ -442,8 +442,8 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
 
   // AVX2 decodes with two vpermps per half slice: codebooks of at most 16 entries, fp32.
-  has_sell_ = (isa == KernelIsa::avx512 ? codebook_size <= 64
-               : isa == KernelIsa::avx2 && codebook_size <= 16 && precision == Precision::fp32) &&
+  has_sell_ = engine::sell_kernel(isa, 1) != nullptr &&
+              (isa == KernelIsa::avx2 ? codebook_size <= 16 && precision == Precision::fp32 : codebook_size <= 64) &&
               (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
   if (has_sell_) code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
@@ -513,6 +513,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       for (engine::RowBlock& block : blocks_) block.sell = {};
     }
   }
+  if (has_sell_) sell_kernel_ = engine::sell_kernel(isa, sell_quads_ ? 4 : sell_pairs_ ? 2 : 1);
   if (!has_sell_) {
     kernel_ = engine::spmv_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
@@ -533,7 +534,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     tcsr_min_batch_ = std::clamp<std::int64_t>(even, 2, kSellBeatsTcsrBelowAtMost);
   }
   if (max_batch >= tcsr_min_batch_) {
-    tcsr_kernel_ = engine::tcsr_kernel(isa);
+    tcsr_kernel_ = engine::tcsr_kernel(isa, sell_pairs_);
     if (sell_pairs_) {  // precision bf16: tcsrx2, with a table of every pair of codes
       const int entries = 16 << code_planes_;
       for (int c1 = 0; c1 < entries; ++c1) {
@@ -576,7 +577,8 @@ LayerPlanInfo LayerPlan::info() const {
   info.rows = rows_;
   info.cols = cols_;
   info.entries = entries_;
-  const std::string csr16 = std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
+  const std::string csr16 =
+      std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(engine::csr16_kernel_isa(isa_));
   info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
                                   std::to_string(16 << code_planes_) + "__avx512vnni"
                 : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"

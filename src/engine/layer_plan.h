@@ -8,12 +8,13 @@
 // The layouts:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
-// - sell16 (AVX-512, every batch size, codebooks of at most 64 entries; AVX2 in fp32 with at most 16): SELL-16 over
-//   sliding windows of 16 columns. Sixteen rows (a slice) are the sixteen lanes of a vector (two on AVX2); their
-//   entries are dealt into "tiers" of one entry per lane, each tier with its own window of 16 columns that starts at
-//   the lowest column the slice has left (one byte per lane: column within the window << 4 | code), a 16-bit mask of
-//   the lanes that hold an entry, the window's first column, and for 32- or 64-entry codebooks one or two 16-bit
-//   planes with the code bits above the nibble. The kernel loads the window's 16 activations and picks each lane's
+// - sell16 (AVX-512 and NEON, every batch size, codebooks of at most 64 entries; AVX2 in fp32 with at most 16):
+//   SELL-16 over sliding windows of 16 columns. Sixteen rows (a slice) are the sixteen lanes of a vector (two on
+//   AVX2); their entries are dealt into "tiers" of one entry per lane, each tier with its own window of 16 columns
+//   that starts at the lowest column the slice has left (one byte per lane: column within the window << 4 | code),
+//   a 16-bit mask of the lanes that hold an entry, the window's first column, and for 32- or 64-entry codebooks one
+//   or two 16-bit planes with the code bits above the nibble. The kernel loads the window's 16 activations and
+//   picks each lane's
 //   activation and weight with two vpermps: no gather, no scatter, no horizontal sum (docs/engine.md has the
 //   measurements that chose it).
 // - sell16x2 (AVX-512 BF16, EngineOptions::precision bf16, codebooks of at most 64 entries with a zero or unused
@@ -176,8 +177,8 @@ class LayerPlan {
   const float* table() const { return table_.get(); }
   const std::vector<float>& bias() const { return bias_; }
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
-  KernelIsa isa() const { return isa_; }
   engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
+  engine::SellKernel sell_kernel() const { return sell_kernel_; }  // sell16, sell16x2 or sell16x4 (or nullptr)
   bool has_sell() const { return has_sell_; }
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
   bool sell_stores_masks() const { return sell_stores_masks_; }  // else slot code 0 marks the padding
@@ -220,6 +221,7 @@ class LayerPlan {
   std::vector<engine::RowBlock> blocks_;
   KernelIsa isa_ = KernelIsa::scalar;
   engine::SpmvKernel kernel_ = nullptr;
+  engine::SellKernel sell_kernel_ = nullptr;
   engine::TcsrKernel tcsr_kernel_ = nullptr;  // set exactly when the blocks hold tcsr
   bool has_sell_ = false;
   int code_planes_ = 0;

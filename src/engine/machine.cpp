@@ -9,6 +9,8 @@
 #include "engine/thread_pool.h"
 #include "eie/engine.h"
 
+#include "engine/kernels/kernel.h"
+
 namespace eie {
 namespace engine {
 float read_stream__avx512(const float* data, std::size_t count);
@@ -23,7 +25,11 @@ double measure_core_ghz() {
     const auto t0 = std::chrono::steady_clock::now();
     for (long i = 0; i < n; ++i) {
       // Four dependent one-cycle adds per iteration: the chain runs at one add per cycle.
+#if defined(__aarch64__)
+      asm volatile("add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1" : "+r"(x));
+#else
       asm volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+#endif
     }
     const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, 4.0 * static_cast<double>(n) / ns);
@@ -41,7 +47,13 @@ struct StreamTask {
 void stream_part(void* context, std::size_t i) {
   auto& t = *static_cast<StreamTask*>(context);
   const float* p = t.data + i * t.per_thread;
-  t.sink[i] += t.avx512 ? engine::read_stream__avx512(p, t.per_thread) : engine::read_stream__scalar(p, t.per_thread);
+#if EIE_X86_KERNELS
+  if (t.avx512) {
+    t.sink[i] += engine::read_stream__avx512(p, t.per_thread);
+    return;
+  }
+#endif
+  t.sink[i] += engine::read_stream__scalar(p, t.per_thread);
 }
 }  // namespace
 

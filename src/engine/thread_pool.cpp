@@ -1,11 +1,25 @@
 #include "engine/thread_pool.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <chrono>
 #include <mutex>
 
 namespace eie::engine {
+namespace {
+
+// A spinning thread's hint to the core that it waits (the sibling hyperthread, or the power budget, gets the cycles).
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(threads) {
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -42,7 +56,7 @@ void ThreadPool::worker_loop() {
     const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
     std::uint32_t now = generation_.load(std::memory_order_acquire);
     for (int i = 0; now == seen && !stop_.load(); ++i) {
-      _mm_pause();
+      cpu_relax();
       if ((i & 255) == 255 && std::chrono::steady_clock::now() > spin_until) {
         std::unique_lock<std::mutex> lock(sleep_mutex_);
         sleepers_.fetch_add(1);
@@ -84,7 +98,7 @@ void ThreadPool::parallel_for(std::size_t tasks, void (*task)(void*, std::size_t
     ++mine;
   }
   // Wait only for the tasks workers claimed and are still running.
-  while (done_.load(std::memory_order_acquire) + mine < tasks) _mm_pause();
+  while (done_.load(std::memory_order_acquire) + mine < tasks) cpu_relax();
 }
 
 }  // namespace eie::engine

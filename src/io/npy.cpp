@@ -190,7 +190,10 @@ void write_npy(const std::string& path, const Tensor& tensor) {
   std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", dims);
   header.append(63 - (10 + header.size()) % 64, ' ');  // data starts on a 64-byte boundary
   header.push_back('\n');
-  std::vector<std::uint8_t> out(std::begin(kMagic), std::end(kMagic));
+  // Reserved whole: also keeps GCC 12's -Wstringop-overflow (AArch64, -O3) from a false alarm on the inserts.
+  std::vector<std::uint8_t> out;
+  out.reserve(std::size(kMagic) + 4 + header.size() + 4 * tensor.data.size());
+  out.insert(out.end(), std::begin(kMagic), std::end(kMagic));
   out.push_back(1);
   out.push_back(0);
   io::append_le<std::uint16_t>(out, static_cast<std::uint16_t>(header.size()));

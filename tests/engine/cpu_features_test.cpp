@@ -11,6 +11,8 @@
 namespace eie::engine {
 namespace {
 
+// The compiled_features__*.cpp files are x86 kernel files: an AArch64 build has none (cmake/EieModule.cmake).
+#if defined(__x86_64__)
 TEST(CpuFeatures, each_kernel_file_family_lists_exactly_what_its_flags_enable) {
   const struct {
     KernelFileIsa family;
@@ -28,6 +30,7 @@ TEST(CpuFeatures, each_kernel_file_family_lists_exactly_what_its_flags_enable) {
     EXPECT_EQ(cpu_feature_names(f.family.features & ~f.compiled), "") << "in the list, not enabled by the flags";
   }
 }
+#endif
 
 TEST(CpuFeatures, avx512_files_need_no_vbmi_and_int8_files_do) {
   // Skylake-SP and Cascade Lake have AVX-512 without VBMI: the fp32 AVX-512 kernels run there, int8 does not.
@@ -42,9 +45,17 @@ TEST(CpuFeatures, a_kernel_isa_is_available_exactly_when_the_cpu_has_every_featu
     EXPECT_EQ(kernel_isa_available(isa), missing == 0) << "missing: " << cpu_feature_names(missing);
   }
   EXPECT_TRUE(kernel_isa_available(KernelIsa::scalar));
-  // The automatic choice never picks a kernel the CPU cannot run (on a CPU without AVX2: scalar).
+  // NEON is part of AArch64's base ISA: no run-time check, available exactly on AArch64 builds.
+  EXPECT_EQ(kernel_isa_features(KernelIsa::neon), 0u);
+#if defined(__aarch64__)
+  EXPECT_TRUE(kernel_isa_available(KernelIsa::neon));
+#else
+  EXPECT_FALSE(kernel_isa_available(KernelIsa::neon));
+#endif
+  // The automatic choice never picks a kernel the CPU cannot run (on a CPU without AVX2 or NEON: scalar).
   EXPECT_TRUE(kernel_isa_available(best_kernel_isa()));
-  EXPECT_EQ(best_kernel_isa() == KernelIsa::scalar, !kernel_isa_available(KernelIsa::avx2));
+  EXPECT_EQ(best_kernel_isa() == KernelIsa::scalar,
+            !kernel_isa_available(KernelIsa::avx2) && !kernel_isa_available(KernelIsa::neon));
 }
 
 TEST(CpuFeatures, forcing_a_kernel_names_the_features_the_cpu_lacks) {

@@ -136,23 +136,34 @@ TEST(EngineApi, plan_info_names_the_kernel_and_balances_entries) {
   EXPECT_GT(info[0].resident_bytes, 3 * layer.nnz());
 }
 
-TEST(EngineApi, avx512_plans_sell16_where_the_codebook_fits) {
-  if (!kernel_isa_available(KernelIsa::avx512)) GTEST_SKIP() << "this CPU has no AVX-512";
-  const CompressedLayer layer = layer_of(100, 70, seed());  // 4-bit codes
-  const auto kernel = [](const CompressedLayer& l, std::int64_t max_batch) {
-    return Engine({l}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = max_batch}).plan_info()[0].kernel;
-  };
-  EXPECT_EQ(kernel(layer, 1), "spmv_sell16_cb16__avx512");
-  EXPECT_EQ(kernel(layer, 8), "spmv_sell16_cb16__avx512");
-  // 32- and 64-entry codebooks decode through one or two bit planes per layer; wider ones need the gather kernel.
-  for (int bits : {5, 6, 7}) {
-    SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = bits, .bias = false, .seed = seed()};
-    EXPECT_EQ(kernel(synthetic_layer(wide), 1),
-              bits == 5 ? "spmv_sell16_cb32__avx512" : bits == 6 ? "spmv_sell16_cb64__avx512" : "spmv_csr16_cb256__avx512");
+TEST(EngineApi, sell16_is_planned_where_the_codebook_fits) {
+  bool planned = false;
+  for (KernelIsa isa : available_kernels()) {
+    // AVX2 plans sell16 for 16-entry codebooks only (its own test below).
+    if (!has_sell16(isa) || isa == KernelIsa::avx2) continue;
+    planned = true;
+    SCOPED_TRACE(kernel_isa_name(isa));
+    const std::string name = kernel_isa_name(isa);
+    // NEON has no csr16 kernel of its own: the portable one runs there.
+    const std::string csr16 = isa == KernelIsa::neon ? "scalar" : name;
+    const CompressedLayer layer = layer_of(100, 70, seed());  // 4-bit codes
+    const auto kernel = [&](const CompressedLayer& l, std::int64_t max_batch) {
+      return Engine({l}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = max_batch}).plan_info()[0].kernel;
+    };
+    EXPECT_EQ(kernel(layer, 1), "spmv_sell16_cb16__" + name);
+    EXPECT_EQ(kernel(layer, 8), "spmv_sell16_cb16__" + name);
+    // 32- and 64-entry codebooks decode through one or two bit planes per layer; wider ones need the gather kernel.
+    for (int bits : {5, 6, 7}) {
+      SyntheticLayerSpec wide{.name = "w", .rows = 30, .cols = 40, .density = 0.3, .bits = bits, .bias = false, .seed = seed()};
+      EXPECT_EQ(kernel(synthetic_layer(wide), 1), bits == 5   ? "spmv_sell16_cb32__" + name
+                                                  : bits == 6 ? "spmv_sell16_cb64__" + name
+                                                              : "spmv_csr16_cb256__" + csr16);
+    }
+    // At 0.2% density most sell16 tiers would hold one entry: the gather kernel is planned instead.
+    SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
+    EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__" + csr16);
   }
-  // At 0.2% density most sell16 tiers would hold one entry: the gather kernel is planned instead.
-  SyntheticLayerSpec sparse{.name = "s", .rows = 1000, .cols = 2000, .density = 0.002, .bits = 4, .bias = false, .seed = seed()};
-  EXPECT_EQ(kernel(synthetic_layer(sparse), 1), "spmv_csr16_cb16__avx512");
+  if (!planned) GTEST_SKIP() << "this CPU has neither AVX-512 nor NEON";
 }
 
 TEST(EngineApi, avx2_plans_sell16_for_codebooks_of_16_entries) {
@@ -180,11 +191,11 @@ TEST(EngineApi, plans_tcsr_for_batches_when_max_batch_allows) {
     EXPECT_EQ(single.tcsr_bytes, 0);
     const LayerPlanInfo batched = info(64);
     EXPECT_EQ(batched.batch_kernel, std::string("spmm_tcsr_cb16__") + kernel_isa_name(isa));
-    // sell16 (AVX-512, and AVX2 for 16-entry codebooks) keeps the small batches (its permutes serve 16 rows at
-    // once); csr16 runs batch 1 only.
-    const bool sell = isa == KernelIsa::avx512 || isa == KernelIsa::avx2;
-    EXPECT_EQ(single.kernel, std::string(sell ? "spmv_sell16_cb16__" : "spmv_csr16_cb16__") + kernel_isa_name(isa));
-    if (sell) {
+    // sell16 (AVX-512, NEON, and AVX2 for 16-entry codebooks) keeps the small batches (its permutes serve 16 rows
+    // at once); csr16 runs batch 1 only.
+    EXPECT_EQ(single.kernel, std::string(has_sell16(isa) ? "spmv_sell16_cb16__" : "spmv_csr16_cb16__") +
+                                 kernel_isa_name(isa));
+    if (has_sell16(isa)) {
       EXPECT_GT(batched.batch_kernel_from, 2);
     } else {
       EXPECT_EQ(batched.batch_kernel_from, 2);
@@ -192,7 +203,7 @@ TEST(EngineApi, plans_tcsr_for_batches_when_max_batch_allows) {
     // Two bytes per entry and a row pointer per row and 256-column panel (3 panels here, 2 row blocks).
     EXPECT_EQ(batched.tcsr_bytes, 2 * layer.nnz() + 4 * 3 * (100 + 2));
     EXPECT_EQ(batched.resident_bytes, single.resident_bytes + batched.tcsr_bytes);
-    if (sell) {
+    if (has_sell16(isa)) {
       EXPECT_EQ(info(batched.batch_kernel_from - 1).batch_kernel, "");
       // The option moves the switch where sell16 runs batch 1; csr16 layers always take tcsr from 2.
       const auto from = [&](std::int64_t option) {
@@ -318,12 +329,16 @@ TEST(EngineApi, bad_options) {
 }
 
 TEST(EngineApi, forcing_a_kernel_the_cpu_lacks_is_an_error) {
-  for (KernelIsa isa : {KernelIsa::avx2, KernelIsa::avx512}) {
+  // No build has every kernel: x86-64 builds lack neon, AArch64 builds avx2 and avx512.
+  int refused = 0;
+  for (KernelIsa isa : {KernelIsa::avx2, KernelIsa::avx512, KernelIsa::neon}) {
     if (kernel_isa_available(isa)) continue;
+    ++refused;
     expect_error([&] { Engine({layer_of(10, 8, 1)}, EngineOptions{.kernel = isa}); },
-                 {std::string("kernel '") + kernel_isa_name(isa) + "'", "not available"});
+                 {std::string("kernel '") + kernel_isa_name(isa) + "'", "not available",
+                  isa == KernelIsa::neon ? "compiled for AArch64 targets only" : "which lacks"});
   }
-  if (kernel_isa_available(KernelIsa::avx512)) GTEST_SKIP() << "this CPU has every kernel";
+  EXPECT_GE(refused, 1);
 }
 
 }  // namespace

@@ -92,10 +92,15 @@ class EngineTester {
 // The kernels compiled into this binary that this CPU can run (scalar always).
 inline std::vector<KernelIsa> available_kernels() {
   std::vector<KernelIsa> kernels;
-  for (KernelIsa isa : {KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512}) {
+  for (KernelIsa isa : {KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512, KernelIsa::neon}) {
     if (kernel_isa_available(isa)) kernels.push_back(isa);
   }
   return kernels;
+}
+
+// The kernels with a sell16 kernel (the others plan csr16 for batch 1).
+inline bool has_sell16(KernelIsa isa) {
+  return isa == KernelIsa::avx512 || isa == KernelIsa::avx2 || isa == KernelIsa::neon;
 }
 
 }  // namespace eie::test

@@ -48,7 +48,7 @@ void expect_engine_matches_reference(const Model& model, const std::vector<Tenso
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape);
   const std::vector<Tensor> expected = reference_run(model, inputs);
-  for (KernelIsa isa : {KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512}) {
+  for (KernelIsa isa : {KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512, KernelIsa::neon}) {
     if (!kernel_isa_available(isa)) continue;
     for (int threads : {1, 2}) for (bool skip : {false, true}) {
       SCOPED_TRACE(std::string(kernel_isa_name(isa)) + ", threads " + std::to_string(threads) +

@@ -461,7 +461,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--suite", o->suite, "The suite: eie-paper (the nine layers of the EIE paper, Table III)");
   cmd->add_option("--batch", o->batches, "Comma-separated batch sizes (1..256)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Comma-separated thread counts")->capture_default_str();
-  cmd->add_option("--kernel", o->kernel, "auto, scalar, avx2 or avx512")->capture_default_str();
+  cmd->add_option("--kernel", o->kernel, "auto, scalar, avx2, avx512 or neon")->capture_default_str();
   cmd->add_option("--precision", o->precision,
                   "eie's arithmetic: fp32; bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, products "
                   "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64); or int8 (AVX-512 VNNI: each "

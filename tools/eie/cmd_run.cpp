@@ -182,7 +182,7 @@ const CommandRegistration registration(30, [](CLI::App& root) {
   cmd->add_option("--compare", args->compare,
                   "Expected output files (one per output): report the maximum absolute and relative error");
   cmd->add_option("--threads", args->threads, "Threads for the compressed products")->capture_default_str();
-  cmd->add_option("--kernel", args->kernel, "Force a kernel: auto, scalar, avx2, avx512")->capture_default_str();
+  cmd->add_option("--kernel", args->kernel, "Force a kernel: auto, scalar, avx2, avx512, neon")->capture_default_str();
   cmd->add_option("--precision", args->precision,
                   "fp32; bf16: inputs and weights of the compressed products rounded to bfloat16, products summed "
                   "in fp32 (AVX-512 BF16); or int8: each input and the weights quantized to 8 bits, sums exact in "

@@ -5,6 +5,9 @@ namespace eie::engine {
 
 namespace {
 
+// Every feature in cpu_features.h is an x86 one: another architecture (AArch64) has none of them. Its NEON kernels
+// need no run-time check (Advanced SIMD is part of AArch64's base ISA).
+#if defined(__x86_64__)
 bool cpu_supports(std::uint32_t feature) {
   switch (feature) {
     case kSse3: return __builtin_cpu_supports("sse3");
@@ -33,6 +36,9 @@ bool cpu_supports(std::uint32_t feature) {
     default: return false;
   }
 }
+#else
+bool cpu_supports(std::uint32_t) { return false; }
+#endif
 
 }  // namespace
 

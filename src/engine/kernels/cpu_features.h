@@ -65,7 +65,8 @@ constexpr KernelFileIsa kAvx512Bf16Files{"avx512bf16", kBaseAvx512 | kAvx512bf16
 constexpr KernelFileIsa kAvx512VnniFiles{"avx512vnni", kBaseAvx512 | kAvx512vbmi | kAvx512vnni};
 constexpr KernelFileIsa kKernelFileIsas[] = {kAvx2Files, kAvx512Files, kAvx512Bf16Files, kAvx512VnniFiles};
 
-// The features a KernelIsa's files need (0 for scalar and automatic).
+// The features a KernelIsa's files need (0 for scalar and automatic, and for neon: no run-time check on AArch64,
+// where Advanced SIMD is part of the base ISA and *_neon.cpp files get no flags).
 constexpr std::uint32_t kernel_isa_features(KernelIsa isa) {
   return isa == KernelIsa::avx2 ? kAvx2Files.features : isa == KernelIsa::avx512 ? kAvx512Files.features : 0;
 }

@@ -1,4 +1,7 @@
-// Runtime dispatch: which kernels this CPU can run, chosen once at plan time (never in the hot path).
+// Runtime dispatch: which kernels this CPU can run, chosen once at plan time (never in the hot path). A build
+// compiles the kernel files of its target's architecture only (cmake/EieModule.cmake): the x86 ones on x86-64,
+// the NEON ones on AArch64, where Advanced SIMD is part of the base ISA; EIE_X86_KERNELS and EIE_NEON_KERNELS say
+// which, so that no other file names a kernel this build lacks.
 #include <string>
 
 #include "engine/kernels/cpu_features.h"
@@ -12,15 +15,16 @@ const char* kernel_isa_name(KernelIsa isa) {
     case KernelIsa::scalar: return "scalar";
     case KernelIsa::avx2: return "avx2";
     case KernelIsa::avx512: return "avx512";
+    case KernelIsa::neon: return "neon";
   }
   return "?";
 }
 
 KernelIsa parse_kernel_isa(const std::string& name) {
-  for (KernelIsa isa : {KernelIsa::automatic, KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512}) {
+  for (KernelIsa isa : {KernelIsa::automatic, KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512, KernelIsa::neon}) {
     if (name == kernel_isa_name(isa)) return isa;
   }
-  throw Error("kernel '" + name + "' is not one of auto, scalar, avx2, avx512");
+  throw Error("kernel '" + name + "' is not one of auto, scalar, avx2, avx512, neon");
 }
 
 // Every feature the kernel files' flags enable (cpu_features.h), not only the ones their source names.
@@ -30,13 +34,15 @@ bool kernel_isa_available(KernelIsa isa) {
     case KernelIsa::scalar: return true;
     case KernelIsa::avx2:
     case KernelIsa::avx512: return engine::missing_cpu_features(engine::kernel_isa_features(isa)) == 0;
+    case KernelIsa::neon: return EIE_NEON_KERNELS != 0;  // Advanced SIMD is part of AArch64's base ISA
   }
   return false;
 }
 
 KernelIsa best_kernel_isa() {
-  if (kernel_isa_available(KernelIsa::avx512)) return KernelIsa::avx512;
-  if (kernel_isa_available(KernelIsa::avx2)) return KernelIsa::avx2;
+  for (KernelIsa isa : {KernelIsa::avx512, KernelIsa::avx2, KernelIsa::neon}) {
+    if (kernel_isa_available(isa)) return isa;
+  }
   return KernelIsa::scalar;
 }
 
@@ -81,20 +87,56 @@ const char* precision_instructions(Precision precision) {
 
 namespace engine {
 
+KernelIsa csr16_kernel_isa(KernelIsa isa) {
+  return isa == KernelIsa::avx512 || isa == KernelIsa::avx2 ? isa : KernelIsa::scalar;
+}
+
 SpmvKernel spmv_kernel(KernelIsa isa) {
-  switch (isa) {
+  switch (csr16_kernel_isa(isa)) {
+#if EIE_X86_KERNELS
     case KernelIsa::avx512: return spmv_csr16__avx512;
     case KernelIsa::avx2: return spmv_csr16__avx2;
+#endif
     default: return spmv_csr16__scalar;
   }
 }
 
-TcsrKernel tcsr_kernel(KernelIsa isa) {
+TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs) {
+  (void)pairs;  // tcsrx2 exists on x86-64 only
   switch (isa) {
-    case KernelIsa::avx512: return spmm_tcsr__avx512;
+#if EIE_X86_KERNELS
+    case KernelIsa::avx512: return pairs ? spmm_tcsrx2__avx512bf16 : spmm_tcsr__avx512;
     case KernelIsa::avx2: return spmm_tcsr__avx2;
+#endif
+#if EIE_NEON_KERNELS
+    case KernelIsa::neon: return spmm_tcsr__neon;
+#endif
     default: return spmm_tcsr__scalar;
   }
+}
+
+SellKernel sell_kernel(KernelIsa isa, int row_entries) {
+#if EIE_X86_KERNELS
+  if (isa == KernelIsa::avx512) {
+    return row_entries == 4 ? spmv_sell16x4__avx512vnni : row_entries == 2 ? spmv_sell16x2__avx512bf16 : spmv_sell16__avx512;
+  }
+  // AVX2: fp32 and codebooks of at most 16 entries only (LayerPlan checks both).
+  if (isa == KernelIsa::avx2 && row_entries == 1) return spmv_sell16__avx2;
+#endif
+#if EIE_NEON_KERNELS
+  if (isa == KernelIsa::neon && row_entries == 1) return spmv_sell16__neon;
+#endif
+  (void)isa;
+  (void)row_entries;
+  return nullptr;
+}
+
+TransposeKernel transpose_kernel(KernelIsa isa) {
+#if EIE_X86_KERNELS
+  if (isa == KernelIsa::avx512) return transpose__avx512;
+#endif
+  (void)isa;
+  return transpose__scalar;
 }
 
 }  // namespace engine

@@ -10,6 +10,18 @@
 
 #include "eie/engine.h"
 
+// The kernel files this build compiles (cmake/EieModule.cmake picks them by the target's processor).
+#if defined(__x86_64__)
+#define EIE_X86_KERNELS 1
+#else
+#define EIE_X86_KERNELS 0
+#endif
+#if defined(__aarch64__)
+#define EIE_NEON_KERNELS 1
+#else
+#define EIE_NEON_KERNELS 0
+#endif
+
 namespace eie::engine {
 
 struct SpmvArgs {
@@ -72,8 +84,11 @@ struct SellArgs {
   bool compact_codes = false;
 };
 
+using SellKernel = void (*)(const SellArgs&);
+
 void spmv_sell16__avx512(const SellArgs& args);
 void spmv_sell16__avx2(const SellArgs& args);  // codebooks of at most 16 entries
+void spmv_sell16__neon(const SellArgs& args);
 
 // The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each tier has 32 slots, lanes 2l and 2l + 1
 // two entries of the slice's row l within the tier's window, no masks (the padding code decodes to 0), and for
@@ -172,7 +187,12 @@ constexpr std::int64_t kTcsrx2Words = 256 * 64;
 void spmm_tcsr__scalar(const TcsrArgs& args);
 void spmm_tcsr__avx2(const TcsrArgs& args);
 void spmm_tcsr__avx512(const TcsrArgs& args);
-TcsrKernel tcsr_kernel(KernelIsa isa);
+void spmm_tcsr__neon(const TcsrArgs& args);
+// The tcsr kernel of `isa` (pairs: tcsrx2, AVX-512 BF16 only).
+TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs = false);
+// The kernel of the sell layout with `row_entries` entries of a row per layer (1: sell16, 2: sell16x2, 4:
+// sell16x4) for `isa`, or nullptr where this binary has none (sell16: avx512 and neon; the others: avx512).
+SellKernel sell_kernel(KernelIsa isa, int row_entries);
 
 // out[c * out_stride + r] = in[r * in_stride + c] for r < rows, c < cols: activations between the batch-major
 // form of the caller and sell16 and the column-major form of tcsr (AVX-512 moves 16 x 16 blocks in registers).
@@ -180,13 +200,18 @@ void transpose__scalar(const float* in, std::int64_t in_stride, float* out, std:
                        std::int64_t rows, std::int64_t cols);
 void transpose__avx512(const float* in, std::int64_t in_stride, float* out, std::int64_t out_stride,
                        std::int64_t rows, std::int64_t cols);
+using TransposeKernel = void (*)(const float*, std::int64_t, float*, std::int64_t, std::int64_t, std::int64_t);
+TransposeKernel transpose_kernel(KernelIsa isa);
 
 void spmv_csr16__scalar(const SpmvArgs& args);
 void spmv_csr16__avx2(const SpmvArgs& args);
 void spmv_csr16__avx512(const SpmvArgs& args);
 
-// The kernel of `isa` (not automatic). The caller has checked kernel_isa_available(isa).
+// The kernel of `isa` (not automatic). The caller has checked kernel_isa_available(isa). NEON has none of its own:
+// csr16 runs the portable kernel there.
 SpmvKernel spmv_kernel(KernelIsa isa);
+// The instruction set whose kernel spmv_kernel(isa) returns, for plan_info's names.
+KernelIsa csr16_kernel_isa(KernelIsa isa);
 
 // Shared epilogue of the kernels: bias and activation on one finished value.
 template <class Args>
