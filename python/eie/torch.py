@@ -277,7 +277,7 @@ class _Managed:
         plain = copy.deepcopy(self.model).cpu().eval()
         for name, module, attribute in _candidates(plain):
             if parametrize.is_parametrized(module, attribute):
-                parametrize.remove_parametrizations(module, attribute, leave_parametrized=True)
+                _bake(module)
         trained = {name: module._parameters[attribute].detach().clone() for name, module, attribute in
                    _candidates(plain)}
         inputs = example_input if isinstance(example_input, tuple) else (example_input,)
@@ -307,6 +307,17 @@ class _Managed:
             model.save(path)
         return model
 
+
+
+def _bake(module):
+    """Turns a parametrized copy back into its plain module class with each parametrized tensor as a plain
+    Parameter holding its current value. parametrize.remove_parametrizations would delete the property from the
+    parametrized class, which a deep copy shares with the user's model: the model would lose its weights."""
+    values = {attribute: getattr(module, attribute).detach().clone() for attribute in module.parametrizations}
+    module.__class__ = module.__class__.__bases__[0]
+    del module._modules["parametrizations"]
+    for attribute, value in values.items():
+        module._parameters[attribute] = torch.nn.Parameter(value)
 
 def _onnx_names(onnx_path, trained):
     """{parameter name: ONNX initializer name}, matched by name, else by value (transposed or not)."""

@@ -77,6 +77,7 @@ py::object info(const ModelHandle& handle) {
       json = report_json(handle.file->report, static_cast<std::int64_t>(serialize_eie(*handle.file).size()));
       json["file"] = nullptr;
       json["model"] = handle.file->model.name;
+      json["imported"] = imported_weights(*handle.file);
     }
   }
   return to_python(json);

@@ -11,9 +11,6 @@ torch = pytest.importorskip("torch")
 import eie  # noqa: E402
 import eie.torch as et  # noqa: E402
 
-# A known defect: export() refuses trained weights, the exact import finding more distinct values than the
-# layer's bits hold. Strict: these fail the suite as soon as export works again, so the mark is then removed.
-EXPORT_REFUSED = pytest.mark.xfail(strict=True, raises=eie.Error, reason="export() refuses the trained weights")
 
 SEED = int(os.environ.get("EIE_TEST_SEED", "1"))
 print(f"eie.torch tests: seed {SEED} (EIE_TEST_SEED)")
@@ -113,7 +110,6 @@ def eie_cli():
     return os.environ.get("EIE_CLI", "eie")
 
 
-@EXPORT_REFUSED
 def test_export_is_exact_and_runs_on_the_engine(tmp_path):
     model, x, y = make()
     dc = et.DeepCompression(model, density={"conv*": 0.6, "fc*": 0.2}, bits={"conv*": 6, "fc*": 4})
@@ -158,7 +154,6 @@ def test_ternary_layers_take_three_values():
     assert 0.0 < ttq.density() < 1.0
 
 
-@EXPORT_REFUSED
 def test_ternary_export_stores_the_three_values(tmp_path):
     model, x, y = make()
     ttq = et.TrainedTernary(model, threshold=0.05, layers="fc1*")
