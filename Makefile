@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 EIE := $(BUILD_DIR)/tools/eie/eie
 
-.PHONY: deps configure build test demo bench clean
+.PHONY: deps configure build test demo bench package clean
 
 deps:
 	@scripts/install-deps
@@ -23,6 +23,10 @@ demo: build
 
 bench: build
 	@$(EIE) bench --suite eie-paper
+
+# The Debian package (CPack): $(BUILD_DIR)/eie_<version>_amd64.deb
+package: build
+	@cmake --build --preset $(PRESET) --target package
 
 clean:
 	rm -rf build
