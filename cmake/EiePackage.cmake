@@ -15,6 +15,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "python3, python3-numpy, libfmt-dev, nlohmann-json3-dev, zlib1g-dev, libeigen3-dev, libopenblas-dev, libprotobuf-dev, libonnx-dev")
+if(EIE_HAVE_ONEDNN)  # eie::baseline links oneDNN: a project using the installed config links it too
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libdnnl-dev")
+endif()
 # Only what install() puts in these components (not the test or bench programs).
 set(CPACK_COMPONENTS_ALL runtime dev python)
 set(CPACK_DEB_COMPONENT_INSTALL OFF)
