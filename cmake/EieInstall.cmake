@@ -55,6 +55,8 @@ if(EIE_BUILD_TESTS)
   add_test(NAME install_example
            COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
                    -DWORK_DIR=${PROJECT_BINARY_DIR}/install_example -DCXX=${CMAKE_CXX_COMPILER}
+                   # the example links the installed libraries: it needs their sanitizer flags, if any
+                   "-DCXXFLAGS=${CMAKE_CXX_FLAGS}" "-DLDFLAGS=${CMAKE_EXE_LINKER_FLAGS}"
                    -P ${PROJECT_SOURCE_DIR}/tests/install/installed_example.cmake)
   set_tests_properties(install_example PROPERTIES RUN_SERIAL TRUE)
 endif()

@@ -1,6 +1,8 @@
 # ctest's install_example: installs the build tree into a temporary prefix, builds examples/cpp against it
 # with find_package(eie) and again with pkg-config, and runs both.
-#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -P installed_example.cmake
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... [-DCXXFLAGS=... -DLDFLAGS=...] \
+#         -P installed_example.cmake
+# CXXFLAGS and LDFLAGS are the build tree's own (its sanitizer flags: the installed libraries need them).
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -21,7 +23,8 @@ run(${prefix}/bin/eie --version)
 message(STATUS "installed: ${out}")
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/cpp -B ${WORK_DIR}/build -G Ninja -DCMAKE_BUILD_TYPE=Release
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX})
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXXFLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${LDFLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/compress_and_run)
 message(STATUS "find_package(eie): ${out}")
@@ -33,6 +36,7 @@ set(ENV{PKG_CONFIG_PATH} ${pc_dir})
 run(pkg-config --cflags --libs eie)
 string(STRIP "${out}" flags)
 separate_arguments(flags UNIX_COMMAND "${flags}")
-run(${CXX} -O1 ${SOURCE_DIR}/examples/cpp/compress_and_run.cpp ${flags} -o ${WORK_DIR}/compress_and_run_pc)
+separate_arguments(build_flags UNIX_COMMAND "${CXXFLAGS} ${LDFLAGS}")
+run(${CXX} -O1 ${build_flags} ${SOURCE_DIR}/examples/cpp/compress_and_run.cpp ${flags} -o ${WORK_DIR}/compress_and_run_pc)
 run(${WORK_DIR}/compress_and_run_pc)
 message(STATUS "pkg-config eie: ${out}")
