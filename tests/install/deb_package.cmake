@@ -1,13 +1,7 @@
 # ctest's deb_package: builds the .deb with cpack (as `make package` does), unpacks it with dpkg-deb -x and
 # runs the command and `import eie` from the unpacked tree.
 #   cmake -DBUILD_DIR=... -DWORK_DIR=... -DPYTHON=... -DVERSION=... -P deb_package.cmake
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_or_fail.cmake)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 run(${CMAKE_COMMAND} -E chdir ${BUILD_DIR} cpack -G DEB -B ${WORK_DIR})
