@@ -210,6 +210,11 @@ struct NodePlanInfo {
   std::string node;
   std::string op_type;
   std::string path;  // "compressed <kernel>", "dense OpenBLAS", "scalar operator", "fused into <node>"
+  // Nodes with a constant weight: the kernel of its product at the planned batch ("spmv_sell16_cb16__avx2",
+  // "OpenBLAS", "dense_products"), and the bytes its weights occupy as planned (every planned layout, codebook
+  // and bias of a compressed weight; fp32 values of a dense one). Empty and 0 for other nodes.
+  std::string kernel;
+  std::int64_t weight_bytes = 0;
 };
 
 class ModelEngine {

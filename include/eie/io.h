@@ -88,7 +88,8 @@ CompressionReport make_report(const EieFile& file);
 
 // The compression report as JSON: {layers: [{name, rows, cols, weights, stored, density, bit counts, ratios}...],
 // total: {...}, file_bytes}. info_json adds {file: path, model: name,
-// imported: imported_weights(file)}: `eie info --json`'s document.
+// imported: imported_weights(file)}: `eie info --json`'s document. An empty path stands for a model not saved
+// yet: file is null and file_bytes the size save_eie would write.
 nlohmann::json report_json(const CompressionReport& report, std::int64_t file_bytes);
 nlohmann::json info_json(const EieFile& file, const std::string& path);
 // For a model not compressed (`eie info MODEL.onnx --json`): {file, model, compressed: false, nodes, weights:

@@ -177,6 +177,8 @@ class PyEngine {
       d["node"] = node.node;
       d["op_type"] = node.op_type;
       d["path"] = node.path;
+      d["kernel"] = node.kernel;
+      d["weight_bytes"] = node.weight_bytes;
       out.append(d);
     }
     return out;

@@ -69,15 +69,10 @@ py::object info(const ModelHandle& handle) {
   {
     py::gil_scoped_release release;
     const bool stored = !handle.path.empty() && std::filesystem::path(handle.path).extension() == ".eie";
-    if (stored) {
-      json = info_json(*handle.file, handle.path);
-    } else if (handle.file->model.compressed.empty() && !handle.path.empty()) {  // a model file to compress
+    if (handle.file->model.compressed.empty() && !handle.path.empty() && !stored) {  // a model file to compress
       json = dense_info_json(handle.file->model, handle.path);
-    } else {  // not stored yet: the numbers of the file save() would write
-      json = report_json(handle.file->report, static_cast<std::int64_t>(serialize_eie(*handle.file).size()));
-      json["file"] = nullptr;
-      json["model"] = handle.file->model.name;
-      json["imported"] = imported_weights(*handle.file);
+    } else {  // a .eie file, or a model not saved yet (the numbers of the file save() would write)
+      json = info_json(*handle.file, stored ? handle.path : "");
     }
   }
   return to_python(json);

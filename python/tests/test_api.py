@@ -123,6 +123,18 @@ def test_engine_plan_names_the_kernels(mlp_model):
     assert plan[1]["path"] == "scalar operator" or plan[1]["path"].startswith("fused")
 
 
+def test_engine_plan_gives_kernels_and_bytes_as_the_cli(mlp_model, mlp_eie, tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((1, 64), np.float32))
+    cli_plan = cli_json("run", mlp_eie, "--input", tmp_path / "x.npy", "--json")["plan"]
+    plan = mlp_model.engine(threads=1).plan()
+    assert plan == cli_plan
+    fc1 = plan[0]
+    assert fc1["kernel"] and fc1["kernel"] in fc1["path"]
+    # fc1 is 48 x 64 at density 0.2: its compressed layouts are a fraction of its fp32 values
+    assert 0 < fc1["weight_bytes"] < 48 * 64 * 4
+    assert plan[1]["kernel"] == "" and plan[1]["weight_bytes"] == 0
+
+
 def test_python_compressed_model_runs_in_the_cli_and_the_reverse(mlp_onnx, mlp_eie, tmp_path, seed):
     x = np.random.default_rng(seed).standard_normal((2, 64)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)

@@ -30,8 +30,10 @@ nlohmann::json report_json(const CompressionReport& report, std::int64_t file_by
 }
 
 nlohmann::json info_json(const EieFile& file, const std::string& path) {
-  nlohmann::json out = report_json(file.report, file.file_bytes);
-  out["file"] = path;
+  const bool saved = !path.empty();
+  nlohmann::json out =
+      report_json(file.report, saved ? file.file_bytes : static_cast<std::int64_t>(serialize_eie(file).size()));
+  out["file"] = saved ? nlohmann::json(path) : nlohmann::json(nullptr);
   out["model"] = file.model.name;
   out["imported"] = imported_weights(file);
   return out;

@@ -114,6 +114,33 @@ TEST(ModelEngine, int8_with_compact_codes_reaches_every_compressed_product) {
   for (std::size_t k = 0; k < actual[0].data.size(); ++k) ASSERT_NEAR(actual[0].data[k], expected[0].data[k], 0.05);
 }
 
+// plan_info() gives each weighted node's kernel and the bytes its planned weights take: a compressed product's
+// are those of the Engine it plans, a dense one's its fp32 values; other nodes none.
+TEST(ModelEngine, plan_info_gives_the_kernel_and_weight_bytes_of_each_product) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  Model m = mlp(rng, 37, 50, 10);
+  compress_all(m, 0.3, seed());
+  const std::vector<NodePlanInfo> info = ModelEngine(m, {{1, 37}}, ModelEngineOptions{.threads = 2}).plan_info();
+  CompressedLayer fc1 = m.compressed.at("w1").layer;
+  fc1.bias = m.initializers.at("b1").data;
+  EngineOptions options;  // what the network's product of one row plans
+  options.threads = 2;
+  options.hidden_activation = options.output_activation = Activation::none;
+  options.max_batch = 1;
+  const Engine alone({fc1}, options);
+  EXPECT_EQ(info[0].weight_bytes, alone.resident_bytes());
+  EXPECT_EQ(info[0].kernel, alone.plan_info()[0].kernel);
+  EXPECT_NE(info[0].path.find(info[0].kernel), std::string::npos) << info[0].path;
+  EXPECT_EQ(info[1].kernel, "");
+  EXPECT_EQ(info[1].weight_bytes, 0);
+
+  const Model dense = mlp(rng, 20, 30, 5);
+  const std::vector<NodePlanInfo> dense_info = ModelEngine(dense, {{4, 20}}).plan_info();
+  EXPECT_EQ(dense_info[0].kernel, "OpenBLAS");
+  EXPECT_EQ(dense_info[0].weight_bytes, (30 * 20 + 30) * 4);
+}
+
 TEST(ModelEngine, dense_mlp_uses_blas_and_matches_reference) {
   SCOPED_TRACE(seed_trace());
   Rng rng(seed());

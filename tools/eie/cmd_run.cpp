@@ -128,7 +128,10 @@ void run(const RunArgs& args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json out = {{"model", args.model}, {"seconds", seconds}, {"outputs", nlohmann::json::array()}};
   if (args.verbose && !args.json) {
-    for (const NodePlanInfo& node : plan) fmt::print("plan: {} ({}): {}\n", node.node, node.op_type, node.path);
+    for (const NodePlanInfo& node : plan) {
+      fmt::print("plan: {} ({}): {}{}\n", node.node, node.op_type, node.path,
+                 node.weight_bytes > 0 ? fmt::format(", {} bytes", node.weight_bytes) : "");
+    }
   }
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     nlohmann::json o = {{"name", model.outputs[i].name}, {"shape", outputs[i].shape}};
@@ -164,7 +167,10 @@ void run(const RunArgs& args) {
   }
   if (args.json) {
     out["plan"] = nlohmann::json::array();
-    for (const NodePlanInfo& node : plan) out["plan"].push_back({{"node", node.node}, {"op_type", node.op_type}, {"path", node.path}});
+    for (const NodePlanInfo& node : plan) {
+      out["plan"].push_back({{"node", node.node}, {"op_type", node.op_type}, {"path", node.path},
+                             {"kernel", node.kernel}, {"weight_bytes", node.weight_bytes}});
+    }
     fmt::print("{}\n", out.dump(2));
   }
 }

@@ -30,6 +30,11 @@ class ConvStep final : public Step {
     return groups_.front().path() + (g_.group > 1 ? " (per group, " + std::to_string(g_.group) + " groups)" : "") +
            ", im2col";
   }
+  std::vector<const MatrixProduct*> products() const override {
+    std::vector<const MatrixProduct*> out;
+    for (const MatrixProduct& group : groups_) out.push_back(&group);
+    return out;
+  }
 
  private:
   ConvGeometry g_;

@@ -39,6 +39,7 @@ class GemmStep final : public Step {
     }
   }
   std::string path() const override { return product_.path(); }
+  std::vector<const MatrixProduct*> products() const override { return {&product_}; }
 
  private:
   // Row and column strides of C broadcast to [m, n] (C is a scalar, [n], [1, n], [m, 1] or [m, n]).
@@ -61,6 +62,7 @@ class MatMulStep final : public Step {
   MatMulStep(MatrixProduct product, const Tensor* a, Tensor* y) : product_(std::move(product)), a_(a), y_(y) {}
   void run() override { product_.run(a_->data.data(), y_->data.data(), static_cast<std::int64_t>(a_->data.size()) / product_.k()); }
   std::string path() const override { return product_.path(); }
+  std::vector<const MatrixProduct*> products() const override { return {&product_}; }
 
  private:
   MatrixProduct product_;

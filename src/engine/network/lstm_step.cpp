@@ -82,6 +82,11 @@ class LstmStep final : public Step {
     }
   }
   std::string path() const override { return directions_.front().path() + ", one product over [x, h] per step"; }
+  std::vector<const MatrixProduct*> products() const override {
+    std::vector<const MatrixProduct*> out;
+    for (const MatrixProduct& direction : directions_) out.push_back(&direction);
+    return out;
+  }
 
  private:
   std::int64_t state_at(std::int64_t d, std::int64_t n) const {

@@ -74,6 +74,18 @@ std::string MatrixProduct::path() const {
   return fmt::format("compressed {} x {}, {} entries, {}", n_, k_, info.entries, info.kernel);
 }
 
+std::string MatrixProduct::kernel() const {
+  if (dense_product_) return "dense_products";
+  if (!engine_) return "OpenBLAS";
+  return engine_->plan_info().front().kernel_for(chunk_);
+}
+
+std::int64_t MatrixProduct::weight_bytes() const {
+  if (dense_product_) return n_ * k_ * static_cast<std::int64_t>(sizeof(float));
+  if (!engine_) return static_cast<std::int64_t>((weights_.size() + bias_.size()) * sizeof(float));
+  return engine_->resident_bytes();
+}
+
 CompressedLayer slice_rows(const CompressedLayer& layer, std::int64_t begin, std::int64_t end) {
   CompressedLayer out;
   out.name = layer.name;

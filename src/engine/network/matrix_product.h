@@ -28,6 +28,8 @@ class MatrixProduct {
   std::int64_t k() const { return k_; }
   void run(const float* x, float* y, std::int64_t m);
   std::string path() const;
+  std::string kernel() const;        // NodePlanInfo::kernel
+  std::int64_t weight_bytes() const;  // NodePlanInfo::weight_bytes
 
  private:
   std::int64_t n_ = 0, k_ = 0;

@@ -92,7 +92,12 @@ ModelEngine::ModelEngine(const Model& original, const std::vector<Shape>& input_
     else if (node.op_type == "Conv") step = network::make_conv_step(node, context);
     else if (node.op_type == "LSTM") step = network::make_lstm_step(node, context);
     if (!step) step = std::make_unique<OperatorStep>(std::move(op), std::move(in), std::move(out));
-    plan.info.push_back({node.name, node.op_type, step->path()});
+    NodePlanInfo info{node.name, node.op_type, step->path()};
+    for (const network::MatrixProduct* product : step->products()) {
+      if (info.kernel.empty()) info.kernel = product->kernel();
+      info.weight_bytes += product->weight_bytes();
+    }
+    plan.info.push_back(std::move(info));
     plan.steps.push_back(std::move(step));
   }
   for (const ValueInfo& output : model.outputs) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/network/matrix_product.h"
 
@@ -17,6 +18,8 @@ class Step {
   virtual ~Step() = default;
   virtual void run() = 0;
   virtual std::string path() const = 0;
+  // The products over the node's constant weights (none for a scalar operator), for NodePlanInfo.
+  virtual std::vector<const MatrixProduct*> products() const { return {}; }
 };
 
 struct StepContext {
