@@ -40,16 +40,18 @@ KernelIsa best_kernel_isa();
 // keep fp32). Its error bound is in docs/engine.md.
 // int8: each input quantized to 8 bits with its own scale (0..255 for inputs without negative values, else
 // -127..127 offset by 128), the codebook to 8 bits with one scale per layer, products summed exactly in int32
-// (vpdpbusd) and scaled back to fp32 for the bias and activation (AVX-512 VNNI and VBMI; layers with at most
+// and scaled back to fp32 for the bias and activation. On AVX-512 VNNI and VBMI (vpdpbusd; layers with at most
 // 64 codebook entries and 65,536 inputs; the others, and csc, keep fp32; every batch size runs the batch-1
-// layout). An input holding NaN or Inf runs in fp32 on the same layout,
+// layout); on AVX2 (vpmaddubsw; where the fp32 sell16 layout applies, with at most 16 codebook entries and
+// 65,536 inputs; the others, csc, and the batches from LayerPlanInfo::batch_kernel_from on tcsr keep fp32), with
+// the same quantization and outputs. An input holding NaN or Inf runs in fp32 on the same layout,
 // so they propagate as in fp32. Its error bound is in docs/engine.md.
 enum class Precision { fp32, bf16, int8 };
 // "fp32", "bf16", "int8"; parse_precision throws Error naming the value otherwise.
 const char* precision_name(Precision precision);
 Precision parse_precision(const std::string& name);
 // Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions; int8: AVX-512 VNNI and
-// VBMI).
+// VBMI, or AVX2).
 bool precision_available(Precision precision);
 // The instructions a precision needs beyond fp32's, named for error messages ("AVX-512 BF16"; "" for fp32).
 const char* precision_instructions(Precision precision);
@@ -79,8 +81,10 @@ struct EngineOptions {
   // planned where a block would hold 2^24 rows or more). Off by default: it costs memory and pays only for
   // sparse inputs (docs/engine.md).
   bool skip_zero_activations = false;
-  // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); int8: sell16x4. Error on a CPU
-  // without the precision's instructions (precision_available) or with a forced kernel other than avx512.
+  // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); int8: sell16x4 on the avx512
+  // kernels, sell16 in 8-bit arithmetic on the avx2 ones (automatic: avx2 where the CPU has AVX-512 without VNNI
+  // or VBMI). Error on a CPU without the precision's instructions (precision_available) or with a forced kernel
+  // other than avx512 (bf16) or avx512 and avx2 (int8).
   Precision precision = Precision::fp32;
   // int8: every layer whose codebook has at most 16 entries stores sell16x4's codes compact (two bits in the
   // slot, two in a byte shared by four tiers: 1.25 bytes per slot against 1.5; docs/engine.md gives its speed).

@@ -65,7 +65,8 @@ struct LayerTask {
   std::int64_t batch_major_stride = 0;
   TransposeFn transpose = nullptr;
   bool csc = false;  // batch 1 on the activation-skipping layout
-  std::uint8_t* reduced_inputs = nullptr;  // sell16x2, tcsrx2 and sell16x4: reduced_input_bytes per block
+  // sell16x2, tcsrx2, sell16x4 and sell16 in int8: reduced_input_bytes per block.
+  std::uint8_t* reduced_inputs = nullptr;
   std::int64_t reduced_input_bytes = 0;
   std::uint8_t* reduced_inputs_of(std::size_t block) const {
     return reduced_inputs + static_cast<std::int64_t>(block) * reduced_input_bytes;
@@ -172,6 +173,12 @@ void run_block(void* context, std::size_t index) {
     args.batch = t.batch;
     args.x_stride = t.in_stride;
     args.y_stride = t.out_stride;
+    if (t.plan->sell_int8()) {
+      args.int8_table = t.plan->int8_table();
+      args.weight_scale = t.plan->weight_scale();
+      args.row_weight_sums = block.sell.row_weight_sums.data();
+      args.x_u8 = t.reduced_inputs_of(index);
+    }
     if (t.plan->sell_quads()) {
       args.slot_codes = block.sell.slot_codes.data();
       args.int8_table = t.plan->int8_table();
@@ -230,9 +237,19 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
                 "' needs the " + precision_instructions(options_.precision) + " instructions, which this CPU lacks");
   }
-  if (options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512) {
-    throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
-                "' runs on the avx512 kernels, not on the forced kernel '" + kernel_isa_name(isa_) + "'");
+  // int8 runs on the avx512 kernels where the CPU has VNNI and VBMI too, else on the avx2 ones.
+  const bool int8 = options_.precision == Precision::int8;
+  if (int8 && isa_ == KernelIsa::avx512 && !engine::avx512_int8_available()) {
+    if (options_.kernel != KernelIsa::automatic) {
+      throw Error("engine: precision 'int8' on the forced kernel 'avx512' needs AVX-512 VNNI and VBMI, which this "
+                  "CPU lacks (the avx2 kernels run it)");
+    }
+    isa_ = KernelIsa::avx2;
+  }
+  if (options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512 && !(int8 && isa_ == KernelIsa::avx2)) {
+    throw Error(std::string("engine: precision '") + precision_name(options_.precision) + "' runs on the " +
+                (int8 ? "avx512 and avx2" : "avx512") + " kernels, not on the forced kernel '" + kernel_isa_name(isa_) +
+                "'");
   }
   for (std::size_t i = 0; i < layers.size(); ++i) {
     layers[i].validate();
@@ -274,7 +291,8 @@ void Engine::allocate_scratch() {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
   }
   // Per thread: sell16x2's chunk of inputs (whole cache lines per input, sell16x2_input_words), tcsrx2's chunk of
-  // a panel or sell16x4's chunk of inputs (sell16x4_input_bytes), whichever is largest; every one is a whole
+  // a panel, sell16x4's chunk of inputs (sell16x4_input_bytes) or the one input of sell16 in int8
+  // (sell16i8_input_bytes), whichever is largest; every one is a whole
   // number of cache lines, so that the threads' copies never share one.
   std::int64_t& bytes = scratch_->reduced_input_bytes;
   for (const LayerPlan& plan : plans) {
@@ -283,6 +301,7 @@ void Engine::allocate_scratch() {
                                   std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
     }
     if (plan.tcsr_pairs()) bytes = std::max(bytes, 2 * engine::kTcsrx2Words);
+    if (plan.sell_int8()) bytes = std::max(bytes, engine::sell16i8_input_bytes(plan.cols()));
     if (plan.sell_quads()) {
       bytes = std::max(bytes, engine::sell16x4_input_bytes(plan.cols()) *
                                   std::min<std::int64_t>(options_.max_batch, engine::kSell16x4Chunk));

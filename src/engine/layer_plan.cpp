@@ -168,6 +168,21 @@ engine::SellBlock build_sell(const Csr& csr, std::int64_t row_begin, std::int64_
   return sell;
 }
 
+// Per row of [row_begin, row_end): the sum of its entries' 8-bit weights (SellBlock::row_weight_sums).
+std::vector<std::int32_t> row_weight_sums(const Csr& csr, std::int64_t row_begin, std::int64_t row_end,
+                                          const std::int8_t* weights) {
+  std::vector<std::int32_t> sums;
+  sums.reserve(static_cast<std::size_t>(row_end - row_begin));
+  for (std::int64_t r = row_begin; r < row_end; ++r) {
+    std::int32_t sum = 0;
+    for (std::uint32_t k = csr.row_ptr[static_cast<std::size_t>(r)]; k < csr.row_ptr[static_cast<std::size_t>(r) + 1]; ++k) {
+      sum += weights[csr.codes[k]];
+    }
+    sums.push_back(sum);
+  }
+  return sums;
+}
+
 // The sell16x4 layout of rows [row_begin, row_end) (layer_plan.h): each tier's window of kSell16x4Window columns
 // starts at the lowest column the slice has left, and each row gives it up to four of its next entries that lie
 // in the window. At 9% weights a slice needs ~1.38 slots per entry, at 4% ~1.96 (a row then has ~2.5 entries in a
@@ -183,11 +198,8 @@ engine::SellBlock build_sell16x4(const Csr& csr, std::int64_t row_begin, std::in
   std::vector<std::uint8_t> codes;  // one slice's, 64 per tier, packed in pairs of tiers at its end
   for (std::int64_t s0 = row_begin; s0 < row_end; s0 += 16) {
     SliceRows rows(csr, s0, row_end);
-    for (int l = 0; l < rows.lanes; ++l) {
-      std::int32_t sum = 0;
-      for (std::uint32_t k = rows.cursor[l]; k < rows.end[l]; ++k) sum += weights[csr.codes[k]];
-      sell.row_weight_sums.push_back(sum);
-    }
+    const std::vector<std::int32_t> sums = row_weight_sums(csr, s0, s0 + rows.lanes, weights);
+    sell.row_weight_sums.insert(sell.row_weight_sums.end(), sums.begin(), sums.end());
     codes.clear();
     for (;;) {  // one tier per round
       const std::int64_t lowest = rows.lowest(csr);
@@ -373,6 +385,9 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // was 1.05-1.3x faster at 1.8 slots per entry (Alex-7, NT-We), 1.35-1.7x at 1.3 (Alex-8, VGG-8) and 1.1-1.2x
 // slower at 2.6 (VGG-7): it stops paying at ~2.2.
 constexpr double kMaxSellAvx2SlotsPerEntry = 2.2;
+// The same for sell16 in 8-bit arithmetic (precision int8 on AVX2), whose two tiers take ~20 instructions against
+// the fp32 kernel's ~50 (docs/notes/2026-12-07-avx2-int8.md).
+constexpr double kMaxSellAvx2Int8SlotsPerEntry = 2.2;
 // The same for sell16x4 (precision int8), whose tier of 64 slots cost 1.1-1.3 ns on one Zen 5 core (a scratch
 // loop over random 16-row slices at 9% weights, in L1 and in L3 alike, before and after its slots were aligned),
 // ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.
@@ -441,15 +456,16 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     block.entries = csr.row_ptr[static_cast<std::size_t>(block.row_end)] - csr.row_ptr[static_cast<std::size_t>(block.row_begin)];
   }
 
-  // AVX2 decodes with two vpermps per half slice: codebooks of at most 16 entries, fp32.
+  // AVX2 decodes with two vpermps per half slice (fp32) or one vpshufb per two tiers (int8): codebooks of at most
+  // 16 entries.
   has_sell_ = engine::sell_kernel(isa, 1) != nullptr &&
-              (isa == KernelIsa::avx2 ? codebook_size <= 16 && precision == Precision::fp32 : codebook_size <= 64) &&
+              (isa == KernelIsa::avx2 ? codebook_size <= 16 && precision != Precision::bf16 : codebook_size <= 64) &&
               (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
   if (has_sell_) code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
-  if (has_sell_ && precision == Precision::int8 && cols_ <= 65536) {
-    // code_planes_ names sell16x4's kernel (cb16, cb32, cb64) and chooses nibbles or bytes of code.
-    // The codebook in 8 bits: one scale per layer, the largest magnitude at 127.
+  // The codebook in 8 bits for the int8 kernels: one scale per layer, the largest magnitude at 127; 64 bytes, the
+  // table (16 << code_planes_ entries) repeated.
+  const auto quantize_codebook = [&] {
     float largest = 0.0f;
     for (float w : layer.codebook.values()) largest = std::max(largest, std::fabs(w));
     weight_scale_ = largest > 0.0f ? largest / 127.0f : 1.0f;
@@ -457,6 +473,10 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       const float w = table_[static_cast<std::size_t>(i % (16 << code_planes_))] / weight_scale_;
       int8_table_[i] = static_cast<std::int8_t>(std::clamp(std::lround(w), -127L, 127L));
     }
+  };
+  if (has_sell_ && precision == Precision::int8 && engine::sell_kernel(isa, 4) != nullptr && cols_ <= 65536) {
+    // code_planes_ names sell16x4's kernel (cb16, cb32, cb64) and chooses nibbles or bytes of code.
+    quantize_codebook();
     // Compact codes where asked, where the nibbles would take more than kCompactFromBytes, or more than
     // kMaxBytesOverEncoding times the layer's EIE encoding (which needs a reserved zero for its filler entries).
     const bool nibbles = code_planes_ == 0;
@@ -504,16 +524,27 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
                               row_entries, sell_pairs_ ? sell_pad_code_ : 0);
       layers += static_cast<double>(block.sell.windows.size());
     }
+    // sell16 in 8-bit arithmetic (precision int8 on AVX2): the same layout, the same 65,536 inputs as sell16x4.
+    const bool int8 = precision == Precision::int8 && engine::sell16_int8_kernel(isa) != nullptr && cols_ <= 65536;
     // A sell16x2 tier costs about what a sell16 tier does, so both are held to the same tiers per entry.
-    const double max_slots = isa == KernelIsa::avx2 ? kMaxSellAvx2SlotsPerEntry : kMaxSellSlotsPerEntry;
+    const double max_slots = isa != KernelIsa::avx2 ? kMaxSellSlotsPerEntry
+                             : int8                 ? kMaxSellAvx2Int8SlotsPerEntry
+                                                    : kMaxSellAvx2SlotsPerEntry;
     if (16 * layers > max_slots * static_cast<double>(entries_)) {
       has_sell_ = false;
       sell_pairs_ = false;
       code_planes_ = 0;
       for (engine::RowBlock& block : blocks_) block.sell = {};
+    } else if (int8) {
+      sell_int8_ = true;
+      quantize_codebook();
+      for (engine::RowBlock& block : blocks_) {
+        block.sell.row_weight_sums = row_weight_sums(csr, block.row_begin, block.row_end, int8_table_);
+      }
     }
   }
   if (has_sell_) sell_kernel_ = engine::sell_kernel(isa, sell_quads_ ? 4 : sell_pairs_ ? 2 : 1);
+  if (sell_int8_) sell_kernel_ = engine::sell16_int8_kernel(isa);
   if (!has_sell_) {
     kernel_ = engine::spmv_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
@@ -582,6 +613,7 @@ LayerPlanInfo LayerPlan::info() const {
   info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
                                   std::to_string(16 << code_planes_) + "__avx512vnni"
                 : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
+                : sell_int8_ ? std::string("spmv_sell16i8_cb16__") + kernel_isa_name(isa_)
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__" + kernel_isa_name(isa_)
                             : csr16;
   if (tcsr_kernel_ != nullptr) {

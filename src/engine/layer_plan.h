@@ -8,7 +8,7 @@
 // The layouts:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
-// - sell16 (AVX-512 and NEON, every batch size, codebooks of at most 64 entries; AVX2 in fp32 with at most 16):
+// - sell16 (AVX-512 and NEON, every batch size, codebooks of at most 64 entries; AVX2 with at most 16):
 //   SELL-16 over sliding windows of 16 columns. Sixteen rows (a slice) are the sixteen lanes of a vector (two on
 //   AVX2); their entries are dealt into "tiers" of one entry per lane, each tier with its own window of 16 columns
 //   that starts at the lowest column the slice has left (one byte per lane: column within the window << 4 | code),
@@ -33,6 +33,9 @@
 //   the nibbles would take over 1.5x the layer's EIE encoding or over 6 MB): bits 0-1 of the code in the slot's
 //   bits 6-7, bits 2-3 in a byte per slot shared by four tiers (a slice's last group may hold fewer), 1.25 bytes
 //   per slot.
+// - sell16 in int8 (AVX2, precision int8, codebooks of at most 16 entries, inputs of at most 65,536 columns): the
+//   sell16 layout as the fp32 AVX2 kernel reads it, with sell16x4's 8-bit codebook and row weight sums; vpshufb
+//   picks each slot's weight and quantized activation, vpmaddubsw and vpmaddwd multiply and widen exactly.
 // - tcsr (every ISA, batches; planned when EngineOptions::max_batch reaches tcsr_min_batch): row-major in
 //   panels of 256 columns, one 16-bit word per entry (code << 8 | column within the panel), a 32-bit row
 //   pointer per row and panel. The kernel keeps a panel's activations for a chunk of the batch in L1/L2 and
@@ -121,7 +124,7 @@ struct SellBlock {
   // where needed); for 17-64 entries one byte per slot. Compact codes (sell16x4c): the slot's bits 6-7 hold bits
   // 0-1 of its code, and slot_codes per group of four tiers of a slice (the last may hold fewer) 64 bytes with
   // bits 2-3 of tier m's code at bits 2m..2m+1. row_weight_sums: per row of the block, the sum of its entries'
-  // 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128).
+  // 8-bit weights (the kernel subtracts 128 times it for inputs offset by 128; sell16 in int8 stores it too).
   CacheLineBytes slot_codes;
   std::vector<std::int32_t> row_weight_sums;
   std::int64_t bytes() const;
@@ -194,6 +197,9 @@ class LayerPlan {
   // kCompactFromBytes): the layout of every block, and what SellArgs::compact_codes tells the kernel.
   bool sell_compact() const { return sell_compact_; }
   float weight_scale() const { return weight_scale_; }
+  // sell16 in 8-bit arithmetic (precision int8 on AVX2, spmv_sell16i8__avx2): the sell16 layout with int8_table()
+  // (its first 16 bytes), weight_scale() and SellBlock::row_weight_sums.
+  bool sell_int8() const { return sell_int8_; }
   // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole tier of 16
   // rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
@@ -231,6 +237,7 @@ class LayerPlan {
   std::vector<std::uint32_t> pair_table_;  // tcsrx2 only
   bool sell_quads_ = false;
   bool sell_compact_ = false;
+  bool sell_int8_ = false;
   std::int8_t int8_table_[64] = {};
   float weight_scale_ = 1.0f;
   double csc_max_density_ = 0.0;

@@ -1,7 +1,8 @@
 // EngineOptions::precision int8: the sell16x4 kernel against core's reference within its bound (each input and
 // the codebook quantized to 8 bits, products summed exactly; common/reference_check.h), over random shapes,
 // threads, batches, inputs with and without negative values, and the edge cases of DESIGN.md; which layers it
-// takes; NaN and Inf; the options it refuses. Skipped where the CPU lacks AVX-512 VNNI or VBMI.
+// takes; NaN and Inf; the options it refuses. Skipped where the CPU lacks AVX-512 VNNI or VBMI (int8 on the avx2
+// kernels: engine_int8_avx2_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,12 +10,13 @@
 #include <span>
 
 #include "engine/engine_tester.h"
+#include "engine/kernels/kernel.h"
 
 namespace eie::test {
 namespace {
 
 #define SKIP_WITHOUT_INT8()                                                                   \
-  if (!precision_available(Precision::int8)) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or VBMI"
+  if (!engine::avx512_int8_available()) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or VBMI"
 
 EngineTester int8() { return EngineTester().precision(Precision::int8).kernel(KernelIsa::avx512); }
 
@@ -245,7 +247,7 @@ TEST(EngineInt8, refused_options) {
   EXPECT_EQ(parse_precision("int8"), Precision::int8);
   expect_error([] { parse_precision("int4"); }, {"precision 'int4'", "fp32, bf16, int8"});
   if (!precision_available(Precision::int8)) {
-    expect_error([&] { Engine({layer}, EngineOptions{.precision = Precision::int8}); }, {"precision 'int8'", "VNNI"});
+    expect_error([&] { Engine({layer}, EngineOptions{.precision = Precision::int8}); }, {"precision 'int8'", "VNNI", "AVX2"});
     return;
   }
   expect_error([&] { Engine({layer}, EngineOptions{.kernel = KernelIsa::scalar, .precision = Precision::int8}); },

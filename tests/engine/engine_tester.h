@@ -30,6 +30,8 @@ class EngineTester {
   EngineTester& relu(bool v) { relu_ = v; return *this; }
   EngineTester& skip_zero_activations(bool v) { skip_zero_activations_ = v; return *this; }
   EngineTester& precision(Precision v) { precision_ = v; return *this; }
+  // EngineOptions::tcsr_min_batch (0: the planner's choice): past the batch, keeps the batch on the batch-1 layout.
+  EngineTester& tcsr_min_batch(std::int64_t v) { tcsr_min_batch_ = v; return *this; }
   EngineTester& compact_codes(bool v) { compact_codes_ = v; return *this; }
   // Negates about half of the non-zero inputs (synthetic activations are all positive, as after a ReLU).
   EngineTester& signed_inputs(bool v) { signed_inputs_ = v; return *this; }
@@ -38,7 +40,8 @@ class EngineTester {
     return layer_.describe() + " batch " + std::to_string(batch_) + " threads " + std::to_string(threads_) +
            " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_) +
            (skip_zero_activations_ ? " skip zero activations" : "") + (signed_inputs_ ? " signed inputs" : "") +
-           " precision " + precision_name(precision_) + (compact_codes_ ? " compact codes" : "");
+           " precision " + precision_name(precision_) + (compact_codes_ ? " compact codes" : "") +
+           (tcsr_min_batch_ > 0 ? " tcsr from " + std::to_string(tcsr_min_batch_) : "");
   }
 
   void test(std::uint64_t seed) const { test(layer_.build(seed), seed); }
@@ -53,6 +56,7 @@ class EngineTester {
     options.max_batch = batch_;
     options.skip_zero_activations = skip_zero_activations_;
     options.precision = precision_;
+    options.tcsr_min_batch = tcsr_min_batch_;
     options.compact_codes = compact_codes_;
     Engine engine({layer}, options);
     std::vector<float> x;
@@ -87,6 +91,7 @@ class EngineTester {
   Precision precision_ = Precision::fp32;
   bool compact_codes_ = false;
   bool signed_inputs_ = false;
+  std::int64_t tcsr_min_batch_ = 0;
 };
 
 // The kernels compiled into this binary that this CPU can run (scalar always).

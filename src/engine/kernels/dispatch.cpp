@@ -62,16 +62,15 @@ Precision parse_precision(const std::string& name) {
   throw Error("precision '" + name + "' is not one of fp32, bf16, int8");
 }
 
-// A reduced precision runs its own kernel files and, for the layers they do not take, the AVX-512 ones.
+// A reduced precision runs its own kernel files and, for the layers they do not take, the fp32 ones of their ISA:
+// bf16 on AVX-512, int8 on AVX-512 (VNNI and VBMI) or AVX2.
 bool precision_available(Precision precision) {
   switch (precision) {
     case Precision::fp32: return true;
     case Precision::bf16:
       return kernel_isa_available(KernelIsa::avx512) &&
              engine::missing_cpu_features(engine::kAvx512Bf16Files.features) == 0;
-    case Precision::int8:
-      return kernel_isa_available(KernelIsa::avx512) &&
-             engine::missing_cpu_features(engine::kAvx512VnniFiles.features) == 0;
+    case Precision::int8: return engine::avx512_int8_available() || (EIE_X86_KERNELS != 0 && kernel_isa_available(KernelIsa::avx2));
   }
   return false;
 }
@@ -80,12 +79,16 @@ const char* precision_instructions(Precision precision) {
   switch (precision) {
     case Precision::fp32: return "";
     case Precision::bf16: return "AVX-512 BF16";
-    case Precision::int8: return "AVX-512 VNNI and VBMI";
+    case Precision::int8: return "AVX-512 VNNI and VBMI, or AVX2";
   }
   return "?";
 }
 
 namespace engine {
+
+bool avx512_int8_available() {
+  return kernel_isa_available(KernelIsa::avx512) && missing_cpu_features(kAvx512VnniFiles.features) == 0;
+}
 
 KernelIsa csr16_kernel_isa(KernelIsa isa) {
   return isa == KernelIsa::avx512 || isa == KernelIsa::avx2 ? isa : KernelIsa::scalar;
@@ -128,6 +131,14 @@ SellKernel sell_kernel(KernelIsa isa, int row_entries) {
 #endif
   (void)isa;
   (void)row_entries;
+  return nullptr;
+}
+
+SellKernel sell16_int8_kernel(KernelIsa isa) {
+#if EIE_X86_KERNELS
+  if (isa == KernelIsa::avx2) return spmv_sell16i8__avx2;
+#endif
+  (void)isa;
   return nullptr;
 }
 

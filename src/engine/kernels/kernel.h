@@ -122,6 +122,21 @@ inline std::int64_t sell16x4_input_bytes(std::int64_t cols) { return (cols + 64 
 // The batch elements whose quantized inputs the kernel holds at once: each tier is decoded once for all of them.
 constexpr std::int64_t kSell16x4Chunk = 8;
 
+// The sell16 layout in 8-bit arithmetic (AVX2), EngineOptions::precision int8 where the kernels are AVX2's, codebooks
+// of at most 16 entries, inputs of at most 65,536 columns: the input quantized and the table in 8 bits exactly as
+// for sell16x4 (SellArgs::int8_table's first 16 bytes, weight_scale, row_weight_sums), then
+//   y[b][r] = sw * sx * (sum over its tiers of t[slot & 15] * q[window + (slot >> 4)] - offset * row_weight_sums[r])
+// over the lanes that hold an entry, exact in int32 before the one fp32 multiply, then bias and activation in fp32.
+// An input holding NaN or Inf runs on spmv_sell16__avx2 (fp32). x_u8: the caller's buffer of
+// sell16i8_input_bytes(cols) bytes for one quantized input.
+void spmv_sell16i8__avx2(const SellArgs& args);
+// A window reads 16 bytes from any column of the input; the quantization writes whole vectors of 32.
+inline std::int64_t sell16i8_input_bytes(std::int64_t cols) { return (cols + 16 + 63) / 64 * 64; }
+// The int8 kernel over sell16 for `isa`, or nullptr where this binary has none (avx2 only).
+SellKernel sell16_int8_kernel(KernelIsa isa);
+// Whether this CPU runs the AVX-512 int8 kernel (sell16x4: AVX-512 VNNI and VBMI beside the avx512 kernels' features).
+bool avx512_int8_available();
+
 // The csc layout (layer_plan.h) of one row block, for batch 1: column-major, each entry one 16-bit word
 // (row within the block << 4 | code: blocks of at most 4096 rows, codebooks of at most 16 entries) or one 32-bit
 // word (row << 8 | code). Only the non-zero activations are visited, as on the EIE chip:

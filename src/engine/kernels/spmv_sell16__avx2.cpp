@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/kernels/finish_half__avx2.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie::engine {
@@ -21,13 +22,6 @@ namespace {
 // Which lanes of a tier hold an entry (the AVX-512 kernel's Lanes): the stored mask, a non-zero code (a
 // 16-entry table with a reserved zero), or every lane (finite input, padding decodes to 0).
 enum class Lanes { stored, code, all };
-
-// The first n of 8 lanes as a maskload/maskstore mask (sign bits): none for n <= 0, all for n >= 8.
-inline __m256i first_lanes8(std::int64_t n) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const int count = n <= 0 ? 0 : n >= 8 ? 8 : static_cast<int>(n);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
-}
 
 struct Window {
   __m256 lo, hi;  // activations window + 0..7 and window + 8..15
@@ -85,14 +79,6 @@ bool input_is_finite(const SellArgs& a) {
     for (; c < a.cols; ++c) bad |= !(x[c] - x[c] == 0.0f);  // NaN for NaN and Inf
   }
   return bad == 0;
-}
-
-// y = bias + activation over half h of slice s, stored to the rows the slice has.
-inline void finish_half(const SellArgs& a, std::int64_t first_row, __m256 y, float* out) {
-  const __m256i rows = first_lanes8(a.rows - first_row);
-  if (a.bias != nullptr) y = _mm256_add_ps(y, _mm256_maskload_ps(a.bias + first_row, rows));
-  if (a.activation == Activation::relu) y = _mm256_max_ps(_mm256_setzero_ps(), y);  // NaN stays NaN
-  _mm256_maskstore_ps(out + first_row, rows, y);
 }
 
 template <Lanes L>

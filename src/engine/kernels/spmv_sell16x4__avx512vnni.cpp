@@ -17,16 +17,12 @@
 #include "engine/kernels/finish_slice__avx512.h"
 #include "engine/kernels/first_lanes__avx512.h"
 #include "engine/kernels/kernel.h"
+#include "engine/kernels/quantized_input.h"
 
 namespace eie::engine {
 namespace {
 
-// One input in 8 bits: x ~ scale * (q - offset).
-struct Quantized {
-  float scale = 1.0f;
-  int offset = 0;
-  bool finite = true;  // false: NaN or Inf somewhere, and q is not written
-};
+using Quantized = QuantizedInput;
 
 // Calls f(c, lanes) for the vectors of 16 floats x[c..c + 16) (lanes: those inside the input) so that every
 // vector but the first and the last starts on a cache line: a load split across two lines costs twice one that is
@@ -54,19 +50,9 @@ Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
     largest_magnitude = _mm512_max_epu32(largest_magnitude, _mm512_and_si512(v, magnitude_bits));
     largest_pattern = _mm512_max_epu32(largest_pattern, v);
   });
-  Quantized result;
-  const std::uint32_t magnitude = _mm512_reduce_max_epu32(largest_magnitude);
-  if (magnitude >= 0x7f800000u) {
-    result.finite = false;
-    return result;
-  }
-  float top;
-  std::memcpy(&top, &magnitude, sizeof top);
-  const bool negative = _mm512_reduce_max_epu32(largest_pattern) > 0x80000000u;
-  result.offset = negative ? 128 : 0;
-  top /= negative ? 127.0f : 255.0f;
-  if (top > 0.0f) result.scale = top;  // else every value is 0, or so small (under ~4e-43) that it quantizes to 0
-  // A reciprocal is one multiply per value; below 2^-100 it would overflow, and the division is exact enough.
+  const Quantized result = input_quantization(_mm512_reduce_max_epu32(largest_magnitude),
+                                              _mm512_reduce_max_epu32(largest_pattern) > 0x80000000u);
+  if (!result.finite) return result;
   const __m512 inverse = _mm512_set1_ps(1.0f / result.scale), scale = _mm512_set1_ps(result.scale);
   const __m512i offset = _mm512_set1_epi32(result.offset);
   const auto store = [&](auto divide) {
@@ -78,7 +64,7 @@ Quantized quantize(const float* x, std::int64_t cols, std::uint8_t* q) {
       _mm_mask_storeu_epi8(q + c, lanes, _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(t), offset)));
     });
   };
-  if (result.scale < 0x1p-100f) {
+  if (result.scale < kDivideBelowScale) {
     store(std::true_type{});
   } else {
     store(std::false_type{});
