@@ -386,8 +386,10 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // slower at 2.6 (VGG-7): it stops paying at ~2.2.
 constexpr double kMaxSellAvx2SlotsPerEntry = 2.2;
 // The same for sell16 in 8-bit arithmetic (precision int8 on AVX2), whose two tiers take ~20 instructions against
-// the fp32 kernel's ~50 (docs/notes/2026-12-07-avx2-int8.md).
-constexpr double kMaxSellAvx2Int8SlotsPerEntry = 2.2;
+// the fp32 kernel's ~50: at 2.6 slots per entry (`eie bench --suite eie-paper --layers VGG-6,VGG-7 --batch 1
+// --threads 2`, --precision int8 with this at 4 against --kernel avx2, twice) it was 3.4-8x faster than csr16
+// (VGG-7 115 us against 390-484, VGG-6 768-840 against 3040-6470), so it pays up to ~9.
+constexpr double kMaxSellAvx2Int8SlotsPerEntry = 8.0;
 // The same for sell16x4 (precision int8), whose tier of 64 slots cost 1.1-1.3 ns on one Zen 5 core (a scratch
 // loop over random 16-row slices at 9% weights, in L1 and in L3 alike, before and after its slots were aligned),
 // ~3.2-3.8 stored entries of the gather kernel: it stops paying at ~16-20 slots per entry.

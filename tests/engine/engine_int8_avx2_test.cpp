@@ -71,8 +71,8 @@ TEST(EngineInt8Avx2, which_layers_take_sell16i8) {
   const CompressedLayer wide = synthetic_layer({.rows = 5, .cols = 65537, .density = 0.2, .bits = 4, .seed = seed()});
   EXPECT_EQ(plan_of(wide).kernel.find("sell16i8"), std::string::npos) << plan_of(wide).kernel;
   int8_avx2().threads(2).test(wide, seed());
-  // At 1% weights a 16-column window holds ~0.16 entries per row: sell16's padding would not pay.
-  const CompressedLayer sparse = synthetic_layer({.rows = 64, .cols = 3000, .density = 0.01, .bits = 4, .seed = seed()});
+  // At 0.2% weights a tier of 16 rows x 16 columns holds ~0.5 entries: sell16's padding would not pay.
+  const CompressedLayer sparse = synthetic_layer({.rows = 64, .cols = 3000, .density = 0.002, .bits = 4, .seed = seed()});
   EXPECT_EQ(plan_of(sparse).kernel, "spmv_csr16_cb16__avx2");
 }
 
