@@ -185,7 +185,7 @@ class Model:
         """Plans the model on the CPU engine (as ``eie run``). See :class:`Engine`.
 
         threads: 1..256 threads for the compressed products. precision: "fp32", "bf16" or "int8" (the last
-        two need AVX-512 BF16 / VNNI). max_batch: the largest batch (dimension 0 of every input) run() takes.
+        two need AVX-512 BF16 / VNNI or AVX2). max_batch: the largest batch (dimension 0 of every input) run() takes.
         skip_zero_activations: also plan the layout whose batch-1 kernel visits only non-zero inputs.
         kernel: force "scalar", "avx2" or "avx512" (testing); "auto" picks the widest available."""
         return Engine(self, threads=threads, precision=precision, max_batch=max_batch,

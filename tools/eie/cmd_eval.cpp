@@ -91,8 +91,8 @@ const CommandRegistration registration(61, [](CLI::App& root) {
   cmd->add_option("--threads", args->threads, "Threads for the engine's compressed products")->capture_default_str();
   cmd->add_option("--precision", args->precision,
                   "The engine's arithmetic: fp32; bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, "
-                  "products summed in fp32); or int8 (AVX-512 VNNI: each input and the weights quantized to 8 bits, "
-                  "sums exact in int32)")
+                  "products summed in fp32); or int8 (AVX-512 VNNI, or AVX2: each input and the weights quantized to 8 "
+                  "bits, sums exact in int32)")
       ->capture_default_str();
   add_compact_codes_flag(cmd, &args->compact_codes);
   cmd->add_flag("--json", args->json, "Print the result as JSON");

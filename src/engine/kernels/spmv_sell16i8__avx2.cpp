@@ -86,10 +86,16 @@ inline __m256i lanes_held(std::uint32_t mask) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bits), bits);
 }
 
-// Two tiers (or one, the high lane zero): the products of their slots added into acc[j], whose int32 lane i of
-// each 128-bit half holds row 4i + j (low half: the first tier, high half: the second).
+// The sums of a slice's products: acc[j]'s int32 lane i of each 128-bit half holds row 4i + j (low half: the even
+// tiers, high half: the odd ones).
+struct Sums {
+  __m256i row0 = _mm256_setzero_si256(), row1 = _mm256_setzero_si256(), row2 = _mm256_setzero_si256(),
+          row3 = _mm256_setzero_si256();
+};
+
+// Two tiers (or one, the high lane zero) added into acc.
 template <bool Masks>
-inline void two_tiers(__m256i slots, __m256i window, __m256i table, std::uint32_t mask, __m256i (&acc)[4]) {
+inline Sums two_tiers(__m256i slots, __m256i window, __m256i table, std::uint32_t mask, Sums acc) {
   const __m256i nibble = _mm256_set1_epi8(15);
   __m256i w = _mm256_shuffle_epi8(table, _mm256_and_si256(slots, nibble));
   if constexpr (Masks) w = _mm256_and_si256(w, lanes_held(mask));
@@ -98,10 +104,11 @@ inline void two_tiers(__m256i slots, __m256i window, __m256i table, std::uint32_
   const __m256i even = _mm256_maddubs_epi16(_mm256_and_si256(xq, even_bytes), w);    // row 2m in 16-bit lane m
   const __m256i odd = _mm256_maddubs_epi16(_mm256_andnot_si256(even_bytes, xq), w);  // row 2m + 1
   const __m256i low = _mm256_set1_epi32(1), high = _mm256_set1_epi32(0x10000);
-  acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(even, low));
-  acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(odd, low));
-  acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(even, high));
-  acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(odd, high));
+  acc.row0 = _mm256_add_epi32(_mm256_madd_epi16(even, low), acc.row0);
+  acc.row1 = _mm256_add_epi32(_mm256_madd_epi16(odd, low), acc.row1);
+  acc.row2 = _mm256_add_epi32(_mm256_madd_epi16(even, high), acc.row2);
+  acc.row3 = _mm256_add_epi32(_mm256_madd_epi16(odd, high), acc.row3);
+  return acc;
 }
 
 // The int32 sums of eight rows from first_row scaled back to fp32, then bias and activation.
@@ -114,38 +121,47 @@ inline void finish_quantized(const SellArgs& a, std::int64_t first_row, __m256i 
   finish_half(a, first_row, _mm256_mul_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(a.weight_scale * input.scale)), out);
 }
 
+// Window starts are columns (window_shift 0: the plan takes inputs of at most 65,536 columns).
 template <bool Masks>
 void spmv_one(const SellArgs& a, const std::uint8_t* q, const QuantizedInput& input, float* y) {
   const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.int8_table)));
   const std::int64_t slices = (a.rows + 15) / 16;
-  const auto window_at = [&](std::uint32_t start) {
-    return reinterpret_cast<const __m128i*>(q + (std::int64_t{start} << a.window_shift));
-  };
+  const auto window_at = [q](std::uint32_t start) { return reinterpret_cast<const __m128i*>(q + start); };
   for (std::int64_t s = 0; s < slices; ++s) {
-    __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-    std::uint32_t k = a.layer_ptr[2 * s];
-    const std::uint32_t end = a.layer_ptr[2 * s + 2];
+    Sums acc;
+    const std::uint32_t begin = a.layer_ptr[2 * s], end = a.layer_ptr[2 * s + 2];
     // Every window reads 16 bytes of q from a column of the input: q has them (sell16i8_input_bytes), so the
     // tiers past layer_ptr[2s + 1] need no masked load here.
-    for (; k + 2 <= end; k += 2) {
-      std::uint32_t starts;  // both tiers' window starts in one load, and their masks in another
-      std::memcpy(&starts, a.windows + k, sizeof starts);
-      std::uint32_t mask = 0;
-      if constexpr (Masks) std::memcpy(&mask, a.masks + k, sizeof mask);
-      two_tiers<Masks>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.slots + 16 * std::size_t{k})),
-                       _mm256_loadu2_m128i(window_at(starts >> 16), window_at(starts & 0xffff)), table, mask, acc);
-    }
-    if (k < end) {  // an odd last tier: the high lane's slots pick code 0 and column 0 of a zero window
+    const std::uint8_t* slots = a.slots + 16 * std::size_t{begin};
+    const std::uint16_t* starts = a.windows + begin;
+    const std::uint16_t* masks = Masks ? a.masks + begin : nullptr;
+    const std::uint16_t* const starts_end = a.windows + end;
+    if (((end - begin) & 1u) != 0) {  // an odd tier first: the high lane's slots pick code 0 and column 0 of zeros
       const __m256i zero = _mm256_setzero_si256();
-      const __m128i slots = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.slots + 16 * std::size_t{k}));
-      two_tiers<Masks>(_mm256_inserti128_si256(zero, slots, 0), _mm256_inserti128_si256(zero, _mm_loadu_si128(window_at(a.windows[k])), 0),
-                       table, Masks ? a.masks[k] : 0u, acc);
+      const __m128i first = _mm_loadu_si128(reinterpret_cast<const __m128i*>(slots));
+      acc = two_tiers<Masks>(_mm256_inserti128_si256(zero, first, 0),
+                             _mm256_inserti128_si256(zero, _mm_loadu_si128(window_at(*starts)), 0), table,
+                             Masks ? *masks : 0u, acc);
+      ++starts;
+      slots += 16;
+      if constexpr (Masks) ++masks;
     }
-    // Both tiers' halves added, then rows 4i + j (acc[j]) transposed into rows 0-15 in order.
-    __m128i r[4];
-    for (int j = 0; j < 4; ++j) r[j] = _mm_add_epi32(_mm256_castsi256_si128(acc[j]), _mm256_extracti128_si256(acc[j], 1));
-    const __m128i rows_0145 = _mm_unpacklo_epi32(r[0], r[1]), rows_89_1213 = _mm_unpackhi_epi32(r[0], r[1]);
-    const __m128i rows_2367 = _mm_unpacklo_epi32(r[2], r[3]), rows_1011_1415 = _mm_unpackhi_epi32(r[2], r[3]);
+    for (; starts != starts_end; starts += 2, slots += 32) {
+      std::uint32_t both;  // both tiers' window starts in one load, and their masks in another
+      std::memcpy(&both, starts, sizeof both);
+      std::uint32_t mask = 0;
+      if constexpr (Masks) {
+        std::memcpy(&mask, masks, sizeof mask);
+        masks += 2;
+      }
+      acc = two_tiers<Masks>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(slots)),
+                             _mm256_loadu2_m128i(window_at(both >> 16), window_at(both & 0xffff)), table, mask, acc);
+    }
+    // Both halves added, then rows 4i + j transposed into rows 0-15 in order.
+    const auto halves = [](__m256i v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); };
+    const __m128i r0 = halves(acc.row0), r1 = halves(acc.row1), r2 = halves(acc.row2), r3 = halves(acc.row3);
+    const __m128i rows_0145 = _mm_unpacklo_epi32(r0, r1), rows_89_1213 = _mm_unpackhi_epi32(r0, r1);
+    const __m128i rows_2367 = _mm_unpacklo_epi32(r2, r3), rows_1011_1415 = _mm_unpackhi_epi32(r2, r3);
     const __m256i rows_0_7 = _mm256_set_m128i(_mm_unpackhi_epi64(rows_0145, rows_2367), _mm_unpacklo_epi64(rows_0145, rows_2367));
     const __m256i rows_8_15 =
         _mm256_set_m128i(_mm_unpackhi_epi64(rows_89_1213, rows_1011_1415), _mm_unpacklo_epi64(rows_89_1213, rows_1011_1415));
