@@ -175,9 +175,8 @@ std::vector<std::int32_t> row_weight_sums(const Csr& csr, std::int64_t row_begin
   sums.reserve(static_cast<std::size_t>(row_end - row_begin));
   for (std::int64_t r = row_begin; r < row_end; ++r) {
     std::int32_t sum = 0;
-    for (std::uint32_t k = csr.row_ptr[static_cast<std::size_t>(r)]; k < csr.row_ptr[static_cast<std::size_t>(r) + 1]; ++k) {
-      sum += weights[csr.codes[k]];
-    }
+    const auto row = static_cast<std::size_t>(r);
+    for (std::uint32_t k = csr.row_ptr[row]; k < csr.row_ptr[row + 1]; ++k) sum += weights[csr.codes[k]];
     sums.push_back(sum);
   }
   return sums;

@@ -247,7 +247,8 @@ TEST(EngineInt8, refused_options) {
   EXPECT_EQ(parse_precision("int8"), Precision::int8);
   expect_error([] { parse_precision("int4"); }, {"precision 'int4'", "fp32, bf16, int8"});
   if (!precision_available(Precision::int8)) {
-    expect_error([&] { Engine({layer}, EngineOptions{.precision = Precision::int8}); }, {"precision 'int8'", "VNNI", "AVX2"});
+    expect_error([&] { Engine({layer}, EngineOptions{.precision = Precision::int8}); },
+                 {"precision 'int8'", "VNNI", "AVX2"});
     return;
   }
   expect_error([&] { Engine({layer}, EngineOptions{.kernel = KernelIsa::scalar, .precision = Precision::int8}); },

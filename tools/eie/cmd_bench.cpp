@@ -464,8 +464,8 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--kernel", o->kernel, "auto, scalar, avx2, avx512 or neon")->capture_default_str();
   cmd->add_option("--precision", o->precision,
                   "eie's arithmetic: fp32; bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, products "
-                  "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64); or int8 (AVX-512 VNNI: each "
-                  "input and the weights quantized to 8 bits, sums exact in int32; ~3-4x faster at batch 1)")
+                  "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64); or int8 (AVX-512 VNNI, or AVX2: "
+                  "each input and the weights quantized to 8 bits, sums exact in int32; ~3-4x faster at batch 1)")
       ->capture_default_str();
   add_compact_codes_flag(cmd, &o->compact_codes);
   cmd->add_option("--layers", o->layers, "Comma-separated subset of the suite's layers (e.g. Alex-7,NT-We)");

@@ -70,7 +70,8 @@ bool precision_available(Precision precision) {
     case Precision::bf16:
       return kernel_isa_available(KernelIsa::avx512) &&
              engine::missing_cpu_features(engine::kAvx512Bf16Files.features) == 0;
-    case Precision::int8: return engine::avx512_int8_available() || (EIE_X86_KERNELS != 0 && kernel_isa_available(KernelIsa::avx2));
+    case Precision::int8:
+      return engine::avx512_int8_available() || (EIE_X86_KERNELS != 0 && kernel_isa_available(KernelIsa::avx2));
   }
   return false;
 }

@@ -11,7 +11,7 @@
 // against (1, 0) and (0, 1) then widens them into four int32 accumulators, of rows 4i, 4i + 1, 4i + 2 and 4i + 3.
 // Per two tiers (32 slots): the slots, two 16-byte windows and two window starts loaded, three logic ops for the
 // nibbles, two vpshufb, two ANDs, two vpmaddubsw, four vpmaddwd and four adds; stored masks (codebooks without a
-// reserved zero) cost five more.
+// reserved zero) cost five more. GCC 12 makes 27 instructions of it (the fp32 kernel: 61 per two tiers).
 #include "engine/kernels/intrinsics.h"
 
 #include <algorithm>
@@ -52,7 +52,8 @@ QuantizedInput quantize(const float* x, std::int64_t cols, std::uint8_t* q, std:
   const auto bytes_of = [&](std::int64_t c0, std::int64_t n, auto divide) {
     __m256i v[4];
     for (int j = 0; j < 4; ++j) {
-      const __m256 f = n >= 32 ? _mm256_loadu_ps(x + c0 + 8 * j) : _mm256_maskload_ps(x + c0 + 8 * j, first_lanes8(n - 8 * j));
+      const float* from = x + c0 + 8 * j;
+      const __m256 f = n >= 32 ? _mm256_loadu_ps(from) : _mm256_maskload_ps(from, first_lanes8(n - 8 * j));
       const __m256 t = decltype(divide)::value ? _mm256_div_ps(f, scale) : _mm256_mul_ps(f, inverse);
       v[j] = _mm256_add_epi32(_mm256_cvtps_epi32(t), offset);
     }
@@ -146,6 +147,9 @@ void spmv_one(const SellArgs& a, const std::uint8_t* q, const QuantizedInput& in
       slots += 16;
       if constexpr (Masks) ++masks;
     }
+    // Unrolled once: GCC keeps four register moves and the loop's bookkeeping per iteration (27 instructions per
+    // two tiers, 31 without).
+#pragma GCC unroll 2
     for (; starts != starts_end; starts += 2, slots += 32) {
       std::uint32_t both;  // both tiers' window starts in one load, and their masks in another
       std::memcpy(&both, starts, sizeof both);
@@ -158,13 +162,16 @@ void spmv_one(const SellArgs& a, const std::uint8_t* q, const QuantizedInput& in
                              _mm256_loadu2_m128i(window_at(both >> 16), window_at(both & 0xffff)), table, mask, acc);
     }
     // Both halves added, then rows 4i + j transposed into rows 0-15 in order.
-    const auto halves = [](__m256i v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); };
+    const auto halves = [](__m256i v) {
+      return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    };
     const __m128i r0 = halves(acc.row0), r1 = halves(acc.row1), r2 = halves(acc.row2), r3 = halves(acc.row3);
     const __m128i rows_0145 = _mm_unpacklo_epi32(r0, r1), rows_89_1213 = _mm_unpackhi_epi32(r0, r1);
     const __m128i rows_2367 = _mm_unpacklo_epi32(r2, r3), rows_1011_1415 = _mm_unpackhi_epi32(r2, r3);
-    const __m256i rows_0_7 = _mm256_set_m128i(_mm_unpackhi_epi64(rows_0145, rows_2367), _mm_unpacklo_epi64(rows_0145, rows_2367));
-    const __m256i rows_8_15 =
-        _mm256_set_m128i(_mm_unpackhi_epi64(rows_89_1213, rows_1011_1415), _mm_unpacklo_epi64(rows_89_1213, rows_1011_1415));
+    const __m256i rows_0_7 =
+        _mm256_set_m128i(_mm_unpackhi_epi64(rows_0145, rows_2367), _mm_unpacklo_epi64(rows_0145, rows_2367));
+    const __m256i rows_8_15 = _mm256_set_m128i(_mm_unpackhi_epi64(rows_89_1213, rows_1011_1415),
+                                               _mm_unpacklo_epi64(rows_89_1213, rows_1011_1415));
     finish_quantized(a, 16 * s, rows_0_7, input, y);
     finish_quantized(a, 16 * s + 8, rows_8_15, input, y);
   }
