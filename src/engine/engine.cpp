@@ -291,7 +291,7 @@ void Engine::allocate_scratch() {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
   }
   // Per thread: sell16x2's chunk of inputs (whole cache lines per input, sell16x2_input_words), tcsrx2's chunk of
-  // a panel, sell16x4's chunk of inputs (sell16x4_input_bytes) or the one input of sell16 in int8
+  // a panel, sell16x4's chunk of inputs (sell16x4_input_bytes) or that of sell16 in int8
   // (sell16i8_input_bytes), whichever is largest; every one is a whole
   // number of cache lines, so that the threads' copies never share one.
   std::int64_t& bytes = scratch_->reduced_input_bytes;
@@ -301,7 +301,10 @@ void Engine::allocate_scratch() {
                                   std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
     }
     if (plan.tcsr_pairs()) bytes = std::max(bytes, 2 * engine::kTcsrx2Words);
-    if (plan.sell_int8()) bytes = std::max(bytes, engine::sell16i8_input_bytes(plan.cols()));
+    if (plan.sell_int8()) {
+      bytes = std::max(bytes, engine::sell16i8_input_bytes(plan.cols()) *
+                                  std::min<std::int64_t>(options_.max_batch, engine::kSell16i8Chunk));
+    }
     if (plan.sell_quads()) {
       bytes = std::max(bytes, engine::sell16x4_input_bytes(plan.cols()) *
                                   std::min<std::int64_t>(options_.max_batch, engine::kSell16x4Chunk));

@@ -384,7 +384,7 @@ constexpr double kMaxSellSlotsPerEntry = 9.0;
 // was 1.05-1.3x faster at 1.8 slots per entry (Alex-7, NT-We), 1.35-1.7x at 1.3 (Alex-8, VGG-8) and 1.1-1.2x
 // slower at 2.6 (VGG-7): it stops paying at ~2.2.
 constexpr double kMaxSellAvx2SlotsPerEntry = 2.2;
-// The same for sell16 in 8-bit arithmetic (precision int8 on AVX2), whose two tiers take 27 instructions against
+// The same for sell16 in 8-bit arithmetic (precision int8 on AVX2), whose two tiers take 25 instructions against
 // the fp32 kernel's 61: at 2.6 slots per entry (`eie bench --suite eie-paper --layers VGG-6,VGG-7 --batch 1
 // --threads 2`, --precision int8 with this at 4 against --kernel avx2, twice) it was 3.4-8x faster than csr16
 // (VGG-7 115 us against 390-484, VGG-6 768-840 against 3040-6470), so it pays up to ~9.

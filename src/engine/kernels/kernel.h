@@ -128,10 +128,13 @@ constexpr std::int64_t kSell16x4Chunk = 8;
 //   y[b][r] = sw * sx * (sum over its tiers of t[slot & 15] * q[window + (slot >> 4)] - offset * row_weight_sums[r])
 // over the lanes that hold an entry, exact in int32 before the one fp32 multiply, then bias and activation in fp32.
 // An input holding NaN or Inf runs on spmv_sell16__avx2 (fp32). x_u8: the caller's buffer of
-// sell16i8_input_bytes(cols) bytes for one quantized input.
+// min(batch, kSell16i8Chunk) * sell16i8_input_bytes(cols) bytes for a chunk of quantized inputs.
 void spmv_sell16i8__avx2(const SellArgs& args);
 // A window reads 16 bytes from any column of the input; the quantization writes whole vectors of 32.
 inline std::int64_t sell16i8_input_bytes(std::int64_t cols) { return (cols + 16 + 63) / 64 * 64; }
+// The batch elements whose quantized inputs the kernel holds at once, decoding each pair of tiers once for them
+// (more would spill its 16 ymm registers).
+constexpr std::int64_t kSell16i8Chunk = 2;
 // The int8 kernel over sell16 for `isa`, or nullptr where this binary has none (avx2 only).
 SellKernel sell16_int8_kernel(KernelIsa isa);
 // Whether this CPU runs the AVX-512 int8 kernel (sell16x4: AVX-512 VNNI and VBMI beside the avx512 kernels' features).

@@ -11,7 +11,8 @@
 // against (1, 0) and (0, 1) then widens them into four int32 accumulators, of rows 4i, 4i + 1, 4i + 2 and 4i + 3.
 // Per two tiers (32 slots): the slots, two 16-byte windows and two window starts loaded, three logic ops for the
 // nibbles, two vpshufb, two ANDs, two vpmaddubsw, four vpmaddwd and four adds; stored masks (codebooks without a
-// reserved zero) cost five more. GCC 12 makes 27 instructions of it (the fp32 kernel: 61 per two tiers).
+// reserved zero) cost five more. GCC 12 makes 25 instructions of it (the fp32 kernel: 61 per two tiers). A batch
+// runs in chunks of two inputs, each pair of tiers decoded once for both: 22 instructions per input.
 #include "engine/kernels/intrinsics.h"
 
 #include <algorithm>
@@ -94,16 +95,25 @@ struct Sums {
           row3 = _mm256_setzero_si256();
 };
 
-// Two tiers (or one, the high lane zero) added into acc.
+// Two tiers (or one, the high lane zero) decoded: each slot's 8-bit weight (0 where its lane holds no entry) and
+// its column within the window, once for every input of a chunk.
+struct Decoded {
+  __m256i weights, columns;
+};
 template <bool Masks>
-inline Sums two_tiers(__m256i slots, __m256i window, __m256i table, std::uint32_t mask, Sums acc) {
+inline Decoded decode(__m256i slots, __m256i table, std::uint32_t mask) {
   const __m256i nibble = _mm256_set1_epi8(15);
   __m256i w = _mm256_shuffle_epi8(table, _mm256_and_si256(slots, nibble));
   if constexpr (Masks) w = _mm256_and_si256(w, lanes_held(mask));
-  const __m256i xq = _mm256_shuffle_epi8(window, _mm256_and_si256(_mm256_srli_epi16(slots, 4), nibble));
+  return {w, _mm256_and_si256(_mm256_srli_epi16(slots, 4), nibble)};
+}
+
+// The products of two decoded tiers with one input's windows (low lane: the first tier's) added into acc.
+inline Sums multiply_add(const Decoded& d, __m256i window, Sums acc) {
+  const __m256i xq = _mm256_shuffle_epi8(window, d.columns);
   const __m256i even_bytes = _mm256_set1_epi16(0x00ff);
-  const __m256i even = _mm256_maddubs_epi16(_mm256_and_si256(xq, even_bytes), w);    // row 2m in 16-bit lane m
-  const __m256i odd = _mm256_maddubs_epi16(_mm256_andnot_si256(even_bytes, xq), w);  // row 2m + 1
+  const __m256i even = _mm256_maddubs_epi16(_mm256_and_si256(xq, even_bytes), d.weights);    // row 2m in lane m
+  const __m256i odd = _mm256_maddubs_epi16(_mm256_andnot_si256(even_bytes, xq), d.weights);  // row 2m + 1
   const __m256i low = _mm256_set1_epi32(1), high = _mm256_set1_epi32(0x10000);
   acc.row0 = _mm256_add_epi32(_mm256_madd_epi16(even, low), acc.row0);
   acc.row1 = _mm256_add_epi32(_mm256_madd_epi16(odd, low), acc.row1);
@@ -122,14 +132,32 @@ inline void finish_quantized(const SellArgs& a, std::int64_t first_row, __m256i 
   finish_half(a, first_row, _mm256_mul_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(a.weight_scale * input.scale)), out);
 }
 
-// Window starts are columns (window_shift 0: the plan takes inputs of at most 65,536 columns).
-template <bool Masks>
-void spmv_one(const SellArgs& a, const std::uint8_t* q, const QuantizedInput& input, float* y) {
+// Rows 4i + j (acc.row<j>, both halves added) in order, scaled back to fp32, then bias and activation.
+inline void finish_slice(const SellArgs& a, std::int64_t s, const Sums& acc, const QuantizedInput& input, float* y) {
+  const auto halves = [](__m256i v) {
+    return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  };
+  const __m128i r0 = halves(acc.row0), r1 = halves(acc.row1), r2 = halves(acc.row2), r3 = halves(acc.row3);
+  const __m128i rows_0145 = _mm_unpacklo_epi32(r0, r1), rows_89_1213 = _mm_unpackhi_epi32(r0, r1);
+  const __m128i rows_2367 = _mm_unpacklo_epi32(r2, r3), rows_1011_1415 = _mm_unpackhi_epi32(r2, r3);
+  const __m256i rows_0_7 =
+      _mm256_set_m128i(_mm_unpackhi_epi64(rows_0145, rows_2367), _mm_unpacklo_epi64(rows_0145, rows_2367));
+  const __m256i rows_8_15 = _mm256_set_m128i(_mm_unpackhi_epi64(rows_89_1213, rows_1011_1415),
+                                             _mm_unpacklo_epi64(rows_89_1213, rows_1011_1415));
+  finish_quantized(a, 16 * s, rows_0_7, input, y);
+  finish_quantized(a, 16 * s + 8, rows_8_15, input, y);
+}
+
+// N quantized inputs at once, each pair of tiers loaded and decoded once for all of them. Window starts are
+// columns (window_shift 0: the plan takes inputs of at most 65,536 columns).
+template <bool Masks, int N>
+void spmv_chunk(const SellArgs& a, const std::uint8_t* const* q, const QuantizedInput* const* inputs,
+                float* const* y) {
   const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.int8_table)));
   const std::int64_t slices = (a.rows + 15) / 16;
-  const auto window_at = [q](std::uint32_t start) { return reinterpret_cast<const __m128i*>(q + start); };
+  const auto window_at = [q](int i, std::uint32_t start) { return reinterpret_cast<const __m128i*>(q[i] + start); };
   for (std::int64_t s = 0; s < slices; ++s) {
-    Sums acc;
+    Sums acc[N];
     const std::uint32_t begin = a.layer_ptr[2 * s], end = a.layer_ptr[2 * s + 2];
     // Every window reads 16 bytes of q from a column of the input: q has them (sell16i8_input_bytes), so the
     // tiers past layer_ptr[2s + 1] need no masked load here.
@@ -140,15 +168,16 @@ void spmv_one(const SellArgs& a, const std::uint8_t* q, const QuantizedInput& in
     if (((end - begin) & 1u) != 0) {  // an odd tier first: the high lane's slots pick code 0 and column 0 of zeros
       const __m256i zero = _mm256_setzero_si256();
       const __m128i first = _mm_loadu_si128(reinterpret_cast<const __m128i*>(slots));
-      acc = two_tiers<Masks>(_mm256_inserti128_si256(zero, first, 0),
-                             _mm256_inserti128_si256(zero, _mm_loadu_si128(window_at(*starts)), 0), table,
-                             Masks ? *masks : 0u, acc);
+      const Decoded d = decode<Masks>(_mm256_inserti128_si256(zero, first, 0), table, Masks ? *masks : 0u);
+      for (int i = 0; i < N; ++i) {
+        acc[i] = multiply_add(d, _mm256_inserti128_si256(zero, _mm_loadu_si128(window_at(i, *starts)), 0), acc[i]);
+      }
       ++starts;
       slots += 16;
       if constexpr (Masks) ++masks;
     }
-    // Unrolled once: GCC keeps four register moves and the loop's bookkeeping per iteration (27 instructions per
-    // two tiers, 31 without).
+    // Unrolled once, for the loop's bookkeeping: 25 instructions per two tiers for one input (31 without), 44 for
+    // two.
 #pragma GCC unroll 2
     for (; starts != starts_end; starts += 2, slots += 32) {
       std::uint32_t both;  // both tiers' window starts in one load, and their masks in another
@@ -158,45 +187,61 @@ void spmv_one(const SellArgs& a, const std::uint8_t* q, const QuantizedInput& in
         std::memcpy(&mask, masks, sizeof mask);
         masks += 2;
       }
-      acc = two_tiers<Masks>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(slots)),
-                             _mm256_loadu2_m128i(window_at(both >> 16), window_at(both & 0xffff)), table, mask, acc);
+      const Decoded d = decode<Masks>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(slots)), table, mask);
+      for (int i = 0; i < N; ++i) {
+        acc[i] = multiply_add(d, _mm256_loadu2_m128i(window_at(i, both >> 16), window_at(i, both & 0xffff)), acc[i]);
+      }
     }
-    // Both halves added, then rows 4i + j transposed into rows 0-15 in order.
-    const auto halves = [](__m256i v) {
-      return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    };
-    const __m128i r0 = halves(acc.row0), r1 = halves(acc.row1), r2 = halves(acc.row2), r3 = halves(acc.row3);
-    const __m128i rows_0145 = _mm_unpacklo_epi32(r0, r1), rows_89_1213 = _mm_unpackhi_epi32(r0, r1);
-    const __m128i rows_2367 = _mm_unpacklo_epi32(r2, r3), rows_1011_1415 = _mm_unpackhi_epi32(r2, r3);
-    const __m256i rows_0_7 =
-        _mm256_set_m128i(_mm_unpackhi_epi64(rows_0145, rows_2367), _mm_unpacklo_epi64(rows_0145, rows_2367));
-    const __m256i rows_8_15 = _mm256_set_m128i(_mm_unpackhi_epi64(rows_89_1213, rows_1011_1415),
-                                               _mm_unpacklo_epi64(rows_89_1213, rows_1011_1415));
-    finish_quantized(a, 16 * s, rows_0_7, input, y);
-    finish_quantized(a, 16 * s + 8, rows_8_15, input, y);
+    for (int i = 0; i < N; ++i) finish_slice(a, s, acc[i], *inputs[i], y[i]);
   }
+}
+
+template <bool Masks>
+void spmv_finite(const SellArgs& a, int n, const std::uint8_t* const* q, const QuantizedInput* const* inputs,
+                 float* const* y) {
+  switch (n) {
+    case 0: break;
+    case 1: spmv_chunk<Masks, 1>(a, q, inputs, y); break;
+    default: spmv_chunk<Masks, 2>(a, q, inputs, y); break;
+  }
+  static_assert(kSell16i8Chunk == 2, "the switch above covers 1..kSell16i8Chunk inputs");
 }
 
 }  // namespace
 
 void spmv_sell16i8__avx2(const SellArgs& a) {
   const std::int64_t bytes = sell16i8_input_bytes(a.cols);
-  // One batch element after another, each quantized into the caller's buffer (from LayerPlan::tcsr_min_batch()
-  // on, tcsr runs the batch in fp32).
-  for (std::int64_t b = 0; b < a.batch; ++b) {
-    const float* x = a.x + b * a.x_stride;
-    float* y = a.y + b * a.y_stride;
-    const QuantizedInput input = quantize(x, a.cols, a.x_u8, bytes);
-    if (!input.finite) {  // NaN or Inf: the fp32 kernel over the same layout, which propagates them as the reference
-      SellArgs one = a;
-      one.batch = 1;
-      one.x = x;
-      one.y = y;
-      spmv_sell16__avx2(one);
-    } else if (a.masks != nullptr) {
-      spmv_one<true>(a, a.x_u8, input, y);
+  // Chunks of kSell16i8Chunk batch elements, each quantized into its part of the caller's buffer (from
+  // LayerPlan::tcsr_min_batch() on, tcsr runs the batch in fp32).
+  for (std::int64_t b0 = 0; b0 < a.batch; b0 += kSell16i8Chunk) {
+    const std::int64_t n = std::min<std::int64_t>(kSell16i8Chunk, a.batch - b0);
+    QuantizedInput quantized[kSell16i8Chunk];
+    const std::uint8_t* q[kSell16i8Chunk];
+    const QuantizedInput* inputs[kSell16i8Chunk];
+    float* out[kSell16i8Chunk];
+    int finite = 0;  // the chunk's finite inputs, gathered at the front of q, inputs and out
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* x = a.x + (b0 + i) * a.x_stride;
+      float* y = a.y + (b0 + i) * a.y_stride;
+      std::uint8_t* buffer = a.x_u8 + finite * bytes;
+      quantized[i] = quantize(x, a.cols, buffer, bytes);
+      if (!quantized[i].finite) {  // NaN or Inf: the fp32 kernel over the same layout, which propagates them
+        SellArgs one = a;
+        one.batch = 1;
+        one.x = x;
+        one.y = y;
+        spmv_sell16__avx2(one);
+        continue;
+      }
+      q[finite] = buffer;
+      inputs[finite] = &quantized[i];
+      out[finite] = y;
+      ++finite;
+    }
+    if (a.masks != nullptr) {
+      spmv_finite<true>(a, finite, q, inputs, out);
     } else {
-      spmv_one<false>(a, a.x_u8, input, y);
+      spmv_finite<false>(a, finite, q, inputs, out);
     }
   }
 }
