@@ -27,6 +27,34 @@ void check_thread_count(int threads) {
 
 }  // namespace
 
+// What a layer lacks (its codebook, its shape) LayerPlan names with the layer.
+void check_layout(Layout layout, Precision precision, KernelIsa kernel) {
+  const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
+  if (layout == Layout::automatic) return;
+  const Precision needed = layout == Layout::sell16x2   ? Precision::bf16
+                           : layout == Layout::sell16x4 ? Precision::int8
+                                                        : Precision::fp32;
+  const std::string head = std::string("engine: layout ") + layout_name(layout) + " needs precision " +
+                           precision_name(needed);
+  if (needed != Precision::fp32) {
+    const std::uint32_t features = needed == Precision::bf16 ? engine::kAvx512Bf16Files.features
+                                                             : engine::kAvx512VnniFiles.features;
+    const std::uint32_t missing = engine::missing_cpu_features(features);
+    if (!precision_available(needed)) {
+      throw Error(head + " and the " + precision_instructions(needed) + " instructions; this " +
+                  (missing != 0 ? "CPU lacks " + engine::cpu_feature_names(missing)
+                                : std::string("build has no x86-64 kernels")));
+    }
+    if (isa != KernelIsa::avx512) {
+      throw Error(head + ", which runs on the avx512 kernels, not on the forced kernel '" + kernel_isa_name(isa) +
+                  "'");
+    }
+  }
+  if (precision != needed) {
+    throw Error(head + ", not precision " + precision_name(precision));
+  }
+}
+
 WorkerThreads::WorkerThreads(int threads) {
   check_thread_count(threads);
   pool_ = std::make_unique<engine::ThreadPool>(threads);
@@ -226,6 +254,7 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 (kernel_isa_available(KernelIsa::neon) ? ", neon" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
+  check_layout(options_.layout, options_.precision, isa_);
   if (!precision_available(options_.precision)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
                 "' needs the " + precision_instructions(options_.precision) + " instructions, which this CPU lacks");
@@ -246,7 +275,8 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   plans->reserve(layers.size());
   for (const CompressedLayer& layer : layers) {
     plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch,
-                        options_.skip_zero_activations, options_.precision, options_.compact_codes);
+                        options_.skip_zero_activations, options_.precision, options_.compact_codes,
+                        options_.layout);
   }
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);

@@ -76,6 +76,27 @@ bool precision_available(Precision precision) {
   return false;
 }
 
+const char* layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::automatic: return "auto";
+    case Layout::sell16: return "sell16";
+    case Layout::sell16x2: return "sell16x2";
+    case Layout::sell16x4: return "sell16x4";
+    case Layout::tcsr: return "tcsr";
+    case Layout::csr16: return "csr16";
+    case Layout::csc: return "csc";
+  }
+  return "?";
+}
+
+Layout parse_layout(const std::string& name) {
+  for (Layout layout : {Layout::automatic, Layout::sell16, Layout::sell16x2, Layout::sell16x4, Layout::tcsr,
+                        Layout::csr16, Layout::csc}) {
+    if (name == layout_name(layout)) return layout;
+  }
+  throw Error("layout '" + name + "' is not one of auto, sell16, sell16x2, sell16x4, tcsr, csr16, csc");
+}
+
 const char* precision_instructions(Precision precision) {
   switch (precision) {
     case Precision::fp32: return "";

@@ -89,6 +89,8 @@ using SellKernel = void (*)(const SellArgs&);
 void spmv_sell16__avx512(const SellArgs& args);
 void spmv_sell16__avx2(const SellArgs& args);  // codebooks of at most 16 entries
 void spmv_sell16__neon(const SellArgs& args);
+// Every ISA, codebooks of at most 64 entries: where an ISA has no sell16 kernel of its own and the layout is forced.
+void spmv_sell16__scalar(const SellArgs& args);
 
 // The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each tier has 32 slots, lanes 2l and 2l + 1
 // two entries of the slice's row l within the tier's window, no masks (the padding code decodes to 0), and for
