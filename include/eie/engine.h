@@ -51,6 +51,11 @@ Precision parse_precision(const std::string& name);
 // Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions; int8: AVX-512 VNNI and
 // VBMI).
 bool precision_available(Precision precision);
+// Whether `precision` runs on the kernels of `kernel` here: fp32 on every kernel available; bf16 on avx512 (where
+// precision_available) and on the portable scalar kernels of every CPU (sell16x2 and tcsrx2 in plain C++, slow:
+// for tests and machines without AVX-512 BF16); int8 on avx512 where precision_available. automatic: the avx512
+// kernels for bf16 and int8.
+bool precision_runs_on(Precision precision, KernelIsa kernel);
 // The instructions a precision needs beyond fp32's, named for error messages ("AVX-512 BF16"; "" for fp32).
 const char* precision_instructions(Precision precision);
 

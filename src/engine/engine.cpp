@@ -40,14 +40,17 @@ void check_layout(Layout layout, Precision precision, KernelIsa kernel) {
     const std::uint32_t features = needed == Precision::bf16 ? engine::kAvx512Bf16Files.features
                                                              : engine::kAvx512VnniFiles.features;
     const std::uint32_t missing = engine::missing_cpu_features(features);
-    if (!precision_available(needed)) {
+    // bf16 also runs on the portable kernels (kernel scalar), on every CPU.
+    const std::string portable = needed == Precision::bf16 ? " (kernel scalar runs it on the portable kernels)" : "";
+    if (precision_runs_on(needed, isa)) {
+      // runs here
+    } else if (!precision_available(needed)) {
       throw Error(head + " and the " + precision_instructions(needed) + " instructions; this " +
                   (missing != 0 ? "CPU lacks " + engine::cpu_feature_names(missing)
-                                : std::string("build has no x86-64 kernels")));
-    }
-    if (isa != KernelIsa::avx512) {
+                                : std::string("build has no x86-64 kernels")) + portable);
+    } else if (isa != KernelIsa::avx512) {
       throw Error(head + ", which runs on the avx512 kernels, not on the forced kernel '" + kernel_isa_name(isa) +
-                  "'");
+                  "'" + portable);
     }
   }
   if (precision != needed) {
@@ -255,11 +258,12 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
   check_layout(options_.layout, options_.precision, isa_);
-  if (!precision_available(options_.precision)) {
+  const bool portable_bf16 = options_.precision == Precision::bf16 && isa_ == KernelIsa::scalar;
+  if (!portable_bf16 && !precision_available(options_.precision)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
                 "' needs the " + precision_instructions(options_.precision) + " instructions, which this CPU lacks");
   }
-  if (options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512) {
+  if (!portable_bf16 && options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
                 "' runs on the avx512 kernels, not on the forced kernel '" + kernel_isa_name(isa_) + "'");
   }

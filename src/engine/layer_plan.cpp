@@ -448,14 +448,15 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
 
   // AVX2 decodes with two vpermps per half slice: codebooks of at most 16 entries, fp32. A forced sell layout
-  // runs the portable kernel where the ISA has none (sell_isa_).
+  // runs the portable kernel where the ISA has none (sell_isa_), and so does bf16 on the scalar kernels.
   if (forced_sell) {
     if (codebook_size > 64) refuse("a codebook of at most 64 entries; it has " + std::to_string(codebook_size));
     const std::int64_t most_cols = layout == Layout::sell16x4 ? 65536 : 65536 * 16;
     if (cols_ > most_cols) refuse("at most " + std::to_string(most_cols) + " inputs; it has " + std::to_string(cols_));
   }
+  const bool portable_bf16 = isa == KernelIsa::scalar && precision == Precision::bf16;
   has_sell_ = forced ? forced_sell
-                     : engine::sell_kernel(isa, 1) != nullptr &&
+                     : (engine::sell_kernel(isa, 1) != nullptr || portable_bf16) &&
                            (isa == KernelIsa::avx2 ? codebook_size <= 16 && precision == Precision::fp32
                                                    : codebook_size <= 64) &&
                            (cols_ + 15) / 16 <= 65536;
@@ -534,9 +535,13 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   if (has_sell_) {
     sell_kernel_ = engine::sell_kernel(isa, sell_quads_ ? 4 : sell_pairs_ ? 2 : 1);
     sell_isa_ = isa;
-    // The portable sell16 kernel where the ISA's takes none of this codebook (AVX2: at most 16 entries).
+    // The portable sell16 kernel where the ISA's takes none of this codebook (AVX2: at most 16 entries), and the
+    // portable sell16x2 kernel off AVX-512 (precision bf16 on the scalar kernels).
     if (!sell_quads_ && !sell_pairs_ && (sell_kernel_ == nullptr || (isa == KernelIsa::avx2 && code_planes_ > 0))) {
       sell_kernel_ = engine::spmv_sell16__scalar;
+      sell_isa_ = KernelIsa::scalar;
+    } else if (sell_pairs_ && isa != KernelIsa::avx512) {
+      sell_kernel_ = engine::spmv_sell16x2__scalar;
       sell_isa_ = KernelIsa::scalar;
     }
   }
@@ -618,14 +623,16 @@ LayerPlanInfo LayerPlan::info() const {
       std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(engine::csr16_kernel_isa(isa_));
   info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
                                   std::to_string(16 << code_planes_) + "__avx512vnni"
-                : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
+                : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__" +
+                                    (sell_isa_ == KernelIsa::scalar ? "scalar" : "avx512bf16")
                 : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__" + kernel_isa_name(sell_isa_)
                 : csc_max_density_ >= 1.0 && kernel_ == nullptr ? "spmv_csc__scalar"
                 : tcsr_min_batch_ == 1
                     ? std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_)
                             : csr16;
   if (tcsr_kernel_ != nullptr) {
-    info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__avx512bf16"
+    info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__" +
+                                           (isa_ == KernelIsa::avx512 ? "avx512bf16" : "scalar")
                                      : std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
     info.batch_kernel_from = tcsr_min_batch();
   }

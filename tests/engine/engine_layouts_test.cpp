@@ -18,11 +18,12 @@ struct ForcedLayout {
 };
 
 // The layouts `isa` runs here, each with its precision: the fp32 ones everywhere (their portable kernels where
-// the ISA has none), sell16x2 and sell16x4 where the CPU has their AVX-512 instructions.
+// the ISA has none), sell16x2 on the scalar kernels everywhere, and sell16x2 and sell16x4 on the AVX-512 ones
+// where the CPU has their instructions.
 std::vector<ForcedLayout> layouts_on(KernelIsa isa) {
   std::vector<ForcedLayout> layouts = {{Layout::sell16, Precision::fp32, 6}, {Layout::tcsr, Precision::fp32, 8},
                                        {Layout::csr16, Precision::fp32, 8}, {Layout::csc, Precision::fp32, 8}};
-  if (isa == KernelIsa::avx512 && precision_available(Precision::bf16)) {
+  if (isa == KernelIsa::scalar || (isa == KernelIsa::avx512 && precision_available(Precision::bf16))) {
     layouts.push_back({Layout::sell16x2, Precision::bf16, 6});
   }
   if (isa == KernelIsa::avx512 && precision_available(Precision::int8)) {
@@ -77,6 +78,30 @@ TEST(EngineLayouts, edge_cases_every_layout_kernel_precision) {
       }
     }
   }
+}
+
+// bf16 on the portable kernels as the planner chooses (sell16x2 for small batches, tcsrx2 from
+// LayerPlanInfo::batch_kernel_from), on every CPU.
+TEST(EngineLayouts, bf16_on_the_portable_kernels_planner_choice) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  for (std::int64_t batch : {1, 5, 13, 14, 40}) {
+    for (int round = 0; round < 6; ++round) {
+      EngineTester()
+          .rows(static_cast<std::int64_t>(1 + rng.below(300))).cols(static_cast<std::int64_t>(1 + rng.below(600)))
+          .density(rng.uniform()).bits(static_cast<int>(2 + rng.below(5))).bias(rng.below(2) == 1)
+          .activation_density(rng.uniform()).batch(batch).threads(static_cast<int>(1 + rng.below(3)))
+          .kernel(KernelIsa::scalar).precision(Precision::bf16).relu(rng.below(2) == 1)
+          .signed_inputs(rng.below(2) == 1).test(rng.next());
+    }
+  }
+  EngineOptions options;
+  options.kernel = KernelIsa::scalar;
+  options.precision = Precision::bf16;
+  const LayerPlanInfo plan =
+      Engine({LayerTester().rows(64).cols(80).density(0.2).bits(4).build(seed())}, options).plan_info()[0];
+  EXPECT_EQ(plan.kernel, "spmv_sell16x2_cb16__scalar");
+  EXPECT_EQ(plan.batch_kernel, "spmm_tcsrx2_cb16__scalar");
 }
 
 TEST(EngineLayouts, names_round_trip_and_unknown_is_refused) {

@@ -190,7 +190,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   const KernelIsa kernel = parse_kernel_isa(o.kernel);
   if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
   const Precision precision = parse_precision(o.precision);
-  if (!precision_available(precision)) {
+  if (!precision_available(precision) && !precision_runs_on(precision, kernel)) {  // bf16: also --kernel scalar
     throw Error("--precision: '" + o.precision + "' needs " + precision_instructions(precision) + ", which this CPU lacks");
   }
   if (precision != Precision::fp32 && o.device == "cuda") throw Error("--precision: the CPU engine's option, not used with --device cuda");

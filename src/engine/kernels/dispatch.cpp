@@ -62,6 +62,12 @@ Precision parse_precision(const std::string& name) {
   throw Error("precision '" + name + "' is not one of fp32, bf16, int8");
 }
 
+bool precision_runs_on(Precision precision, KernelIsa kernel) {
+  if (precision == Precision::bf16 && kernel == KernelIsa::scalar) return true;  // the portable bf16 kernels
+  if (precision == Precision::fp32) return kernel_isa_available(kernel);
+  return precision_available(precision) && (kernel == KernelIsa::avx512 || kernel == KernelIsa::automatic);
+}
+
 // A reduced precision runs its own kernel files and, for the layers they do not take, the AVX-512 ones.
 bool precision_available(Precision precision) {
   switch (precision) {
@@ -123,7 +129,7 @@ SpmvKernel spmv_kernel(KernelIsa isa) {
 }
 
 TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs) {
-  (void)pairs;  // tcsrx2 exists on x86-64 only
+  if (pairs && isa != KernelIsa::avx512) return spmm_tcsrx2__scalar;
   switch (isa) {
 #if EIE_X86_KERNELS
     case KernelIsa::avx512: return pairs ? spmm_tcsrx2__avx512bf16 : spmm_tcsr__avx512;
