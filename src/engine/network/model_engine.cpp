@@ -92,7 +92,7 @@ ModelEngine::ModelEngine(const Model& original, const std::vector<Shape>& input_
     else if (node.op_type == "Conv") step = network::make_conv_step(node, context);
     else if (node.op_type == "LSTM") step = network::make_lstm_step(node, context);
     if (!step) step = std::make_unique<OperatorStep>(std::move(op), std::move(in), std::move(out));
-    NodePlanInfo info{node.name, node.op_type, step->path()};
+    NodePlanInfo info{node.name, node.op_type, step->path(), "", 0};
     for (const network::MatrixProduct* product : step->products()) {
       if (info.kernel.empty()) info.kernel = product->kernel();
       info.weight_bytes += product->weight_bytes();
