@@ -53,8 +53,33 @@ Precision parse_precision(const std::string& name);
 // Whether this binary and CPU can run `precision` (bf16: the AVX-512 BF16 instructions; int8: AVX-512 VNNI and
 // VBMI, or AVX2).
 bool precision_available(Precision precision);
+// Whether `precision` runs on the kernels of `kernel` here: fp32 on every kernel available; bf16 on avx512 (where
+// precision_available) and on the portable scalar kernels of every CPU (sell16x2 and tcsrx2 in plain C++, slow:
+// for tests and machines without AVX-512 BF16); int8 on avx512 where precision_available. automatic: the avx512
+// kernels for bf16 and int8.
+bool precision_runs_on(Precision precision, KernelIsa kernel);
 // The instructions a precision needs beyond fp32's, named for error messages ("AVX-512 BF16"; "" for fp32).
 const char* precision_instructions(Precision precision);
+
+// Which layout runs a layer (layer_plan.h describes each; docs/engine.md their speed). `automatic` lets the
+// planner choose per layer from its shape, codebook, padding and the batch. Forcing one plans that layout for
+// every layer of the chain, or throws Error naming the layer and what it lacks:
+// - sell16: batch 1 and every batch (precision fp32, codebooks of at most 64 entries); the ISA's own kernel, or
+//   the portable one where it has none (scalar; AVX2 with codebooks of over 16 entries).
+// - sell16x2: every batch (precision bf16: AVX-512 BF16, a zero or unused code in the table).
+// - sell16x4: every batch (precision int8: AVX-512 VNNI and VBMI, at most 65,536 inputs).
+// - tcsr: every batch, batch 1 included (precision fp32).
+// - csr16: batch 1; larger batches run on tcsr, as csr16 runs batch 1 only (precision fp32).
+// - csc: every batch-1 run, whatever its input's density; larger batches on tcsr (precision fp32).
+enum class Layout { automatic, sell16, sell16x2, sell16x4, tcsr, csr16, csc };
+// "auto", "sell16", "sell16x2", "sell16x4", "tcsr", "csr16", "csc"; parse_layout throws Error naming the value
+// otherwise.
+const char* layout_name(Layout layout);
+Layout parse_layout(const std::string& name);
+// Throws the one-line Error the Engine throws when a forced `layout` cannot run with `precision` on `kernel`
+// (automatic: the widest here) in this binary on this CPU: the precision it needs, that precision's instructions.
+// What a layer cannot take (its codebook, its shape) only planning finds.
+void check_layout(Layout layout, Precision precision, KernelIsa kernel);
 
 class WorkerThreads;
 namespace engine {
@@ -90,6 +115,8 @@ struct EngineOptions {
   // slot, two in a byte shared by four tiers: 1.25 bytes per slot against 1.5; docs/engine.md gives its speed).
   // Without it only the layers whose nibbles would take over 1.5x their 64-PE EIE encoding, or over 6 MB, do.
   bool compact_codes = false;
+  // Force one layout for every layer (Layout), e.g. to test or time it; automatic: the planner's choice.
+  Layout layout = Layout::automatic;
   // Run on these worker threads instead of the engine's own (their count must equal `threads`). Engines that
   // run one after another on one calling thread, like the layers of a ModelEngine, share one set: otherwise
   // each engine's idle workers spin for a while after its layer while the next engine's workers need the
@@ -200,6 +227,7 @@ struct ModelEngineOptions {
   bool skip_zero_activations = false;       // EngineOptions::skip_zero_activations for the compressed products
   Precision precision = Precision::fp32;    // EngineOptions::precision for the compressed products
   bool compact_codes = false;               // EngineOptions::compact_codes for the compressed products
+  Layout layout = Layout::automatic;        // EngineOptions::layout for the compressed products
   // Y (m x n) = X (m x k) W^T + bias for one dense weight.
   using DenseProduct = std::function<void(const float* x, float* y, std::int64_t m)>;
   // When set, runs the dense products (weights not compressed) instead of OpenBLAS: called once per such product

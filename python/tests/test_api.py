@@ -116,6 +116,16 @@ def test_engine_matches_numpy(mlp_onnx, seed):
     assert np.allclose(model.engine()(x), y, rtol=1e-5, atol=1e-5)
 
 
+def test_engine_forced_layouts_agree(mlp_model, seed):
+    """Every fp32 layout forced gives what the planner's choice gives, up to summation order."""
+    x = np.random.default_rng(seed).standard_normal((3, 64)).astype(np.float32)
+    expected = mlp_model.engine()(x)
+    for layout in ("sell16", "tcsr", "csr16", "csc"):
+        engine = mlp_model.engine(layout=layout)
+        assert np.allclose(engine(x), expected, rtol=1e-5, atol=1e-5), layout
+        assert np.allclose(engine(x[:1]), expected[:1], rtol=1e-5, atol=1e-5), layout
+
+
 def test_engine_plan_names_the_kernels(mlp_model):
     plan = mlp_model.engine().plan()
     assert [node["node"] for node in plan] == ["fc1", "relu1", "fc2"]

@@ -83,6 +83,10 @@ def test_engine_options(mlp_model, mlp_onnx, tmp_path):
     raises("max_batch must be in 1..65536, got 0", mlp_model.engine, max_batch=0)
     raises("skip_zero_activations must be True or False", mlp_model.engine, skip_zero_activations="yes")
     raises("kernel must be one of", mlp_model.engine, kernel="neon")
+    raises("layout must be one of", mlp_model.engine, layout="ell")
+    raises("layout tcsr needs precision fp32, not precision int8|precision 'int8'", mlp_model.engine,
+           layout="tcsr", precision="int8")
+    raises("layout sell16x4 needs precision int8", mlp_model.engine, layout="sell16x4")
     raises("model must be an eie.Model", eie.Engine, "m.eie")
     graphless = eie.compress({"w": np.ones((4, 4), dtype=np.float32)}, density=0.5)
     raises("has no graph", graphless.engine)

@@ -27,6 +27,40 @@ void check_thread_count(int threads) {
 
 }  // namespace
 
+// What a layer lacks (its codebook, its shape) LayerPlan names with the layer.
+void check_layout(Layout layout, Precision precision, KernelIsa kernel) {
+  if (layout == Layout::automatic) return;
+  const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
+  // sell16 computes in fp32, and in 8-bit arithmetic for precision int8 on the avx2 kernels.
+  if (layout == Layout::sell16 && precision == Precision::int8 && isa == KernelIsa::avx2) return;
+  const Precision needed = layout == Layout::sell16x2   ? Precision::bf16
+                           : layout == Layout::sell16x4 ? Precision::int8
+                                                        : Precision::fp32;
+  const std::string head = std::string("engine: layout ") + layout_name(layout) + " needs precision " +
+                           precision_name(needed);
+  if (needed != Precision::fp32) {
+    const bool bf16 = needed == Precision::bf16;
+    // bf16 runs on the AVX-512 BF16 kernels and on the portable ones (kernel scalar); sell16x4 on AVX-512 VNNI
+    // and VBMI only.
+    const bool cpu_has = bf16 ? precision_available(needed) : precision_runs_on(needed, KernelIsa::avx512);
+    const std::string portable = bf16 ? " (kernel scalar runs it on the portable kernels)" : "";
+    if (!(bf16 && isa == KernelIsa::scalar) && !cpu_has) {
+      const std::uint32_t missing =
+          engine::missing_cpu_features(bf16 ? engine::kAvx512Bf16Files.features : engine::kAvx512VnniFiles.features);
+      throw Error(head + " and the " + (bf16 ? "AVX-512 BF16" : "AVX-512 VNNI and VBMI") + " instructions; this " +
+                  (missing != 0 ? "CPU lacks " + engine::cpu_feature_names(missing)
+                                : std::string("build has no x86-64 kernels")) + portable);
+    }
+    if (isa != KernelIsa::avx512 && !(bf16 && isa == KernelIsa::scalar)) {
+      throw Error(head + ", which runs on the avx512 kernels, not on the forced kernel '" + kernel_isa_name(isa) +
+                  "'" + portable);
+    }
+  }
+  if (precision != needed) {
+    throw Error(head + ", not precision " + precision_name(precision));
+  }
+}
+
 WorkerThreads::WorkerThreads(int threads) {
   check_thread_count(threads);
   pool_ = std::make_unique<engine::ThreadPool>(threads);
@@ -233,7 +267,8 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 (kernel_isa_available(KernelIsa::neon) ? ", neon" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
-  if (!precision_available(options_.precision)) {
+  const bool portable_bf16 = options_.precision == Precision::bf16 && isa_ == KernelIsa::scalar;
+  if (!portable_bf16 && !precision_available(options_.precision)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
                 "' needs the " + precision_instructions(options_.precision) + " instructions, which this CPU lacks");
   }
@@ -246,11 +281,13 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
     }
     isa_ = KernelIsa::avx2;
   }
-  if (options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512 && !(int8 && isa_ == KernelIsa::avx2)) {
+  if (!portable_bf16 && options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512 &&
+      !(int8 && isa_ == KernelIsa::avx2)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) + "' runs on the " +
                 (int8 ? "avx512 and avx2" : "avx512") + " kernels, not on the forced kernel '" + kernel_isa_name(isa_) +
                 "'");
   }
+  check_layout(options_.layout, options_.precision, isa_);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     layers[i].validate();
     if (i > 0 && layers[i].cols != layers[i - 1].rows) {
@@ -263,7 +300,8 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
   plans->reserve(layers.size());
   for (const CompressedLayer& layer : layers) {
     plans->emplace_back(layer, options_.threads, isa_, options_.max_batch, options_.tcsr_min_batch,
-                        options_.skip_zero_activations, options_.precision, options_.compact_codes);
+                        options_.skip_zero_activations, options_.precision, options_.compact_codes,
+                        options_.layout);
   }
   plans_ = std::move(plans);
   workers_ = options_.workers ? options_.workers : std::make_shared<WorkerThreads>(options_.threads);

@@ -438,10 +438,16 @@ int padding_code_for(const Codebook& codebook, int code_planes) {
 }  // namespace
 
 LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
-                     std::int64_t tcsr_min_batch, bool csc, Precision precision, bool compact_codes)
+                     std::int64_t tcsr_min_batch, bool csc, Precision precision, bool compact_codes,
+                     Layout layout)
     : name_(layer.name), rows_(layer.rows), cols_(layer.cols), entries_(layer.nnz()), bias_(layer.bias),
       isa_(isa) {
   const std::size_t codebook_size = layer.codebook.size();
+  const bool forced = layout != Layout::automatic;
+  const bool forced_sell = layout == Layout::sell16 || layout == Layout::sell16x2 || layout == Layout::sell16x4;
+  const auto refuse = [&](const std::string& what) {
+    throw Error("engine: layer '" + name_ + "': layout " + layout_name(layout) + " needs " + what);
+  };
   table_size_ = codebook_size <= 16 ? 16 : codebook_size <= 32 ? 32 : 256;  // sell16 reads the first 64 of 256
   table_ = engine::aligned_floats(static_cast<std::size_t>(table_size_));
   std::fill(table_.get(), table_.get() + table_size_, 0.0f);
@@ -458,10 +464,19 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   }
 
   // AVX2 decodes with two vpermps per half slice (fp32) or one vpshufb per two tiers (int8): codebooks of at most
-  // 16 entries.
-  has_sell_ = engine::sell_kernel(isa, 1) != nullptr &&
-              (isa == KernelIsa::avx2 ? codebook_size <= 16 && precision != Precision::bf16 : codebook_size <= 64) &&
-              (cols_ + 15) / 16 <= 65536;
+  // 16 entries. A forced sell layout runs the portable kernel where the ISA has none (sell_isa_), and so does bf16
+  // on the scalar kernels.
+  if (forced_sell) {
+    if (codebook_size > 64) refuse("a codebook of at most 64 entries; it has " + std::to_string(codebook_size));
+    const std::int64_t most_cols = layout == Layout::sell16x4 ? 65536 : 65536 * 16;
+    if (cols_ > most_cols) refuse("at most " + std::to_string(most_cols) + " inputs; it has " + std::to_string(cols_));
+  }
+  const bool portable_bf16 = isa == KernelIsa::scalar && precision == Precision::bf16;
+  has_sell_ = forced ? forced_sell
+                     : (engine::sell_kernel(isa, 1) != nullptr || portable_bf16) &&
+                           (isa == KernelIsa::avx2 ? codebook_size <= 16 && precision != Precision::bf16
+                                                   : codebook_size <= 64) &&
+                           (cols_ + 15) / 16 <= 65536;
   double layers = 0;  // of sell16 or sell16x2, over all blocks
   if (has_sell_) code_planes_ = codebook_size <= 16 ? 0 : codebook_size <= 32 ? 1 : 2;
   // The codebook in 8 bits for the int8 kernels: one scale per layer, the largest magnitude at 127; 64 bytes, the
@@ -501,7 +516,7 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
         quads = build(true);
       }
     }
-    sell_quads_ = 64 * quads <= kMaxSell16x4SlotsPerEntry * static_cast<double>(entries_);
+    sell_quads_ = forced || 64 * quads <= kMaxSell16x4SlotsPerEntry * static_cast<double>(entries_);
     if (sell_quads_) {
       sell_stores_masks_ = false;
       tcsr_min_batch_ = std::numeric_limits<std::int64_t>::max();  // every batch on sell16x4
@@ -518,6 +533,10 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     sell_stores_masks_ = !(code_planes_ == 0 && layer.codebook.zero_reserved());
     sell_pad_code_ = padding_code_for(layer.codebook, code_planes_);
     sell_pairs_ = precision == Precision::bf16 && sell_pad_code_ >= 0;
+    if (layout == Layout::sell16x2 && !sell_pairs_) {
+      refuse("a codebook with a zero or unused code for its padding; it has " + std::to_string(codebook_size) +
+             " entries, none zero");
+    }
     if (sell_pairs_) sell_stores_masks_ = false;
     const int row_entries = sell_pairs_ ? 2 : 1;
     for (engine::RowBlock& block : blocks_) {
@@ -526,12 +545,14 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       layers += static_cast<double>(block.sell.windows.size());
     }
     // sell16 in 8-bit arithmetic (precision int8 on AVX2): the same layout, the same 65,536 inputs as sell16x4.
-    const bool int8 = precision == Precision::int8 && engine::sell16_int8_kernel(isa) != nullptr && cols_ <= 65536;
+    // (A forced sell16 may hold a 32- or 64-entry codebook, which the int8 kernel cannot decode: fp32 there.)
+    const bool int8 = precision == Precision::int8 && engine::sell16_int8_kernel(isa) != nullptr && cols_ <= 65536 &&
+                      code_planes_ == 0;
     // A sell16x2 tier costs about what a sell16 tier does, so both are held to the same tiers per entry.
     const double max_slots = isa != KernelIsa::avx2 ? kMaxSellSlotsPerEntry
                              : int8                 ? kMaxSellAvx2Int8SlotsPerEntry
                                                     : kMaxSellAvx2SlotsPerEntry;
-    if (16 * layers > max_slots * static_cast<double>(entries_)) {
+    if (!forced && 16 * layers > max_slots * static_cast<double>(entries_)) {
       has_sell_ = false;
       sell_pairs_ = false;
       code_planes_ = 0;
@@ -544,15 +565,34 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       }
     }
   }
-  if (has_sell_) sell_kernel_ = engine::sell_kernel(isa, sell_quads_ ? 4 : sell_pairs_ ? 2 : 1);
-  if (sell_int8_) sell_kernel_ = engine::sell16_int8_kernel(isa);
-  if (!has_sell_) {
+  if (has_sell_) {
+    sell_kernel_ = engine::sell_kernel(isa, sell_quads_ ? 4 : sell_pairs_ ? 2 : 1);
+    sell_isa_ = isa;
+    // The portable sell16 kernel where the ISA's takes none of this codebook (AVX2: at most 16 entries), and the
+    // portable sell16x2 kernel off AVX-512 (precision bf16 on the scalar kernels).
+    if (sell_int8_) {
+      sell_kernel_ = engine::sell16_int8_kernel(isa);
+    } else if (!sell_quads_ && !sell_pairs_ &&
+               (sell_kernel_ == nullptr || (isa == KernelIsa::avx2 && code_planes_ > 0))) {
+      sell_kernel_ = engine::spmv_sell16__scalar;
+      sell_isa_ = KernelIsa::scalar;
+    } else if (sell_pairs_ && isa != KernelIsa::avx512) {
+      sell_kernel_ = engine::spmv_sell16x2__scalar;
+      sell_isa_ = KernelIsa::scalar;
+    }
+  }
+  // A forced tcsr or csc runs every batch-1 input itself: no batch-1 layout besides it.
+  if (!has_sell_ && layout != Layout::tcsr && layout != Layout::csc) {
     kernel_ = engine::spmv_kernel(isa);
     for (engine::RowBlock& block : blocks_) block.panels = build_csr16(csr, block, cols_);
   }
   // csr16 runs batch 1 only, so without sell16 every batch runs on tcsr.
   if (sell_quads_) {
     // tcsr_min_batch_ stays past every batch: sell16x4 runs them all, its tiers decoded once per chunk.
+  } else if (forced_sell) {
+    tcsr_min_batch_ = std::numeric_limits<std::int64_t>::max();  // the forced sell16 or sell16x2 runs every batch
+  } else if (layout == Layout::tcsr) {
+    tcsr_min_batch_ = 1;
   } else if (!has_sell_) {
     tcsr_min_batch_ = 2;
   } else if (tcsr_min_batch > 0) {
@@ -581,7 +621,13 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
   const bool csc_fits = std::all_of(blocks_.begin(), blocks_.end(), [](const engine::RowBlock& block) {
     return block.row_end - block.row_begin < (std::int64_t{1} << 24);
   });
-  if (csc && entries_ > 0 && csc_fits) {
+  if (layout == Layout::csc) {
+    if (!csc_fits) {
+      refuse("row blocks of fewer than 2^24 rows (one per thread); it has " + std::to_string(rows_) + " rows");
+    }
+    for (engine::RowBlock& block : blocks_) block.csc = build_csc(layer, block);
+    csc_max_density_ = 1.0;  // every batch-1 input, whatever its density
+  } else if (csc && entries_ > 0 && csc_fits) {
     // The input density below which visiting only the non-zero activations costs less than the batch-1
     // layout's whole pass (both per stored entry; the pass over x and the outputs is the same for both).
     double cycles = 0;
@@ -613,12 +659,17 @@ LayerPlanInfo LayerPlan::info() const {
       std::string("spmv_csr16_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(engine::csr16_kernel_isa(isa_));
   info.kernel = sell_quads_ ? std::string(sell_compact_ ? "spmv_sell16x4c" : "spmv_sell16x4") + "_cb" +
                                   std::to_string(16 << code_planes_) + "__avx512vnni"
-                : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__avx512bf16"
+                : sell_pairs_ ? "spmv_sell16x2_cb" + std::to_string(16 << code_planes_) + "__" +
+                                    (sell_isa_ == KernelIsa::scalar ? "scalar" : "avx512bf16")
                 : sell_int8_ ? std::string("spmv_sell16i8_cb16__") + kernel_isa_name(isa_)
-                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__" + kernel_isa_name(isa_)
+                : has_sell_ ? "spmv_sell16_cb" + std::to_string(16 << code_planes_) + "__" + kernel_isa_name(sell_isa_)
+                : csc_max_density_ >= 1.0 && kernel_ == nullptr ? "spmv_csc__scalar"
+                : tcsr_min_batch_ == 1
+                    ? std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_)
                             : csr16;
   if (tcsr_kernel_ != nullptr) {
-    info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__avx512bf16"
+    info.batch_kernel = tcsr_pairs() ? "spmm_tcsrx2_cb" + std::to_string(pair_table_entries()) + "__" +
+                                           (isa_ == KernelIsa::avx512 ? "avx512bf16" : "scalar")
                                      : std::string("spmm_tcsr_cb") + std::to_string(table_size_) + "__" + kernel_isa_name(isa_);
     info.batch_kernel_from = tcsr_min_batch();
   }

@@ -8,7 +8,8 @@
 // The layouts:
 // - csr16 (every ISA; where sell16 does not apply): row-major in column panels of at most 65,536 columns so that a column fits
 //   in 16 bits: per entry 2 bytes of column and 1 byte of code.
-// - sell16 (AVX-512 and NEON, every batch size, codebooks of at most 64 entries; AVX2 with at most 16):
+// - sell16 (AVX-512 and NEON, every batch size, codebooks of at most 64 entries; AVX2 with at most 16;
+//   where EngineOptions::layout forces it, the portable kernel on the other ISAs and codebooks):
 //   SELL-16 over sliding windows of 16 columns. Sixteen rows (a slice) are the sixteen lanes of a vector (two on
 //   AVX2); their entries are dealt into "tiers" of one entry per lane, each tier with its own window of 16 columns
 //   that starts at the lowest column the slice has left (one byte per lane: column within the window << 4 | code),
@@ -167,10 +168,11 @@ class LayerPlan {
   // For batch 1: sell16 where the ISA and codebook allow (and its padding pays), csr16 otherwise. For batches
   // from tcsr_min_batch(): tcsr as well, when max_batch reaches it.
   // tcsr_min_batch: EngineOptions::tcsr_min_batch (0: automatic). csc: EngineOptions::skip_zero_activations.
-  // compact_codes: EngineOptions::compact_codes.
+  // compact_codes: EngineOptions::compact_codes. layout: EngineOptions::layout (a forced layout plans that one,
+  // or throws Error naming the layer and what it lacks; the Engine has checked its precision and instructions).
   LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, std::int64_t max_batch,
             std::int64_t tcsr_min_batch, bool csc, Precision precision = Precision::fp32,
-            bool compact_codes = false);
+            bool compact_codes = false, Layout layout = Layout::automatic);
 
   const std::string& name() const { return name_; }
   std::int64_t rows() const { return rows_; }
@@ -228,6 +230,7 @@ class LayerPlan {
   KernelIsa isa_ = KernelIsa::scalar;
   engine::SpmvKernel kernel_ = nullptr;
   engine::SellKernel sell_kernel_ = nullptr;
+  KernelIsa sell_isa_ = KernelIsa::scalar;  // whose sell16 kernel runs: isa_, or scalar where it has none
   engine::TcsrKernel tcsr_kernel_ = nullptr;  // set exactly when the blocks hold tcsr
   bool has_sell_ = false;
   int code_planes_ = 0;

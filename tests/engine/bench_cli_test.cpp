@@ -146,6 +146,22 @@ TEST_F(BenchCli, precision_int8) {
             std::string::npos) << refused.output;
 }
 
+// --layout forces the layout every compressed layer runs on: the plan's kernel says which.
+TEST_F(BenchCli, forced_layout) {
+  const CliResult r = run_eie("bench --suite eie-paper --layers NT-LSTM --batch 1 --threads 1 --budget 0.01 "
+                              "--layout tcsr --json " + file("l.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = json_file("l.json");
+  EXPECT_EQ(j["layout"], "tcsr");
+  bool found = false;
+  for (const auto& row : j["results"]) {
+    if (row["impl"] != "eie") continue;
+    found = true;
+    EXPECT_EQ(row["kernel"].get<std::string>().rfind("spmm_tcsr_cb", 0), 0u) << row;
+  }
+  EXPECT_TRUE(found) << j;
+}
+
 TEST_F(BenchCli, a_models_compressed_layers) {
   const std::string model = file("mlp.eie");
   ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/io/data/mlp_python.onnx -o " + model +
@@ -173,6 +189,8 @@ TEST_F(BenchCli, bad_options) {
   expect("--suite eie-paper --layers Alex-9", "Alex-9");
   expect(file("missing.eie"), "missing.eie");
   expect("--suite eie-paper --precision fp16", "precision 'fp16' is not one of fp32, bf16");
+  expect("--suite eie-paper --layout ell", "--layout: layout 'ell' is not one of auto, sell16");
+  expect("--suite eie-paper --layers NT-LSTM --layout sell16x2 --budget 0.01", "layout sell16x2 needs precision bf16");
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ class EngineTester {
   // EngineOptions::tcsr_min_batch (0: the planner's choice): past the batch, keeps the batch on the batch-1 layout.
   EngineTester& tcsr_min_batch(std::int64_t v) { tcsr_min_batch_ = v; return *this; }
   EngineTester& compact_codes(bool v) { compact_codes_ = v; return *this; }
+  EngineTester& layout(Layout v) { layout_ = v; return *this; }
   // Negates about half of the non-zero inputs (synthetic activations are all positive, as after a ReLU).
   EngineTester& signed_inputs(bool v) { signed_inputs_ = v; return *this; }
 
@@ -41,7 +42,8 @@ class EngineTester {
            " kernel " + kernel_isa_name(kernel_) + " act density " + std::to_string(activation_density_) +
            (skip_zero_activations_ ? " skip zero activations" : "") + (signed_inputs_ ? " signed inputs" : "") +
            " precision " + precision_name(precision_) + (compact_codes_ ? " compact codes" : "") +
-           (tcsr_min_batch_ > 0 ? " tcsr from " + std::to_string(tcsr_min_batch_) : "");
+           (tcsr_min_batch_ > 0 ? " tcsr from " + std::to_string(tcsr_min_batch_) : "") + " layout " +
+           layout_name(layout_);
   }
 
   void test(std::uint64_t seed) const { test(layer_.build(seed), seed); }
@@ -58,7 +60,9 @@ class EngineTester {
     options.precision = precision_;
     options.tcsr_min_batch = tcsr_min_batch_;
     options.compact_codes = compact_codes_;
+    options.layout = layout_;
     Engine engine({layer}, options);
+    if (layout_ != Layout::automatic) expect_forced_layout_runs(engine.plan_info().front());
     std::vector<float> x;
     for (std::int64_t b = 0; b < batch_; ++b) {
       const std::vector<float> xb = synthetic_activations(layer.cols, activation_density_, seed * 7919 + static_cast<std::uint64_t>(b));
@@ -80,6 +84,19 @@ class EngineTester {
   }
 
  private:
+  // The kernel that runs this batch reads the forced layout (csr16 and csc run batch 1 only: tcsr the others).
+  void expect_forced_layout_runs(const LayerPlanInfo& plan) const {
+    const std::string kernel = plan.kernel_for(batch_);
+    const std::string layout = layout_name(layout_);
+    // Precision int8 on AVX2 reads sell16 in 8-bit arithmetic (codebooks of at most 16 entries).
+    if (layout_ == Layout::sell16 && precision_ == Precision::int8 && kernel.rfind("spmv_sell16i8_", 0) == 0) return;
+    const std::string expected = batch_ > 1 && (layout_ == Layout::csr16 || layout_ == Layout::csc) ? "spmm_tcsr_cb"
+                                 : layout_ == Layout::tcsr                                         ? "spmm_tcsr_cb"
+                                 : layout_ == Layout::csc ? "spmv_csc__"
+                                                          : "spmv_" + layout + (layout_ == Layout::sell16x4 ? "" : "_");
+    EXPECT_EQ(kernel.rfind(expected, 0), 0u) << "layout " << layout << " batch " << batch_ << " ran " << kernel;
+  }
+
   LayerTester layer_;
   std::int64_t cols_ = 16;
   double activation_density_ = 0.5;
@@ -90,6 +107,7 @@ class EngineTester {
   bool skip_zero_activations_ = false;
   Precision precision_ = Precision::fp32;
   bool compact_codes_ = false;
+  Layout layout_ = Layout::automatic;
   bool signed_inputs_ = false;
   std::int64_t tcsr_min_batch_ = 0;
 };

@@ -89,6 +89,20 @@ TEST(RunCli, compressed_model_runs_and_matches_the_engine) {
   const Tensor ys = read_tensor(f("ys.npy"));
   ASSERT_EQ(ys.shape, y.shape);
   for (std::size_t i = 0; i < y.data.size(); ++i) EXPECT_NEAR(ys.data[i], y.data[i], 1e-5 * (1.0 + std::fabs(y.data[i])));
+  // --layout: every fp32 layout forced, one input at a time and in batches of 3: the same numbers up to summation
+  // order.
+  for (const char* layout : {"sell16", "tcsr", "csr16", "csc"}) {
+    for (const char* batch : {"1", "3"}) {
+      SCOPED_TRACE(std::string(layout) + " batch " + batch);
+      ASSERT_EQ(run_eie("run " + f("m.eie") + " --input " + f("x.npy") + " --batch " + batch + " --layout " + layout +
+                        " --output " + f("yl.npy")).status, 0);
+      const Tensor yl = read_tensor(f("yl.npy"));
+      ASSERT_EQ(yl.shape, y.shape);
+      for (std::size_t i = 0; i < y.data.size(); ++i) {
+        EXPECT_NEAR(yl.data[i], y.data[i], 1e-5 * (1.0 + std::fabs(y.data[i])));
+      }
+    }
+  }
   // --precision bf16 (the compressed products on sell16x2) and int8 (sell16x4): the same numbers within their
   // rounding of the inputs and weights of each layer (bf16: ~2^-7 of each row's sum |w x| per layer; int8: half a
   // step of 1/255 or 1/127 of the largest input and weight).
@@ -193,6 +207,21 @@ TEST(RunCli, bad_input_exits_1_with_one_line) {
   expect_cli_error("run " + f("missing.onnx") + " --input " + f("x.npy"), {"missing.onnx"});
   expect_cli_error("run " + f("m.onnx") + " --input " + f("x.txt"), {"x.txt"});
   expect_cli_error("run " + f("m.onnx") + " --input " + f("x.npy") + " --precision fp16", {"precision 'fp16'", "fp32, bf16"});
+  EXPECT_FALSE(fs::exists(f("out.npy")));
+  // --layout: not a layout; a layout the CPU or the precision cannot take; one a layer cannot take.
+  expect_cli_error("run " + f("m.onnx") + " --input " + f("x.npy") + " --layout ell",
+                   {"--layout: layout 'ell' is not one of auto, sell16"});
+  if (precision_runs_on(Precision::int8, KernelIsa::avx512)) {
+    expect_cli_error("run " + f("m.onnx") + " --input " + f("x.npy") + " --layout sell16x4",
+                     {"layout sell16x4 needs precision int8, not precision fp32"});
+  } else {
+    expect_cli_error("run " + f("m.onnx") + " --input " + f("x.npy") + " --layout sell16x4",
+                     {"layout sell16x4 needs precision int8 and the AVX-512 VNNI and VBMI instructions; this CPU "
+                      "lacks"});
+  }
+  ASSERT_EQ(run_eie("compress " + f("m.onnx") + " -o " + f("m8.eie") + " --density 0.5 --bits 8").status, 0);
+  expect_cli_error("run " + f("m8.eie") + " --input " + f("x.npy") + " --layout sell16 --output " + f("out.npy"),
+                   {"engine: layer 'w1': layout sell16 needs a codebook of at most 64 entries; it has 256"});
   EXPECT_FALSE(fs::exists(f("out.npy")));
   Model unsupported = small_mlp(1);
   unsupported.nodes[1].op_type = "Selu";

@@ -49,6 +49,7 @@ struct BenchOptions {
   std::string kernel = "auto";
   std::string precision = "fp32";
   bool compact_codes = false;
+  std::string layout = "auto";
   std::string layers;
   std::string json;
   double budget = 0.3;
@@ -189,11 +190,16 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   const KernelIsa kernel = parse_kernel_isa(o.kernel);
   if (!kernel_isa_available(kernel)) throw Error("--kernel: '" + o.kernel + "' is not available on this CPU");
   const Precision precision = parse_precision(o.precision);
-  if (!precision_available(precision)) {
+  if (!precision_available(precision) && !precision_runs_on(precision, kernel)) {  // bf16: also --kernel scalar
     throw Error("--precision: '" + o.precision + "' needs " + precision_instructions(precision) + ", which this CPU lacks");
   }
   if (precision != Precision::fp32 && o.device == "cuda") throw Error("--precision: the CPU engine's option, not used with --device cuda");
   check_compact_codes(o.compact_codes, precision);
+  const Layout layout = parse_layout_option(o.layout);
+  if (layout != Layout::automatic && o.device == "cuda") {
+    throw Error("--layout: the CPU engine's option, not used with --device cuda");
+  }
+  check_layout(layout, precision, kernel);
   if (!(o.budget > 0.0 && o.budget <= 60.0)) throw Error(fmt::format("--budget: {} is outside (0, 60] seconds", o.budget));
   if (o.device != "cpu" && o.device != "cuda") throw Error("--device: '" + o.device + "' is not a device (cpu or cuda)");
   if (o.device == "cuda" && o.threads_or_kernel_given) throw Error("--threads and --kernel: CPU options, not used with --device cuda");
@@ -220,6 +226,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   doc["machine"] = describe_machine(ghz, isa);
   doc["precision"] = precision_name(precision);
   doc["compact_codes"] = o.compact_codes;
+  doc["layout"] = layout_name(layout);
   doc["results"] = nlohmann::json::array();
   fmt::print("eie bench {}: {} ({} logical cores, {:.2f} GHz measured), kernels {}{}\n",
              (o.model.empty() ? "--suite " + o.suite : o.model) +
@@ -310,7 +317,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       for (const BenchLayer& l : layers) {
         const CompressedLayer& layer = l.weights;
         const LayerComparison c = compare_layer(layer, l.make_input, batch, static_cast<int>(t), kernel, o.budget,
-                                                o.skip_zero_activations, precision, o.compact_codes, true);
+                                                o.skip_zero_activations, precision, o.compact_codes, true, layout);
         if (c.ran_sparse_kernel()) {
           skipped.push_back(fmt::format("{} ({:.0f}% < {:.0f}%)", l.name, 100 * c.activation_density,
                                         100 * c.plan.sparse_kernel_below));
@@ -405,7 +412,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     );
     for (std::int64_t t : threads) {
       for (const NetworkComparison& c : compare_network(*model, batches, static_cast<int>(t), kernel, o.budget, precision,
-                                                               o.compact_codes, true)) {
+                                                               o.compact_codes, true, layout)) {
         fmt::print("  batch {:>3}, {} thread{}: eie {:10.1f} us (p99 {:.1f}) | dense {:10.1f} us | {:.1f}x | max "
                    "difference {:.1e}\n", c.batch, t, t == 1 ? " " : "s", c.eie.median_us, c.eie.p99_us,
                    c.dense.median_us, c.dense.median_us / c.eie.median_us, c.max_error);
@@ -468,6 +475,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
                   "each input and the weights quantized to 8 bits, sums exact in int32; ~3-4x faster at batch 1)")
       ->capture_default_str();
   add_compact_codes_flag(cmd, &o->compact_codes);
+  add_layout_option(cmd, &o->layout);
   cmd->add_option("--layers", o->layers, "Comma-separated subset of the suite's layers (e.g. Alex-7,NT-We)");
   cmd->add_option("--budget", o->budget, "Seconds of timed runs per implementation and configuration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();
@@ -484,6 +492,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
     if (!o->layers.empty()) line += " --layers " + o->layers;
     if (o->precision != "fp32") line += " --precision " + o->precision;
     if (o->compact_codes) line += " --compact-codes";
+    if (o->layout != "auto") line += " --layout " + o->layout;
     run_bench(*o, line);
   });
 });

@@ -26,6 +26,7 @@ struct EvalArgs {
   int threads = 1;
   std::string precision = "fp32";
   bool compact_codes = false;
+  std::string layout = "auto";
   bool json = false;
 };
 
@@ -41,10 +42,15 @@ void run(const EvalArgs& args) {
   if (args.limit > 0) test = test.head(args.limit);
   const auto t0 = std::chrono::steady_clock::now();
   const ModelEngineOptions engine_options{.threads = args.threads, .precision = parse_precision(args.precision),
-                                          .compact_codes = args.compact_codes};
+                                          .compact_codes = args.compact_codes,
+                                          .layout = parse_layout_option(args.layout)};
   check_compact_codes(engine_options.compact_codes, engine_options.precision);
+  check_layout(engine_options.layout, engine_options.precision, engine_options.kernel);
   if (args.reference && engine_options.precision != Precision::fp32 && !args.check_reference) {
     throw Error("--precision: the engine's option, not used with --reference alone");
+  }
+  if (args.reference && engine_options.layout != Layout::automatic && !args.check_reference) {
+    throw Error("--layout: the engine's option, not used with --reference alone");
   }
   const std::vector<int> predicted = args.reference ? train::reference_predict(file.model, test)
                                                     : engine_predict(file.model, test, engine_options);
@@ -95,6 +101,7 @@ const CommandRegistration registration(61, [](CLI::App& root) {
                   "bits, sums exact in int32)")
       ->capture_default_str();
   add_compact_codes_flag(cmd, &args->compact_codes);
+  add_layout_option(cmd, &args->layout);
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([args] { run(*args); });
 });

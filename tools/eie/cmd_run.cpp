@@ -24,6 +24,7 @@ struct RunArgs {
   std::string kernel = "auto";
   std::string precision = "fp32";
   bool compact_codes = false;
+  std::string layout = "auto";
   bool skip_zero_activations = false;
   bool verbose = false;
   bool json = false;
@@ -43,8 +44,10 @@ std::vector<Tensor> run_model(const Model& model, const std::vector<Tensor>& inp
   const ModelEngineOptions options{.threads = args.threads, .kernel = parse_kernel_isa(args.kernel),
                                    .skip_zero_activations = args.skip_zero_activations,
                                    .precision = parse_precision(args.precision),
-                                   .compact_codes = args.compact_codes};
+                                   .compact_codes = args.compact_codes,
+                                   .layout = parse_layout_option(args.layout)};
   check_compact_codes(options.compact_codes, options.precision);
+  check_layout(options.layout, options.precision, options.kernel);  // also for a model without compressed weights
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape);
   if (args.batch == 0) {
@@ -194,6 +197,7 @@ const CommandRegistration registration(30, [](CLI::App& root) {
                   "in fp32 (AVX-512 BF16); or int8: each input and the weights quantized to 8 bits, sums exact in "
                   "int32 (AVX-512 VNNI, or AVX2)")->capture_default_str();
   add_compact_codes_flag(cmd, &args->compact_codes);
+  add_layout_option(cmd, &args->layout);
   cmd->add_flag("--skip-zero-activations", args->skip_zero_activations,
                 "Also plan the layout whose batch-1 kernel visits only the non-zero activations (more memory; pays "
                 "for inputs sparser than ~10-15%)");

@@ -64,6 +64,21 @@ void add_compact_codes_flag(CLI::App* cmd, bool* compact_codes) {
                 "layers over 1.5x their EIE encoding or 6 MB take them");
 }
 
+void add_layout_option(CLI::App* cmd, std::string* layout) {
+  cmd->add_option("--layout", *layout,
+                  "Force one layout for every compressed layer: auto (the planner's choice per layer), sell16, "
+                  "sell16x2 (--precision bf16), sell16x4 (--precision int8), tcsr, csr16 or csc")
+      ->capture_default_str();
+}
+
+Layout parse_layout_option(const std::string& layout) {
+  try {
+    return parse_layout(layout);
+  } catch (const Error& e) {
+    throw Error(std::string("--layout: ") + e.what());
+  }
+}
+
 void check_compact_codes(bool compact_codes, Precision precision) {
   if (compact_codes && precision != Precision::int8) {
     throw Error(std::string("--compact-codes: a layout of precision int8, not used with precision ") +

@@ -51,4 +51,9 @@ bool stdout_is_terminal();
 void add_compact_codes_flag(CLI::App* cmd, bool* compact_codes);
 void check_compact_codes(bool compact_codes, Precision precision);
 
+// --layout (bench, run, eval): EngineOptions::layout. parse_layout_option throws an Error naming the option and
+// the value when it is not a layout; what a layer, the CPU or the precision cannot take the Engine names.
+void add_layout_option(CLI::App* cmd, std::string* layout);
+Layout parse_layout_option(const std::string& layout);
+
 }  // namespace eie::cli

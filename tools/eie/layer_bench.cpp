@@ -92,7 +92,7 @@ std::int64_t paper_encoding_bytes(const CompressedLayer& layer) { return encodin
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
                               bool skip_zero_activations, Precision precision, bool compact_codes,
-                              [[maybe_unused]] bool with_onednn) {
+                              [[maybe_unused]] bool with_onednn, Layout layout) {
   LayerComparison c;
   c.name = layer.name;
   c.batch = batch;
@@ -110,7 +110,7 @@ LayerComparison compare_layer(const CompressedLayer& layer, const std::function<
 
   Engine engine({layer}, EngineOptions{.threads = threads, .kernel = kernel, .output_activation = Activation::none,
                                        .max_batch = batch, .skip_zero_activations = skip_zero_activations,
-                                       .precision = precision, .compact_codes = compact_codes});
+                                       .precision = precision, .compact_codes = compact_codes, .layout = layout});
   c.plan = engine.plan_info().front();
   const DenseBaseline dense(layer);
   const CsrBaseline csr(layer);

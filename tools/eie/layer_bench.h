@@ -98,6 +98,6 @@ constexpr int kCompareRounds = 5;
 LayerComparison compare_layer(const CompressedLayer& layer, const std::function<std::vector<float>(std::int64_t)>& make_input,
                               std::int64_t batch, int threads, KernelIsa kernel, double budget_seconds,
                               bool skip_zero_activations = false, Precision precision = Precision::fp32,
-                              bool compact_codes = false, bool with_onednn = false);
+                              bool compact_codes = false, bool with_onednn = false, Layout layout = Layout::automatic);
 
 }  // namespace eie::cli

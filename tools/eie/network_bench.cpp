@@ -65,7 +65,7 @@ Model decompressed(const Model& model) {
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
                                                Precision precision, bool compact_codes,
-                                               [[maybe_unused]] bool with_onednn) {
+                                               [[maybe_unused]] bool with_onednn, Layout layout) {
   if (model.compressed.empty()) throw Error(fmt::format("model '{}' has no compressed weight to time", model.name));
   const Model dense_model = decompressed(model);
   set_baseline_threads(threads);
@@ -87,7 +87,7 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
       inputs.push_back(std::move(t));
     }
     ModelEngine eie(model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel, .precision = precision,
-                                                                 .compact_codes = compact_codes});
+                                                                 .compact_codes = compact_codes, .layout = layout});
     ModelEngine dense(dense_model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel});
     std::vector<std::span<const float>> in;
     for (const Tensor& t : inputs) in.emplace_back(t.data);

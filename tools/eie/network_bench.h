@@ -37,7 +37,8 @@ Model decompressed(const Model& model);
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
                                                Precision precision = Precision::fp32,
-                                               bool compact_codes = false, bool with_onednn = false);
+                                               bool compact_codes = false, bool with_onednn = false,
+                                               Layout layout = Layout::automatic);
 nlohmann::json network_bench_json(const Model& model, const std::vector<std::int64_t>& batches, int threads,
                                   KernelIsa kernel, double budget_seconds);
 

@@ -62,8 +62,21 @@ Precision parse_precision(const std::string& name) {
   throw Error("precision '" + name + "' is not one of fp32, bf16, int8");
 }
 
+bool precision_runs_on(Precision precision, KernelIsa kernel) {
+  const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
+  switch (precision) {
+    case Precision::fp32: return kernel_isa_available(isa);
+    case Precision::bf16: return isa == KernelIsa::scalar || (isa == KernelIsa::avx512 && precision_available(precision));
+    case Precision::int8:  // automatic falls back from avx512 to avx2 where VNNI or VBMI is missing
+      return precision_available(precision) &&
+             (isa == KernelIsa::avx2 || (isa == KernelIsa::avx512 && (kernel == KernelIsa::automatic ||
+                                                                      engine::avx512_int8_available())));
+  }
+  return false;
+}
+
 // A reduced precision runs its own kernel files and, for the layers they do not take, the fp32 ones of their ISA:
-// bf16 on AVX-512, int8 on AVX-512 (VNNI and VBMI) or AVX2.
+// bf16 on AVX-512 (or the portable kernels), int8 on AVX-512 (VNNI and VBMI) or AVX2.
 bool precision_available(Precision precision) {
   switch (precision) {
     case Precision::fp32: return true;
@@ -74,6 +87,27 @@ bool precision_available(Precision precision) {
       return engine::avx512_int8_available() || (EIE_X86_KERNELS != 0 && kernel_isa_available(KernelIsa::avx2));
   }
   return false;
+}
+
+const char* layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::automatic: return "auto";
+    case Layout::sell16: return "sell16";
+    case Layout::sell16x2: return "sell16x2";
+    case Layout::sell16x4: return "sell16x4";
+    case Layout::tcsr: return "tcsr";
+    case Layout::csr16: return "csr16";
+    case Layout::csc: return "csc";
+  }
+  return "?";
+}
+
+Layout parse_layout(const std::string& name) {
+  for (Layout layout : {Layout::automatic, Layout::sell16, Layout::sell16x2, Layout::sell16x4, Layout::tcsr,
+                        Layout::csr16, Layout::csc}) {
+    if (name == layout_name(layout)) return layout;
+  }
+  throw Error("layout '" + name + "' is not one of auto, sell16, sell16x2, sell16x4, tcsr, csr16, csc");
 }
 
 const char* precision_instructions(Precision precision) {
@@ -106,7 +140,7 @@ SpmvKernel spmv_kernel(KernelIsa isa) {
 }
 
 TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs) {
-  (void)pairs;  // tcsrx2 exists on x86-64 only
+  if (pairs && isa != KernelIsa::avx512) return spmm_tcsrx2__scalar;
   switch (isa) {
 #if EIE_X86_KERNELS
     case KernelIsa::avx512: return pairs ? spmm_tcsrx2__avx512bf16 : spmm_tcsr__avx512;

@@ -89,6 +89,8 @@ using SellKernel = void (*)(const SellArgs&);
 void spmv_sell16__avx512(const SellArgs& args);
 void spmv_sell16__avx2(const SellArgs& args);  // codebooks of at most 16 entries
 void spmv_sell16__neon(const SellArgs& args);
+// Every ISA, codebooks of at most 64 entries: where an ISA has no sell16 kernel of its own and the layout is forced.
+void spmv_sell16__scalar(const SellArgs& args);
 
 // The sell16x2 layout (layer_plan.h), EngineOptions::precision bf16: each tier has 32 slots, lanes 2l and 2l + 1
 // two entries of the slice's row l within the tier's window, no masks (the padding code decodes to 0), and for
@@ -99,6 +101,9 @@ void spmv_sell16__neon(const SellArgs& args);
 // the products exact and summed in fp32 (vdpbf16ps), then bias and activation in fp32. NaN and Inf inputs
 // propagate: the padding lanes never read an activation when the input is not finite.
 void spmv_sell16x2__avx512bf16(const SellArgs& args);
+// Every CPU (the scalar kernels, EngineOptions::kernel scalar): the same products, each activation rounded where
+// it is read (x_bf16 unused).
+void spmv_sell16x2__scalar(const SellArgs& args);
 // The words of SellArgs::x_bf16 per input of `cols` columns: windows read up to 15 words past the last column, and
 // the conversion writes whole vectors of 32 (so every input of a chunk starts on a cache line).
 inline std::int64_t sell16x2_input_words(std::int64_t cols) { return (cols + 16 + 31) / 32 * 32; }
@@ -199,6 +204,7 @@ using TcsrKernel = void (*)(const TcsrArgs&);
 // then bias and activation in fp32. NaN and Inf propagate as in the reference (a chunk holding one runs a scalar
 // loop that skips the padding).
 void spmm_tcsrx2__avx512bf16(const TcsrArgs& args);
+void spmm_tcsrx2__scalar(const TcsrArgs& args);  // every CPU, as spmv_sell16x2__scalar
 // The words of TcsrArgs::x_bf16: 256 columns x 64 batch elements.
 constexpr std::int64_t kTcsrx2Words = 256 * 64;
 
@@ -206,7 +212,7 @@ void spmm_tcsr__scalar(const TcsrArgs& args);
 void spmm_tcsr__avx2(const TcsrArgs& args);
 void spmm_tcsr__avx512(const TcsrArgs& args);
 void spmm_tcsr__neon(const TcsrArgs& args);
-// The tcsr kernel of `isa` (pairs: tcsrx2, AVX-512 BF16 only).
+// The tcsr kernel of `isa` (pairs: tcsrx2, AVX-512 BF16 or the portable kernel).
 TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs = false);
 // The kernel of the sell layout with `row_entries` entries of a row per layer (1: sell16, 2: sell16x2, 4:
 // sell16x4) for `isa`, or nullptr where this binary has none (sell16: avx512 and neon; the others: avx512).

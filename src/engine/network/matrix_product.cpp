@@ -22,6 +22,7 @@ MatrixProduct::MatrixProduct(CompressedLayer layer, const ModelEngineOptions& op
   engine_options.skip_zero_activations = options.skip_zero_activations;
   engine_options.precision = options.precision;
   engine_options.compact_codes = options.compact_codes;
+  engine_options.layout = options.layout;
   engine_options.workers = std::move(workers);
   engine_ = std::make_unique<Engine>(std::vector<CompressedLayer>{std::move(layer)}, engine_options);
 }
