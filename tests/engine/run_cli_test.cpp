@@ -209,7 +209,8 @@ void write_int64_npy(const std::string& path, const Shape& shape, const std::vec
   std::string header = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + dims + "), }";
   header.append(63 - (10 + header.size()) % 64, ' ');
   header += '\n';
-  std::vector<std::uint8_t> bytes = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<std::uint8_t>(header.size() & 0xff),
+  std::vector<std::uint8_t> bytes = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                     static_cast<std::uint8_t>(header.size() & 0xff),
                                      static_cast<std::uint8_t>(header.size() >> 8)};
   bytes.insert(bytes.end(), header.begin(), header.end());
   for (const std::int64_t v : values) {

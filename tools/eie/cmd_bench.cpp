@@ -323,7 +323,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         memory.emplace(l.name, LayerMemory{c.plan.bytes_for(1), c.dense_bytes});
         const double gbs = static_cast<double>(bytes) / (c.eie.median_us * 1e3);
         const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
-        fmt::print("{:<8} {:>11} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
+        fmt::print("{:<8} {:>11} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} "
+                   "{:>8.2f} {:>8.1f} {:>8.1f}\n",
                    l.name, fmt::format("{}x{}", layer.rows, layer.cols), layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
                    c.eie.median_us, c.eie.p99_us, vs_dense, vs_csr, per_cycle,
                    static_cast<double>(bytes) / 1e6, gbs, probe);
