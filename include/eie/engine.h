@@ -261,19 +261,37 @@ class ModelEngine {
   ModelEngine& operator=(ModelEngine&&) noexcept;
   ~ModelEngine();
 
+  // The current plan's shapes and steps.
   const std::vector<Shape>& input_shapes() const;
   const std::vector<Shape>& output_shapes() const;
   std::vector<NodePlanInfo> plan_info() const;
 
-  // Runs the graph; inputs and outputs in graph order, each exactly as large as its planned shape (Error
+  // Makes the plan for `input_shapes` the current one: planned on first use of these shapes (a model with
+  // dynamic axes: a new batch or sequence length), then kept, so that a later call with the same shapes plans
+  // nothing. The latest kMaxCachedPlans plans are kept (each holds its own buffers); the least recently used
+  // goes first. Throws as the constructor; the current plan stays as it was then.
+  void reshape(const std::vector<Shape>& input_shapes);
+  static constexpr std::size_t kMaxCachedPlans = 8;
+  std::size_t cached_plans() const;
+  std::int64_t plans_made() const;  // plans made since construction (the constructor's included)
+
+  // Runs the current plan; inputs and outputs in graph order, each exactly as large as its planned shape (Error
   // naming the tensor otherwise). Allocates nothing.
   void run(const std::vector<std::span<const float>>& inputs, const std::vector<std::span<float>>& outputs);
-  // The same with tensors; checks each input's shape and returns the outputs (allocating them).
+  // The same with tensors, at their shapes (reshape() first when they differ from the current plan's); returns
+  // the outputs (allocating them).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
 
  private:
   struct Plan;
-  std::unique_ptr<Plan> plan_;
+  static std::unique_ptr<Plan> make_plan(const Model& original, const std::vector<Shape>& input_shapes,
+                                         const ModelEngineOptions& options,
+                                         const std::shared_ptr<WorkerThreads>& workers);
+  std::shared_ptr<const Model> model_;  // the graph as given, planned again for each new set of shapes
+  ModelEngineOptions options_;
+  std::shared_ptr<WorkerThreads> workers_;  // one set of threads for every plan
+  std::vector<std::unique_ptr<Plan>> plans_;  // most recently used first; plans_.front() is the current one
+  std::int64_t plans_made_ = 0;
 };
 
 // Yardsticks for the benchmarks. The core clock measured with a chain of dependent one-cycle adds (GHz), and

@@ -260,11 +260,14 @@ std::vector<SweepFigure> sweep_figures(const std::vector<SweepPoint>& points, co
 // ---------------------------------------------------------------------------------------------------------
 // Whole compressed models (`eie sim FILE.eie`, Python's Model.simulate). The Gemm / MatMul layers with
 // compressed weights, in graph order, form one chain (ReLU between, as the paper's FC6-FC7-FC8); every other
-// compressed weight (Conv, LSTM) is one M x V of its own.
+// compressed weight (Conv, LSTM) is one M x V of its own. A graph that applies anything else between its FC
+// layers (a transformer's attention, a Sigmoid) cannot run as a chain on the accelerator: each of its FC layers
+// is then one M x V of its own too, and `chain_broken` says why.
 struct SimulatedModel {
   std::vector<CompressedLayer> chain;       // FC layers, bias and Gemm's alpha/beta folded in
-  std::vector<CompressedLayer> standalone;  // compressed Conv / LSTM weights (no bias)
+  std::vector<CompressedLayer> standalone;  // compressed Conv / LSTM weights (no bias), or every FC layer
   std::vector<std::string> standalone_ops;  // their op types
+  std::string chain_broken;                 // "node 'x' (Sigmoid) lies between 'a' and 'b'; ...", or empty
 
   // The weight bits the accelerator needs: the largest codebook's bits.
   int weight_bits() const;
@@ -300,6 +303,7 @@ struct ModelSimulation {
   std::int64_t chain_layers = 0;         // how many of `layers` form the chain
   bool single_weight = false;            // the chain is a graph-less model's one weight (chain_io)
   std::vector<std::string> standalone_ops;  // op type of each standalone layer
+  std::string chain_broken;              // SimulatedModel::chain_broken: why the FC layers run alone
   ChainReport chain;                     // the chain's totals (cycles, frames/s, energy)
   std::vector<float> output;             // the chain's output, dequantized (no activation function)
   std::vector<float> float_output;       // the float model's output on the same weights and input

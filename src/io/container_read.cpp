@@ -3,6 +3,7 @@
 // anything is allocated) and the model's structure. Every error names the file and the section or field.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/core.h>
 
@@ -122,12 +123,24 @@ Attribute Reader::attribute(const json& a, const std::string& place) const {
   const std::string type = a.items().begin().key();
   const json& v = a.items().begin().value();
   const auto bad = [&] { return fail(place, fmt::format("bad '{}' value {}", type, v.dump())); };
+  // A number, or "inf", "-inf" or "nan" (JSON has none of those).
+  const auto float_value = [&](const json& x) -> float {
+    if (x.is_number()) return x.get<float>();
+    if (x == "inf") return std::numeric_limits<float>::infinity();
+    if (x == "-inf") return -std::numeric_limits<float>::infinity();
+    if (x == "nan") return std::numeric_limits<float>::quiet_NaN();
+    throw bad();
+  };
   try {
     if (type == "int" && v.is_number_integer()) return v.get<std::int64_t>();
-    if (type == "float" && v.is_number()) return v.get<float>();
+    if (type == "float") return float_value(v);
     if (type == "string" && v.is_string()) return v.get<std::string>();
     if (type == "ints" && v.is_array()) return v.get<std::vector<std::int64_t>>();
-    if (type == "floats" && v.is_array()) return v.get<std::vector<float>>();
+    if (type == "floats" && v.is_array()) {
+      std::vector<float> values;
+      for (const json& x : v) values.push_back(float_value(x));
+      return values;
+    }
     if (type == "strings" && v.is_array()) return v.get<std::vector<std::string>>();
   } catch (const json::exception&) {
     throw bad();

@@ -64,18 +64,23 @@ json report_json(const LayerReport& r) {
           {"bits_pqh", r.bits_pqh}, {"ratio_pq", r.ratio_pq}, {"ratio_pqh", r.ratio_pqh}};
 }
 
-json attribute_json(const std::string& node, const std::string& key, const Attribute& a) {
-  const auto finite = [&](float v) {
-    if (!std::isfinite(v)) throw Error(fmt::format("node '{}': attribute '{}' is not finite", node, key));
-    return v;
-  };
+// JSON has no infinities or NaN: those float attribute values are written as the strings "inf", "-inf" and "nan"
+// (a causal mask's ConstantOfShape fills with -inf).
+json float_json(float v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
+json attribute_json(const Attribute& a) {
   if (const auto* v = std::get_if<std::int64_t>(&a)) return {{"int", *v}};
-  if (const auto* v = std::get_if<float>(&a)) return {{"float", finite(*v)}};
+  if (const auto* v = std::get_if<float>(&a)) return {{"float", float_json(*v)}};
   if (const auto* v = std::get_if<std::string>(&a)) return {{"string", *v}};
   if (const auto* v = std::get_if<std::vector<std::int64_t>>(&a)) return {{"ints", *v}};
   if (const auto* v = std::get_if<std::vector<float>>(&a)) {
-    for (const float x : *v) finite(x);
-    return {{"floats", *v}};
+    json values = json::array();
+    for (const float x : *v) values.push_back(float_json(x));
+    return {{"floats", values}};
   }
   return {{"strings", std::get<std::vector<std::string>>(a)}};
 }
@@ -138,7 +143,7 @@ std::vector<std::uint8_t> serialize_eie(const EieFile& file) {
   json nodes = json::array();
   for (const Node& node : model.nodes) {
     json attributes = json::object();
-    for (const auto& [key, value] : node.attributes) attributes[key] = attribute_json(node.name, key, value);
+    for (const auto& [key, value] : node.attributes) attributes[key] = attribute_json(value);
     nodes.push_back({{"op_type", node.op_type}, {"name", node.name}, {"inputs", node.inputs},
                      {"outputs", node.outputs}, {"attributes", attributes}});
   }

@@ -92,7 +92,9 @@ SimulatedModel simulated_layers(const Model& model, const std::string& what) {
   }
 
   SimulatedModel out;
+  std::vector<std::string> chain_ops;  // the op type of each chain layer
   std::string dense_fc;  // a dense FC node seen after the chain started
+  std::string dense_error;  // a chain interrupted by it: an error unless the graph is no chain anyway
   for (const auto& [name, node, before] : uses) {
     const bool fc = node && (node->op_type == "Gemm" || node->op_type == "MatMul");
     const auto it = model.compressed.find(name);
@@ -106,10 +108,10 @@ SimulatedModel simulated_layers(const Model& model, const std::string& what) {
       out.standalone_ops.push_back(node ? node->op_type : "no graph");
       continue;
     }
-    if (!dense_fc.empty()) {
-      throw Error(fmt::format("{}: node '{}' is not compressed, so activations cannot flow from '{}' to '{}' on "
-                              "the accelerator (compress every fully connected layer)",
-                              what, dense_fc, out.chain.back().name, layer.name));
+    if (!dense_fc.empty() && dense_error.empty()) {
+      dense_error = fmt::format("{}: node '{}' is not compressed, so activations cannot flow from '{}' to '{}' on "
+                                "the accelerator (compress every fully connected layer)",
+                                what, dense_fc, out.chain.back().name, layer.name);
     }
     if (node->op_type == "Gemm") {
       const float alpha = node->attr_float("alpha", 1.0f);
@@ -119,24 +121,34 @@ SimulatedModel simulated_layers(const Model& model, const std::string& what) {
         layer.codebook = Codebook(std::move(values), layer.codebook.bits(), layer.codebook.zero_reserved());
       }
     }
-    if (!out.chain.empty()) {
+    if (!out.chain.empty() && out.chain_broken.empty()) {
       int relus = 0;
       for (const Node* op : before) {
         static const std::set<std::string> passive = {"Add", "Flatten", "Reshape", "Dropout", "Identity"};
         if (op->op_type == "Relu") {
           ++relus;
-        } else if (!passive.count(op->op_type)) {
-          throw Error(fmt::format("{}: node '{}' ({}) lies between '{}' and '{}'; the accelerator applies only ReLU "
-                                  "between layers", what, op->name, op->op_type, out.chain.back().name, layer.name));
+        } else if (!passive.count(op->op_type) && out.chain_broken.empty()) {
+          out.chain_broken = fmt::format("node '{}' ({}) lies between '{}' and '{}'; the accelerator applies only "
+                                         "ReLU between layers", op->name, op->op_type, out.chain.back().name,
+                                         layer.name);
         }
       }
-      if (relus != 1) {
-        throw Error(fmt::format("{}: {} ReLU nodes between '{}' and '{}'; the accelerator applies exactly one",
-                                what, relus, out.chain.back().name, layer.name));
+      if (relus != 1 && out.chain_broken.empty()) {
+        out.chain_broken = fmt::format("{} ReLU nodes between '{}' and '{}'; the accelerator applies exactly one",
+                                       relus, out.chain.back().name, layer.name);
       }
     }
     layer.bias = fc_bias(model, *node, layer.rows);
+    chain_ops.push_back(node->op_type);
     out.chain.push_back(std::move(layer));
+  }
+  if (out.chain_broken.empty() && !dense_error.empty()) throw Error(dense_error);
+  // Not a chain: every FC layer stands alone, in graph order, before the other weights.
+  if (!out.chain_broken.empty()) {
+    out.standalone.insert(out.standalone.begin(), std::make_move_iterator(out.chain.begin()),
+                          std::make_move_iterator(out.chain.end()));
+    out.standalone_ops.insert(out.standalone_ops.begin(), chain_ops.begin(), chain_ops.end());
+    out.chain.clear();
   }
   if (out.chain.empty() && out.standalone.empty()) throw Error(what + ": the model has no compressed weight to simulate");
   return out;
@@ -151,6 +163,10 @@ namespace {
 bool chain_for_input(const std::string& what, const std::string& io, SimulatedModel& layers) {
   if (!layers.chain.empty() || io.empty()) return false;
   const bool both = io.find(" and ") != std::string::npos;
+  if (!layers.chain_broken.empty()) {
+    throw Error(fmt::format("{}: {}; {} {} a chain of fully connected layers (without {} each runs as one M x V on "
+                            "a synthetic input)", what, layers.chain_broken, io, both ? "need" : "needs", io));
+  }
   const bool graphless = !layers.standalone_ops.empty() && layers.standalone_ops.front() == "no graph";
   if (graphless && layers.standalone.size() == 1) {
     layers.chain.push_back(std::move(layers.standalone.front()));
@@ -179,6 +195,7 @@ ModelSimulation simulate_model(const Model& model, const std::string& what, cons
   SimulatedModel layers = simulated_layers(model, what);
   ModelSimulation out;
   out.single_weight = chain_for_input(what, options.chain_io, layers);
+  out.chain_broken = layers.chain_broken;
   out.config = options.fit_design ? fit_to_model(options.config, layers) : options.config;
   out.config.validate();
   const FixedFormat format = fixed_format(out.config);
@@ -240,6 +257,7 @@ ModelSimulation simulate_model(const Model& model, const std::string& what, cons
 nlohmann::json to_json(const ModelSimulation& simulation, const std::string& model) {
   nlohmann::json json{{"config", to_json(simulation.config)}, {"model", model}, {"layers", nlohmann::json::array()}};
   for (const LayerReport& r : simulation.layers) json["layers"].push_back(to_json(r));
+  if (!simulation.chain_broken.empty()) json["chain_broken"] = simulation.chain_broken;
   return json;
 }
 

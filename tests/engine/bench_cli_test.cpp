@@ -171,10 +171,31 @@ TEST_F(BenchCli, a_models_compressed_layers) {
   EXPECT_NE(r.output.find("inputs synthetic, 50% non-zero"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\nw1 "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\nw2 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("M x V"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" 3x4 "), std::string::npos) << r.output;  // w1: 3 outputs x 4 inputs
   EXPECT_NE(r.output.find("Whole network"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("batch   1, 1 thread : eie"), std::string::npos) << r.output;
   // The whole network on oneDNN too, in builds with it.
   EXPECT_EQ(r.output.find("oneDNN int8") != std::string::npos, kImpls == 5) << r.output;
+}
+
+// A transformer language model with dynamic batch and sequence axes and token ids as input: the whole network is
+// timed as one decode step (sequence length 1).
+TEST_F(BenchCli, a_language_models_decode_step) {
+  const std::string model = file("gpt.eie");
+  ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/engine/data/tiny_gpt.onnx -o " + model +
+                    " --density 0.25 --bits 4").status, 0);
+  const CliResult r = run_eie("bench " + model + " --batch 1 --threads 1 --budget 0.01 --json " + file("b.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("batch   1, 1 thread : eie"), std::string::npos) << r.output;
+  const nlohmann::json j = json_file("b.json");
+  ASSERT_FALSE(j["results"].empty());
+  for (const auto& row : j["results"]) {
+    if (row["impl"] != "eie") continue;
+    ASSERT_TRUE(row.contains("rows") && row.contains("cols")) << row;
+    EXPECT_GT(row["rows"].get<int>(), 0) << row;
+    EXPECT_GT(row["cols"].get<int>(), 0) << row;
+  }
 }
 
 TEST_F(BenchCli, bad_options) {

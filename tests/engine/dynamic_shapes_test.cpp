@@ -220,6 +220,39 @@ TEST(TinyGpt, every_linear_layer_is_compressed_and_runs_compressed) {
   }
 }
 
+// A new input shape plans; a shape seen before takes its kept plan (nothing planned), the same logits.
+TEST(ModelEnginePlans, a_shape_seen_before_reuses_its_plan) {
+  const Model model = load_onnx(kTinyGpt + ".onnx");
+  const Tensor one = read_tensor(kTinyGpt + "_ids_1x1.npy"), seven = read_tensor(kTinyGpt + "_ids_2x7.npy");
+  const Tensor one_logits = read_tensor(kTinyGpt + "_logits_1x1.npy");
+  const Tensor seven_logits = read_tensor(kTinyGpt + "_logits_2x7.npy");
+  ModelEngine engine(model, std::vector<Shape>{one.shape});
+  EXPECT_EQ(engine.plans_made(), 1);
+  expect_logits_match(engine.run({seven})[0], seven_logits, "2x7, new");
+  EXPECT_EQ(engine.plans_made(), 2);
+  EXPECT_EQ(engine.input_shapes()[0], seven.shape);
+  expect_logits_match(engine.run({one})[0], one_logits, "1x1, seen");
+  expect_logits_match(engine.run({seven})[0], seven_logits, "2x7, seen");
+  engine.reshape({one.shape});
+  EXPECT_EQ(engine.plans_made(), 2);
+  EXPECT_EQ(engine.cached_plans(), 2u);
+  // The spans run() runs the current plan.
+  std::vector<float> y(one_logits.data.size());
+  engine.run({std::span<const float>(one.data)}, {std::span<float>(y)});
+  expect_logits_match(Tensor{one_logits.shape, y}, one_logits, "1x1, spans");
+  // A shape that cannot be planned leaves the current plan as it was.
+  expect_error([&] { engine.reshape({{1, 13}}); }, {"(Gather)", "index 12 is out of range"});
+  EXPECT_EQ(engine.input_shapes()[0], one.shape);
+  // At most kMaxCachedPlans are kept; the least recently used goes first.
+  for (std::int64_t length = 2; length <= 12; ++length) engine.reshape({{1, length}});
+  EXPECT_EQ(engine.cached_plans(), ModelEngine::kMaxCachedPlans);
+  const std::int64_t made = engine.plans_made();
+  engine.reshape({{1, 12}});
+  EXPECT_EQ(engine.plans_made(), made);
+  engine.reshape({{1, 2}});  // dropped: planned again
+  EXPECT_EQ(engine.plans_made(), made + 1);
+}
+
 TEST(TinyGptErrors, token_id_outside_the_embedding_table_names_the_node_and_value) {
   const Model model = load_onnx(kTinyGpt + ".onnx");
   Tensor ids = read_tensor(kTinyGpt + "_ids_2x7.npy");

@@ -231,5 +231,60 @@ TEST(RunCli, bad_input_exits_1_with_one_line) {
   EXPECT_FALSE(fs::exists(f("out.npy")));
 }
 
+// Token ids as numpy writes them: int64 (<i8), C order, format 1.0.
+void write_int64_npy(const std::string& path, const Shape& shape, const std::vector<std::int64_t>& values) {
+  std::string dims;
+  for (const std::int64_t d : shape) dims += std::to_string(d) + ", ";
+  std::string header = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  header.append(63 - (10 + header.size()) % 64, ' ');
+  header += '\n';
+  std::vector<std::uint8_t> bytes = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                     static_cast<std::uint8_t>(header.size() & 0xff),
+                                     static_cast<std::uint8_t>(header.size() >> 8)};
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  for (const std::int64_t v : values) {
+    for (int b = 0; b < 8; ++b) bytes.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (8 * b)));
+  }
+  write_file_atomic(path, bytes);
+}
+
+// A language model's bad input (tests/engine/data/tiny_gpt.onnx: 32 tokens, 12 positions) and shape computations
+// that cannot be planned: one line naming the node and the value, exit status 1, no output file.
+TEST(RunCli, transformer_bad_input_names_the_node_and_value) {
+  const Files f;
+  const std::string gpt = std::string(EIE_SOURCE_DIR) + "/tests/engine/data/tiny_gpt.onnx";
+  write_int64_npy(f("token40.npy"), {1, 4}, {1, 2, 40, 3});
+  expect_cli_error("run " + gpt + " --input " + f("token40.npy") + " --output " + f("out.npy"),
+                   {"node '/tokens/Gather' (Gather): index 40 is out of range for axis 0 of size 32"});
+  write_int64_npy(f("long.npy"), {1, 13}, std::vector<std::int64_t>(13, 0));
+  expect_cli_error("run " + gpt + " --input " + f("long.npy") + " --output " + f("out.npy"),
+                   {"node '/positions/Gather' (Gather): index 12 is out of range for axis 0 of size 12"});
+  EXPECT_FALSE(fs::exists(f("out.npy")));
+
+  // A shape taken from the values of a graph input, not from its shape.
+  Model data_shape;
+  data_shape.name = "data_shape";
+  data_shape.inputs = {{"n", {2}, "int64"}};
+  data_shape.outputs = {{"y", {-1, -1}}};
+  data_shape.nodes = {{"ConstantOfShape", "zeros", {"n"}, {"y"}, {}}};
+  write_file_atomic(f("data_shape.onnx"), serialize_onnx(data_shape));
+  write_int64_npy(f("n.npy"), {2}, {3, 4});
+  expect_cli_error("run " + f("data_shape.onnx") + " --input " + f("n.npy"),
+                   {"node 'zeros' (ConstantOfShape)", "input 'n' depends on run-time data values"});
+
+  // A shape computation whose integers overflow int64: (2 x 2^40)^2.
+  Model overflow;
+  overflow.name = "overflow";
+  overflow.inputs = {{"x", {-1, 8}}};
+  overflow.outputs = {{"y", {-1}}};
+  overflow.initializers = {{"k", Tensor{{}, {1099511627776.0f}}}};
+  overflow.nodes = {{"Shape", "shape", {"x"}, {"s"}, {}}, {"Mul", "scale", {"s", "k"}, {"p"}, {}},
+                    {"Mul", "square", {"p", "p"}, {"q"}, {}}, {"ConstantOfShape", "fill", {"q"}, {"y"}, {}}};
+  write_file_atomic(f("overflow.onnx"), serialize_onnx(overflow));
+  write_npy(f("x.npy"), Tensor{{2, 8}, std::vector<float>(16, 0.0f)});
+  expect_cli_error("run " + f("overflow.onnx") + " --input " + f("x.npy"),
+                   {"node 'square' (Mul)", "integer overflow"});
+}
+
 }  // namespace
 }  // namespace eie::test

@@ -1,4 +1,6 @@
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <zlib.h>
 
@@ -131,6 +133,27 @@ TEST(Container, graph_settings_and_dense_tensors_survive) {
   EXPECT_EQ(back.settings, file.settings);
   EXPECT_EQ(back.index_bits, file.index_bits);
   EXPECT_EQ(*back.model.constant("w1"), *file.model.constant("w1"));
+}
+
+// JSON has no infinities or NaN: they are stored as strings (a causal mask fills with -inf).
+TEST(Container, non_finite_float_attributes_survive) {
+  EieFile file = graph_file();
+  auto& attributes = file.model.nodes[0].attributes;
+  attributes["alpha"] = -std::numeric_limits<float>::infinity();
+  attributes["floats"] = std::vector<float>{std::numeric_limits<float>::infinity(), 0.5f,
+                                            std::numeric_limits<float>::quiet_NaN()};
+  const EieFile back = parse_eie(saved(file), "n.eie");
+  const Node& node = back.model.nodes[0];
+  EXPECT_EQ(node.attr_float("alpha", 0.0f), -std::numeric_limits<float>::infinity());
+  const auto floats = std::get<std::vector<float>>(node.attributes.at("floats"));
+  ASSERT_EQ(floats.size(), 3u);
+  EXPECT_EQ(floats[0], std::numeric_limits<float>::infinity());
+  EXPECT_EQ(floats[1], 0.5f);
+  EXPECT_TRUE(std::isnan(floats[2]));
+  test::expect_error(
+      [&] { parse_eie(with_header(saved(file), [](json& h) { h["model"]["nodes"][0]["attributes"]["alpha"] =
+                                                                {{"float", "-infinity"}}; }), "n.eie"); },
+      {"n.eie", "node 'fc1' attribute 'alpha'", "-infinity"});
 }
 
 TEST(Container, report_comes_from_the_stored_streams) {

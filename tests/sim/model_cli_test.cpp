@@ -141,12 +141,28 @@ TEST_F(SimModelCli, graphless_model_takes_the_input_or_refuses_it) {
   EXPECT_EQ(r.status, 0) << r.output;
 }
 
-TEST_F(SimModelCli, models_the_accelerator_cannot_run) {
+// A graph with other operators between its FC layers (a Sigmoid here, a transformer's attention) is no chain:
+// each FC layer runs as one M x V of its own, and an input to feed the chain is an error naming the node.
+TEST_F(SimModelCli, fc_layers_that_are_no_chain_run_alone) {
   compressed("Sigmoid");
   test::CliResult r = test::run_eie("sim " + file("model.eie"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("no chain the accelerator can run (node 'Sigmoid1' (Sigmoid) lies between 'fc2.weight' "
+                          "and 'fc3.weight'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Compressed weights (Gemm), each one M x V"), std::string::npos) << r.output;
+  for (const char* layer : {"\nfc1.weight ", "\nfc2.weight ", "\nfc3.weight "}) {
+    EXPECT_NE(r.output.find(layer), std::string::npos) << layer << r.output;
+  }
+  write_npy(file("x24.npy"), Tensor{{24}, std::vector<float>(24, 1.0f)});
+  r = test::run_eie("sim " + file("model.eie") + " --input " + file("x24.npy"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("node 'Sigmoid1' (Sigmoid) lies between 'fc2.weight' and 'fc3.weight'"), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("node 'Sigmoid1' (Sigmoid) lies between 'fc2.weight' and 'fc3.weight'; the accelerator "
+                          "applies only ReLU between layers; --input needs a chain"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST_F(SimModelCli, models_the_accelerator_cannot_run) {
+  test::CliResult r;
 
   compressed("Relu");
   write_npy(file("x.npy"), Tensor{{25}, std::vector<float>(25, 1.0f)});

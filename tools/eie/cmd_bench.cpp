@@ -309,8 +309,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
   for (std::int64_t batch : batches) {
     for (std::int64_t t : threads) {
       fmt::print("\nbatch {}, {} thread{}\n", batch, t, t == 1 ? "" : "s");
-      fmt::print("{:<8} {:>9} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>7} {:>9} {:>8} {:>8} {:>8}\n", "layer",
-                 "entries", "act%", "dense us", "CSR us", "eie us", "eie p99", "xdense", "xCSR", "ent/c/core",
+      fmt::print("{:<8} {:>11} {:>9} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>7} {:>9} {:>8} {:>8} {:>8}\n", "layer",
+                 "M x V", "entries", "act%", "dense us", "CSR us", "eie us", "eie p99", "xdense", "xCSR", "ent/c/core",
                  "eie MB", "GB/s", "probe");
       Summary& s = summaries[{batch, t}];
       std::vector<std::string> skipped;  // layers whose input was sparse enough for csc
@@ -330,8 +330,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         memory.emplace(l.name, LayerMemory{c.plan.bytes_for(1), c.dense_bytes});
         const double gbs = static_cast<double>(bytes) / (c.eie.median_us * 1e3);
         const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
-        fmt::print("{:<8} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} {:>8.2f} {:>8.1f} {:>8.1f}\n",
-                   l.name, layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
+        fmt::print("{:<8} {:>11} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} "
+                   "{:>8.2f} {:>8.1f} {:>8.1f}\n",
+                   l.name, fmt::format("{}x{}", layer.rows, layer.cols), layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
                    c.eie.median_us, c.eie.p99_us, vs_dense, vs_csr, per_cycle,
                    static_cast<double>(bytes) / 1e6, gbs, probe);
         // bf16 rounds every weight and input by up to 2^-8 of itself, int8 by up to half a step of 1/127 or 1/255
@@ -356,7 +357,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         s.all_beat_csr = s.all_beat_csr && vs_csr > 1.0;
         const std::pair<const char*, const Timing*> impls[] = {{"eie", &c.eie}, {"dense", &c.dense}, {"csr", &c.csr}};
         for (const auto& [impl, timing] : impls) {
-          nlohmann::json r{{"layer", l.name}, {"batch", batch}, {"threads", t}, {"impl", impl},
+          nlohmann::json r{{"layer", l.name}, {"rows", layer.rows}, {"cols", layer.cols}, {"batch", batch},
+                           {"threads", t}, {"impl", impl},
                            {"median_us", timing->median_us}, {"p99_us", timing->p99_us}, {"runs", timing->runs},
                            {"round_median_us", timing->round_median_us}};
           if (std::string(impl) == "eie") {
@@ -437,7 +439,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
       }
     }
   }
-  fmt::print("\nColumns: entries = stored weights; act% = non-zero inputs; xdense/xCSR = speedup of eie's median\n"
+  fmt::print("\nColumns: M x V = the weight's rows x columns (outputs x inputs); entries = stored weights;\n"
+             "act% = non-zero inputs; xdense/xCSR = speedup of eie's median\n"
              "(each round alone: the geometric means from each round's medians, lowest and highest);\n"
              "ent/c/core = stored entries x batch per cycle per thread; eie MB = the planned layout the batch reads\n"
              "(tcsr from the batch plan_info names, sell16 or csr16 below; `--json` adds the engine's resident_bytes, all layouts);\n"

@@ -73,12 +73,12 @@ std::vector<Tensor> run_model(const Model& model, const std::vector<Tensor>& inp
     const std::int64_t count = std::min(args.batch, total - begin);
     std::vector<Tensor> chunk;
     for (const Tensor& t : inputs) chunk.push_back(slice(t, begin, count));
-    if (!engine || engine->input_shapes()[0][0] != count) {
+    if (!engine) {
       for (Shape& s : shapes) s[0] = count;
       engine.emplace(batched, shapes, options);
-      plan = engine->plan_info();
     }
-    std::vector<Tensor> result = engine->run(chunk);
+    std::vector<Tensor> result = engine->run(chunk);  // a smaller last chunk plans for its shape
+    plan = engine->plan_info();
     for (std::size_t i = 0; i < result.size(); ++i) {
       if (outputs.size() <= i) {
         outputs.push_back(std::move(result[i]));

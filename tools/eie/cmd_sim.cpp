@@ -125,6 +125,15 @@ std::pair<std::string, std::vector<int>> parse_sweep(const std::string& spec) {
   return {parameter, values};
 }
 
+// The op types in order of first appearance ("MatMul, Gemm" for 24 MatMul weights and one Gemm).
+std::vector<std::string> distinct(const std::vector<std::string>& ops) {
+  std::vector<std::string> out;
+  for (const std::string& op : ops) {
+    if (std::find(out.begin(), out.end(), op) == out.end()) out.push_back(op);
+  }
+  return out;
+}
+
 // `eie sim FILE.eie`: the model's FC layers as one chain with its real activations flowing, then any other
 // compressed weight (Conv, LSTM) as one M x V on a synthetic input.
 void run_model(const SimOptions& o, sim::Config config) {
@@ -183,8 +192,13 @@ void run_model(const SimOptions& o, sim::Config config) {
   }
   if (!standalone.empty()) {
     if (chain.empty()) fmt::print("EIE, cycle-accurate: {}\n", describe(config));
-    fmt::print("Other compressed weights ({}), each one M x V on a synthetic input of density {} (seed {}+):\n",
-               fmt::format("{}", fmt::join(result.standalone_ops, ", ")), o.input_density, o.seed + 1);
+    if (!result.chain_broken.empty()) {
+      fmt::print("Model '{}' ({}): its fully connected layers are no chain the accelerator can run ({})\n",
+                 file.model.name, o.model, result.chain_broken);
+    }
+    fmt::print("{} ({}), each one M x V on a synthetic input of density {} (seed {}+):\n",
+               result.chain_broken.empty() ? "Other compressed weights" : "Compressed weights",
+               fmt::format("{}", fmt::join(distinct(result.standalone_ops), ", ")), o.input_density, o.seed + 1);
     print_table(standalone);
   }
   if (!o.json_file.empty()) {

@@ -78,11 +78,13 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
       Shape shape = input.shape;
       if (shape.empty()) throw Error(fmt::format("graph input '{}' has no declared shape to batch", input.name));
       shape[0] = batch;
-      for (const std::int64_t d : shape) {
-        if (d < 0) throw Error(fmt::format("graph input '{}' has a dynamic dimension besides the batch: {}", input.name, shape_string(input.shape)));
-      }
+      // Any other dynamic dimension is 1: a language model's sequence, so that the timing is one decode step.
+      for (std::int64_t& d : shape) d = d < 0 ? 1 : d;
       Tensor t{shape, std::vector<float>(static_cast<std::size_t>(shape_numel(shape)))};
-      for (float& v : t.data) v = static_cast<float>(rng.uniform());
+      // Integer and boolean inputs (token ids, masks) stay 0: an index valid in any table.
+      if (input.type == "float") {
+        for (float& v : t.data) v = static_cast<float>(rng.uniform());
+      }
       shapes.push_back(shape);
       inputs.push_back(std::move(t));
     }

@@ -31,9 +31,10 @@ struct NetworkComparison {
 // The model with every compressed weight replaced by its decompressed dense tensor.
 Model decompressed(const Model& model);
 
-// Times the model at each batch size (dimension 0 of every graph input; seeded inputs in [0, 1)), the
-// implementations taking turns in rounds (layer_bench's time_in_rounds). Throws Error when the model has no
-// compressed weight or its inputs cannot take a batch dimension.
+// Times the model at each batch size (dimension 0 of every graph input; other dynamic dimensions 1, as one
+// decode step of a language model; seeded float inputs in [0, 1), integer inputs 0), the implementations taking
+// turns in rounds (layer_bench's time_in_rounds). Throws Error when the model has no compressed weight or its
+// inputs cannot take a batch dimension.
 std::vector<NetworkComparison> compare_network(const Model& model, const std::vector<std::int64_t>& batches,
                                                int threads, KernelIsa kernel, double budget_seconds,
                                                Precision precision = Precision::fp32,

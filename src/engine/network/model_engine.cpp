@@ -1,7 +1,11 @@
 // ModelEngine: plan a whole network once, run it many times. Planning infers every tensor's shape, allocates
 // one buffer per tensor (constants copied in once), and binds each node to a step: a matrix product through
 // the compressed kernels or OpenBLAS for the weighted nodes, the scalar operator for the rest. run() copies the
-// inputs in, runs the steps in graph order and copies the outputs out; nothing is allocated.
+// inputs in, runs the steps in graph order and copies the outputs out; nothing is allocated. A model with dynamic
+// axes is planned once per set of input shapes (its shape computations folded to constants for them); the plans
+// are kept, most recently used first, so that a decode loop over a few sequence lengths plans each once.
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "eie/engine.h"
@@ -26,6 +30,7 @@ class OperatorStep final : public network::Step {
 }  // namespace
 
 struct ModelEngine::Plan {
+  std::vector<Shape> given_shapes;  // what it was planned for (the cache's key)
   std::optional<Model> folded;  // the graph specialised to the input shapes, when it computes shapes
   std::map<std::string, std::unique_ptr<Tensor>> values;
   std::vector<Tensor*> inputs, outputs;
@@ -44,8 +49,34 @@ ModelEngine::ModelEngine(const Model& model, ModelEngineOptions options)
       }(), options) {}
 
 ModelEngine::ModelEngine(const Model& original, const std::vector<Shape>& input_shapes, ModelEngineOptions options)
-    : plan_(std::make_unique<Plan>()) {
-  Plan& plan = *plan_;
+    : model_(std::make_shared<const Model>(original)), options_(std::move(options)) {
+  // One set of worker threads for every compressed product of every plan: the steps run one after another.
+  if (options_.threads > 1) workers_ = std::make_shared<WorkerThreads>(options_.threads);
+  reshape(input_shapes);
+}
+
+void ModelEngine::reshape(const std::vector<Shape>& input_shapes) {
+  const auto same = [&](const std::unique_ptr<Plan>& p) { return p->given_shapes == input_shapes; };
+  if (const auto it = std::find_if(plans_.begin(), plans_.end(), same); it != plans_.end()) {
+    std::rotate(plans_.begin(), it, it + 1);  // most recently used first
+    return;
+  }
+  std::unique_ptr<Plan> plan = make_plan(*model_, input_shapes, options_, workers_);
+  ++plans_made_;
+  plans_.insert(plans_.begin(), std::move(plan));
+  if (plans_.size() > kMaxCachedPlans) plans_.pop_back();
+}
+
+std::size_t ModelEngine::cached_plans() const { return plans_.size(); }
+std::int64_t ModelEngine::plans_made() const { return plans_made_; }
+
+// The plan of `original` for `input_shapes`: shape computations folded, buffers allocated, steps bound.
+std::unique_ptr<ModelEngine::Plan> ModelEngine::make_plan(const Model& original, const std::vector<Shape>& input_shapes,
+                                                          const ModelEngineOptions& options,
+                                                          const std::shared_ptr<WorkerThreads>& workers) {
+  auto result = std::make_unique<Plan>();
+  Plan& plan = *result;
+  plan.given_shapes = input_shapes;
   if (input_shapes.size() != original.inputs.size()) {
     throw Error(fmt::format("model '{}' has {} graph inputs, {} shapes given", original.name, original.inputs.size(),
                             input_shapes.size()));
@@ -76,9 +107,6 @@ ModelEngine::ModelEngine(const Model& original, const std::vector<Shape>& input_
     plan.input_names.push_back(input.name);
     plan.input_shapes.push_back(shapes.at(input.name));
   }
-  // One set of worker threads for every compressed product: the steps run one after another.
-  std::shared_ptr<WorkerThreads> workers;
-  if (options.threads > 1) workers = std::make_shared<WorkerThreads>(options.threads);
   const network::StepContext context{model, options, workers, value};
   for (const Node& node : model.nodes) {
     std::unique_ptr<Operator> op = make_operator(node, model);  // checks the attributes
@@ -105,18 +133,19 @@ ModelEngine::ModelEngine(const Model& original, const std::vector<Shape>& input_
     plan.output_names.push_back(output.name);
     plan.output_shapes.push_back(plan.outputs.back()->shape);
   }
+  return result;
 }
 
 ModelEngine::ModelEngine(ModelEngine&&) noexcept = default;
 ModelEngine& ModelEngine::operator=(ModelEngine&&) noexcept = default;
 ModelEngine::~ModelEngine() = default;
 
-const std::vector<Shape>& ModelEngine::input_shapes() const { return plan_->input_shapes; }
-const std::vector<Shape>& ModelEngine::output_shapes() const { return plan_->output_shapes; }
-std::vector<NodePlanInfo> ModelEngine::plan_info() const { return plan_->info; }
+const std::vector<Shape>& ModelEngine::input_shapes() const { return plans_.front()->input_shapes; }
+const std::vector<Shape>& ModelEngine::output_shapes() const { return plans_.front()->output_shapes; }
+std::vector<NodePlanInfo> ModelEngine::plan_info() const { return plans_.front()->info; }
 
 void ModelEngine::run(const std::vector<std::span<const float>>& inputs, const std::vector<std::span<float>>& outputs) {
-  Plan& plan = *plan_;
+  Plan& plan = *plans_.front();
   if (inputs.size() != plan.inputs.size() || outputs.size() != plan.outputs.size()) {
     throw Error(fmt::format("model engine: {} inputs and {} outputs given, the model has {} and {}", inputs.size(),
                             outputs.size(), plan.inputs.size(), plan.outputs.size()));
@@ -141,10 +170,14 @@ void ModelEngine::run(const std::vector<std::span<const float>>& inputs, const s
 }
 
 std::vector<Tensor> ModelEngine::run(const std::vector<Tensor>& inputs) {
-  Plan& plan = *plan_;
-  if (inputs.size() != plan.inputs.size()) {
-    throw Error(fmt::format("model engine: {} inputs given, the model has {}", inputs.size(), plan.inputs.size()));
+  if (inputs.size() != plans_.front()->inputs.size()) {
+    throw Error(fmt::format("model engine: {} inputs given, the model has {}", inputs.size(),
+                            plans_.front()->inputs.size()));
   }
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(t.shape);
+  if (shapes != plans_.front()->input_shapes) reshape(shapes);
+  Plan& plan = *plans_.front();
   std::vector<std::span<const float>> in;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].shape != plan.input_shapes[i]) {
