@@ -20,17 +20,26 @@ struct CliResult {
   std::string output;  // stdout and stderr
 };
 
-inline CliResult run_eie(const std::string& args) {
-  const char* from_environment = std::getenv("EIE_BINARY");
-  const std::string binary = from_environment != nullptr ? from_environment : EIE_BINARY_DIR "/tools/eie/eie";
-  if (!std::filesystem::exists(binary)) ADD_FAILURE() << binary << " is missing: build the eie target";
+// Runs a shell command line; its exit status (-1 when it did not exit) and its stdout and stderr.
+inline CliResult run_command(const std::string& command) {
   CliResult r;
-  FILE* pipe = ::popen((binary + " " + args + " 2>&1").c_str(), "r");
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "cannot start: " << command;
+    return r;
+  }
   char buffer[4096];
   while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
   const int status = ::pclose(pipe);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline CliResult run_eie(const std::string& args) {
+  const char* from_environment = std::getenv("EIE_BINARY");
+  const std::string binary = from_environment != nullptr ? from_environment : EIE_BINARY_DIR "/tools/eie/eie";
+  if (!std::filesystem::exists(binary)) ADD_FAILURE() << binary << " is missing: build the eie target";
+  return run_command(binary + " " + args);
 }
 
 // A fixture with a fresh directory under the build tree for a test's files, removed afterwards.

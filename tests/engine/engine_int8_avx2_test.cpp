@@ -10,6 +10,7 @@
 #include <span>
 
 #include "engine/engine_tester.h"
+#include "engine/int8_input_scales.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie::test {
@@ -146,32 +147,13 @@ TEST(EngineInt8Avx2, padding_when_every_code_is_a_weight) {
   }
 }
 
-// The input's scale: one large value among small ones, all equal values, the smallest normal and subnormal
-// magnitudes (whose reciprocal would overflow), and large ones (whose int32 sums, scaled back, stay finite).
+// The input's scale (int8_input_scales.h).
 TEST(EngineInt8Avx2, input_scales) {
   SKIP_WITHOUT_AVX2();
   const CompressedLayer layer =
       synthetic_layer({.rows = 33, .cols = 70, .density = 0.4, .bits = 4, .bias = true, .seed = seed()});
   ASSERT_EQ(plan_of(layer, 2).kernel, "spmv_sell16i8_cb16__avx2");
-  const auto check = [&](std::vector<float> x) {
-    Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx2, .precision = Precision::int8});
-    std::vector<float> y(static_cast<std::size_t>(layer.rows));
-    engine.run(x, y);
-    expect_matches_reference(layer, x, y, 1, false, 0.0, true);
-  };
-  for (float top : {1.0f, 1e-30f, std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min() * 64,
-                    1e30f, std::numeric_limits<float>::max() / 1e4f}) {
-    SCOPED_TRACE(std::to_string(top));
-    std::vector<float> x(70, 0.0f);
-    for (std::size_t j = 0; j < x.size(); j += 3) x[j] = top * static_cast<float>(j % 7) / 7.0f;
-    x[5] = top;
-    check(x);
-    x[1] = -0.0f;  // not negative: the input keeps the unsigned range
-    check(x);
-    x[6] = -top;
-    check(x);
-    check(std::vector<float>(70, top));
-  }
+  expect_int8_follows_the_input_scale(layer, KernelIsa::avx2);
 }
 
 // NaN and Inf reach exactly the rows the reference sends them to (that input runs on the fp32 kernel), and the

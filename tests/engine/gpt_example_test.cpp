@@ -30,13 +30,8 @@ TEST_F(GptExample, tiny_model_end_to_end) {
   const std::string command = EIE_SOURCE_DIR "/scripts/gpt-example --eie " EIE_BINARY_DIR "/tools/eie/eie --out " +
                               file("out") +
                               " --layers 1 --width 32 --heads 2 --context 16 --steps 3 --windows 2"
-                              " --bench-budget 0.01 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = ::pclose(pipe);
+                              " --bench-budget 0.01";
+  const auto [status, output] = run_command(command);
   EXPECT_EQ(status, 0) << output;
   for (const char* line : {"trained 3 steps", "eie run vs PyTorch, ids 3x16", "perplexity on 32 held-back bytes",
                            "M x V", "batch   1, 1 thread : eie", "Whole network"}) {

@@ -16,13 +16,8 @@ TEST(PytorchCheck, exported_networks_match_pytorch) {
     GTEST_SKIP() << "/usr/bin/python3 cannot import torch, onnx and numpy (scripts/install-deps installs "
                     "python3-torch python3-onnx python3-numpy)";
   }
-  const std::string command = EIE_SOURCE_DIR "/scripts/pytorch-check --eie " EIE_BINARY_DIR "/tools/eie/eie 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = ::pclose(pipe);
+  const auto [status, output] =
+      run_command(EIE_SOURCE_DIR "/scripts/pytorch-check --eie " EIE_BINARY_DIR "/tools/eie/eie");
   EXPECT_EQ(status, 0) << output;
   EXPECT_NE(output.find("lstm-lm compressed"), std::string::npos) << output;
   std::cout << output;
