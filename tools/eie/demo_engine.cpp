@@ -52,7 +52,7 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
   }
   // The EIE chip computes in 16-bit fixed point. precision bf16 rounds inputs and weights to bfloat16 and sums in
   // fp32, its kernels taking two entries of a row per instruction; int8 quantizes them to 8 bits and sums exactly
-  // in int32, four entries per instruction.
+  // in int32, four entries per instruction on AVX-512 VNNI (sell16x4), one per byte lane on AVX2 (sell16 in int8).
   for (Precision precision : {Precision::bf16, Precision::int8}) {
     const char* name = precision_name(precision);
     if (!precision_available(precision)) {
@@ -72,8 +72,8 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
                  c.dense.median_us / c.eie.median_us, c.max_error_of_scale, c.eie_kernel());
       if (batch == 1) fmt::print("    memory: {})\n", memory(c.plan));
     }
-    if (precision == Precision::int8) {
-      // Compact codes: two bits of each code in its slot's spare bits. The planner takes them where the layout
+    if (precision == Precision::int8 && precision_runs_on(Precision::int8, KernelIsa::avx512)) {
+      // Compact codes (sell16x4's; sell16 in int8 on AVX2 has no compact form): two bits of each code in its slot's spare bits. The planner takes them where the layout
       // would exceed 1.5x the EIE encoding or 6 MB; EngineOptions::compact_codes everywhere.
       const LayerComparison c =
           compare_layer(layer, make_input, 1, threads, KernelIsa::automatic, budget, false, precision, true);
