@@ -353,10 +353,13 @@ CompressionReport summarize(std::vector<LayerReport> layers);
 // is a layer nobody clustered, however small). The codebook is {0, the distinct values ascending} (without the
 // 0 when no weight is zero) and the mask is its zeros, so the decompressed weights equal the input bit for
 // bit. `bits` is the codebook's width; with `smallest_bits` the codebook takes the fewest bits (1..`bits`) that
-// hold the values instead. Provenance: method "imported". Returns nullopt when the weight does not qualify.
-// Throws Error naming the layer for a shape that does not match the data or a NaN/Inf weight.
+// hold the values instead. `distinct_too` drops the shared-value condition, for a caller that knows the weight
+// was clustered (a layer with fewer non-zero weights than centroids shares no value). Provenance: method
+// "imported". Returns nullopt when the weight does not qualify. Throws Error naming the layer for a shape that
+// does not match the data or a NaN/Inf weight.
 std::optional<CompressedLayer> import_clustered(std::string name, std::int64_t rows, std::int64_t cols,
-                                                std::span<const float> weights, int bits, bool smallest_bits);
+                                                std::span<const float> weights, int bits, bool smallest_bits,
+                                                bool distinct_too = false);
 
 // ---------------------------------------------------------------------------------------------------------
 // A whole model. Per-layer settings come from glob rules over the weight names (LayerRules). A layer matched by
@@ -377,6 +380,9 @@ struct ModelCompressionOptions {
   int max_iterations = 300;
   int threads = 2;
   bool recluster = false;  // prune and cluster every weight, also those already clustered
+  // Take as it is also a weight whose non-zero values are all distinct, where they fit its codebook (import_clustered's
+  // distinct_too): for exports of trained clusters (eie.torch), whose small layers may share no value.
+  bool import_distinct = false;
 };
 
 // What happened to one weight.

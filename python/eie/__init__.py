@@ -288,7 +288,7 @@ def load(path) -> Model:
 
 
 def compress(source, density=None, quality=None, bits=None, index_bits=None, init: str = "linear",
-             seed: int = 1, max_iterations: int = 300) -> Model:
+             seed: int = 1, max_iterations: int = 300, import_distinct: bool = False) -> Model:
     """Deep Compression without retraining, as ``eie compress``: prune each layer, share its weights by
     k-means, and (in the file) Huffman-code the codes and indices.
 
@@ -296,7 +296,10 @@ def compress(source, density=None, quality=None, bits=None, index_bits=None, ini
     inputs...]}. density, quality, bits, index_bits: one value for every layer, or per-layer glob rules as a
     dict {"fc*": 0.09} or the CLI's text "fc*=0.09,conv*=0.35" (the last matching rule wins). density in
     (0, 1] (default 0.1); quality >= 0 prunes |w| <= quality x std(w) instead; bits and index_bits in 1..8
-    (default 4; 8 and 5 for convolutions). init: "linear", "density" or "random" (seeded by `seed`)."""
+    (default 4; 8 and 5 for convolutions). init: "linear", "density" or "random" (seeded by `seed`).
+    A weight already pruned and clustered (its non-zero values fit its codebook, one of them shared) is taken as
+    it is; import_distinct=True takes it also when no value is shared (a layer with fewer weights than
+    centroids: eie.torch's export)."""
     source_name = ""
     if isinstance(source, Model):
         handle = source._handle
@@ -328,7 +331,8 @@ def compress(source, density=None, quality=None, bits=None, index_bits=None, ini
                                 _rules("quality", quality, quality_value), _rules("bits", bits, bits_value),
                                 _rules("index_bits", index_bits, bits_value),
                                 _str("init", init, ("linear", "density", "random")), _int("seed", seed, 0, 2**64 - 1),
-                                _int("max_iterations", max_iterations, 1), source_name))
+                                _int("max_iterations", max_iterations, 1),
+                                _bool("import_distinct", import_distinct), source_name))
 
 
 def kmeans(values, bits: int, init: str = "linear", seed: int = 0, max_iterations: int = 300,

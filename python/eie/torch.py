@@ -268,7 +268,7 @@ class _Managed:
         """Writes an .eie file whose weights are exactly the trained ones: the network graph from ONNX export
         (torch.onnx.export of a copy with plain weights), each managed weight imported as it is (its values as
         the codebook, its zeros as the mask: no re-pruning, no re-clustering). Other weights are stored with all
-        their non-zeros and 8-bit shared weights. Returns the eie.Model. Raises eie.Error when the graph holds
+        their non-zeros: exactly where they hold at most 255 distinct values, else as 8-bit shared weights. Returns the eie.Model. Raises eie.Error when the graph holds
         an operator eie cannot run or a managed weight could not be taken as it is."""
         path = os.fspath(path)
         if not path.endswith(".eie"):
@@ -297,7 +297,8 @@ class _Managed:
                     _fail(f"export: layer '{layer.name}' is not a weight initializer of the exported graph")
                 rules[names[layer.name]] = bits[layer.name]
             density = {n: 1.0 for n in names.values()}
-            model = eie.compress(onnx_path, density=density, bits=rules)
+            # import_distinct: a trained layer with fewer non-zero weights than centroids shares no value.
+            model = eie.compress(onnx_path, density=density, bits=rules, import_distinct=True)
             # The compressor falls back to k-means for a weight it cannot take as it is: that is no export.
             imported = set(model.info().get("imported", []))
             for layer in self._layers:

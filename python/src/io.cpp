@@ -35,7 +35,7 @@ ModelHandle from_arrays(const std::vector<std::pair<std::string, FloatArray>>& a
 
 ModelHandle compress(const ModelHandle& source, const std::string& density, const std::string& quality,
                      const std::string& bits, const std::string& index_bits, const std::string& init,
-                     std::uint64_t seed, int max_iterations, const std::string& source_name) {
+                     std::uint64_t seed, int max_iterations, bool import_distinct, const std::string& source_name) {
   ModelCompressionOptions options;
   if (!density.empty()) options.density = LayerRules::parse_density(density, "density");
   if (!quality.empty()) options.quality = LayerRules::parse_quality(quality, "quality");
@@ -44,6 +44,7 @@ ModelHandle compress(const ModelHandle& source, const std::string& density, cons
   options.init = parse_kmeans_init(init, "init");
   options.seed = seed;
   options.max_iterations = max_iterations;
+  options.import_distinct = import_distinct;
   auto file = std::make_shared<EieFile>();
   {
     py::gil_scoped_release release;
@@ -118,7 +119,8 @@ void bind_io(py::module_& m) {
   m.def("weights", &weights, py::arg("handle"));
   m.def("from_arrays", &from_arrays, py::arg("arrays"), py::arg("name"));
   m.def("compress", &compress, py::arg("source"), py::arg("density"), py::arg("quality"), py::arg("bits"),
-        py::arg("index_bits"), py::arg("init"), py::arg("seed"), py::arg("max_iterations"), py::arg("source_name"));
+        py::arg("index_bits"), py::arg("init"), py::arg("seed"), py::arg("max_iterations"), py::arg("import_distinct"),
+        py::arg("source_name"));
   m.def("save", &save, py::arg("handle"), py::arg("path"));
   m.def("info", &info, py::arg("handle"));
 }

@@ -65,7 +65,7 @@ ModelCompression compress_weights(Model model, const ModelCompressionOptions& op
     std::optional<CompressedLayer> layer;
     if (!options.recluster) {
       layer = import_clustered(slot.name, slot.rows, slot.cols, weights, bits_rule ? static_cast<int>(*bits_rule) : 8,
-                               /*smallest_bits=*/!bits_rule);
+                               /*smallest_bits=*/!bits_rule, options.import_distinct);
     }
     if (layer) {
       outcome.imported = true;

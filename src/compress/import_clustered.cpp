@@ -9,7 +9,8 @@
 namespace eie {
 
 std::optional<CompressedLayer> import_clustered(std::string name, std::int64_t rows, std::int64_t cols,
-                                                std::span<const float> weights, int bits, bool smallest_bits) {
+                                                std::span<const float> weights, int bits, bool smallest_bits,
+                                                bool distinct_too) {
   if (rows < 1 || cols < 1 || static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) != weights.size()) {
     throw Error("layer '" + name + "': shape " + std::to_string(rows) + " x " + std::to_string(cols) +
                 " does not match " + std::to_string(weights.size()) + " weights");
@@ -29,7 +30,9 @@ std::optional<CompressedLayer> import_clustered(std::string name, std::int64_t r
     }
   }
   const bool has_zero = nonzeros < weights.size();
-  if (values.size() + (has_zero ? 1 : 0) > capacity || values.size() == nonzeros) return std::nullopt;
+  if (values.size() + (has_zero ? 1 : 0) > capacity || (values.size() == nonzeros && !distinct_too)) {
+    return std::nullopt;
+  }
   std::sort(values.begin(), values.end());
   std::vector<std::uint8_t> codes(weights.size(), 0);
   const int first = has_zero ? 1 : 0;  // the reserved zero is code 0

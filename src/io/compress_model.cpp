@@ -35,7 +35,7 @@ EieFile compress_model(Model model, const ModelCompressionOptions& options, cons
                    {"bits", rules_text(options.bits)}, {"index_bits", rules_text(options.index_bits)},
                    {"default_density", options.default_density}, {"init", to_string(options.init)},
                    {"seed", options.seed}, {"max_iterations", options.max_iterations},
-                   {"recluster", options.recluster}, {"layers", layers}};
+                   {"recluster", options.recluster}, {"import_distinct", options.import_distinct}, {"layers", layers}};
   file.model = std::move(compressed.model);
   file.report = make_report(file);
   return file;

@@ -85,6 +85,20 @@ TEST(ImportClustered, distinct_values_are_a_layer_nobody_clustered) {
   EXPECT_FALSE(import_clustered("zeros", 3, 4, zeros, 4, false).has_value());
 }
 
+// A caller that knows the weight was clustered (eie.torch's export) takes distinct values too, exactly.
+TEST(ImportClustered, distinct_too_takes_a_layer_with_fewer_weights_than_centroids) {
+  std::vector<float> w(12, 0.0f);
+  for (int i = 0; i < 5; ++i) w[static_cast<std::size_t>(2 * i)] = 0.1f * static_cast<float>(i + 1);
+  EXPECT_FALSE(import_clustered("small", 3, 4, w, 4, false).has_value());
+  const auto layer = import_clustered("small", 3, 4, w, 4, false, /*distinct_too=*/true);
+  ASSERT_TRUE(layer.has_value());
+  EXPECT_TRUE(bit_equal(layer->to_dense(), w));
+  EXPECT_EQ(layer->codebook.bits(), 4);
+  std::vector<float> too_many(40);
+  for (std::size_t i = 0; i < too_many.size(); ++i) too_many[i] = 0.01f * static_cast<float>(i + 1);
+  EXPECT_FALSE(import_clustered("wide", 5, 8, too_many, 4, false, true).has_value());  // 40 values, 16 codes
+}
+
 TEST(ImportClustered, negative_zero_is_a_pruned_weight) {
   const std::vector<float> w = {-0.0f, 1.5f, 1.5f, 0.0f, -2.0f, 1.5f};
   const auto layer = import_clustered("fc", 2, 3, w, 2, false);
