@@ -268,8 +268,9 @@ class _Managed:
         """Writes an .eie file whose weights are exactly the trained ones: the network graph from ONNX export
         (torch.onnx.export of a copy with plain weights), each managed weight imported as it is (its values as
         the codebook, its zeros as the mask: no re-pruning, no re-clustering). Other weights are stored with all
-        their non-zeros: exactly where they hold at most 255 distinct values, else as 8-bit shared weights. Returns the eie.Model. Raises eie.Error when the graph holds
-        an operator eie cannot run or a managed weight could not be taken as it is."""
+        their non-zeros: exactly where they hold at most 255 distinct values, else as 8-bit shared weights.
+        Returns the eie.Model. Raises eie.Error when the graph holds an operator eie cannot run or a managed
+        weight could not be taken as it is."""
         path = os.fspath(path)
         if not path.endswith(".eie"):
             _fail(f"export: path '{path}' must end in .eie")

@@ -128,9 +128,9 @@ TEST(EngineLayouts, a_layer_that_cannot_take_the_layout_is_named) {
     const Precision precision = layout == Layout::sell16x2   ? Precision::bf16
                                 : layout == Layout::sell16x4 ? Precision::int8
                                                              : Precision::fp32;
-    if (layout == Layout::sell16x4 ? !precision_runs_on(precision, KernelIsa::avx512) : !precision_available(precision)) {
-      continue;
-    }
+    const bool runs = layout == Layout::sell16x4 ? precision_runs_on(precision, KernelIsa::avx512)
+                                                 : precision_available(precision);
+    if (!runs) continue;
     expect_error([&] { Engine({wide}, options_forcing(layout, precision)); },
                           {std::string("engine: layer 'fc6': layout ") + layout_name(layout) +
                               " needs a codebook of at most 64 entries; it has 256"});
@@ -158,7 +158,8 @@ TEST(EngineLayouts, a_layout_needs_its_precision_and_its_instructions) {
                                                  : precision_runs_on(needed, KernelIsa::avx512);
     if (!runs) {
       expect_error([&] { Engine({layer}, options_forcing(layout)); },
-                            {head + " and the " + (layout == Layout::sell16x2 ? "AVX-512 BF16" : "AVX-512 VNNI and VBMI") +
+                            {head + " and the " +
+                             (layout == Layout::sell16x2 ? "AVX-512 BF16" : "AVX-512 VNNI and VBMI") +
                              " instructions; this "});
       continue;
     }

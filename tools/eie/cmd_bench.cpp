@@ -332,7 +332,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         const double probe = measure_read_bandwidth(bytes, static_cast<int>(t));
         fmt::print("{:<8} {:>11} {:>9} {:>6.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.1f} {:>7.1f} {:>9.2f} "
                    "{:>8.2f} {:>8.1f} {:>8.1f}\n",
-                   l.name, fmt::format("{}x{}", layer.rows, layer.cols), layer.nnz(), 100.0 * c.activation_density, c.dense.median_us, c.csr.median_us,
+                   l.name, fmt::format("{}x{}", layer.rows, layer.cols), layer.nnz(), 100.0 * c.activation_density,
+                   c.dense.median_us, c.csr.median_us,
                    c.eie.median_us, c.eie.p99_us, vs_dense, vs_csr, per_cycle,
                    static_cast<double>(bytes) / 1e6, gbs, probe);
         // bf16 rounds every weight and input by up to 2^-8 of itself, int8 by up to half a step of 1/127 or 1/255

@@ -73,7 +73,8 @@ const DemoSection section(40, "The CPU engine: Alex-7, eie vs dense BLAS vs CSR"
       if (batch == 1) fmt::print("    memory: {})\n", memory(c.plan));
     }
     if (precision == Precision::int8 && precision_runs_on(Precision::int8, KernelIsa::avx512)) {
-      // Compact codes (sell16x4's; sell16 in int8 on AVX2 has no compact form): two bits of each code in its slot's spare bits. The planner takes them where the layout
+      // Compact codes (sell16x4's; sell16 in int8 on AVX2 has no compact form): two bits of each code in its
+      // slot's spare bits. The planner takes them where the layout
       // would exceed 1.5x the EIE encoding or 6 MB; EngineOptions::compact_codes everywhere.
       const LayerComparison c =
           compare_layer(layer, make_input, 1, threads, KernelIsa::automatic, budget, false, precision, true);

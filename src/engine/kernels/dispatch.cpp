@@ -66,7 +66,8 @@ bool precision_runs_on(Precision precision, KernelIsa kernel) {
   const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
   switch (precision) {
     case Precision::fp32: return kernel_isa_available(isa);
-    case Precision::bf16: return isa == KernelIsa::scalar || (isa == KernelIsa::avx512 && precision_available(precision));
+    case Precision::bf16:
+      return isa == KernelIsa::scalar || (isa == KernelIsa::avx512 && precision_available(precision));
     case Precision::int8:  // automatic falls back from avx512 to avx2 where VNNI or VBMI is missing
       return precision_available(precision) &&
              (isa == KernelIsa::avx2 || (isa == KernelIsa::avx512 && (kernel == KernelIsa::automatic ||
