@@ -38,6 +38,13 @@
 namespace eie::cli {
 namespace {
 
+// Appends one baseline's speedup in each timing round (its round median over eie's) to that round's list.
+void add_round_ratios(std::vector<std::vector<double>>& per_round, const std::vector<double>& baseline_round_us,
+                      const std::vector<double>& eie_round_us) {
+  per_round.resize(eie_round_us.size());
+  for (std::size_t r = 0; r < eie_round_us.size(); ++r) per_round[r].push_back(baseline_round_us[r] / eie_round_us[r]);
+}
+
 struct BenchOptions {
   std::string model;
   double input_density = 1.0;
@@ -281,13 +288,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
     const double vs_int8 = c.onednn_int8.timing.median_us / c.eie.median_us;
     s.vs_onednn_fp32.push_back(vs_fp32);
     s.vs_onednn_int8.push_back(vs_int8);
-    const std::size_t rounds = c.eie.round_median_us.size();
-    s.round_vs_onednn_fp32.resize(rounds);
-    s.round_vs_onednn_int8.resize(rounds);
-    for (std::size_t r = 0; r < rounds; ++r) {
-      s.round_vs_onednn_fp32[r].push_back(c.onednn_fp32.timing.round_median_us[r] / c.eie.round_median_us[r]);
-      s.round_vs_onednn_int8[r].push_back(c.onednn_int8.timing.round_median_us[r] / c.eie.round_median_us[r]);
-    }
+    add_round_ratios(s.round_vs_onednn_fp32, c.onednn_fp32.timing.round_median_us, c.eie.round_median_us);
+    add_round_ratios(s.round_vs_onednn_int8, c.onednn_int8.timing.round_median_us, c.eie.round_median_us);
     s.onednn_rows.push_back(fmt::format("{:<8} {:>12.1f} {:>12.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.2f}", c.name,
                                         c.onednn_fp32.timing.median_us, c.onednn_int8.timing.median_us,
                                         c.eie.median_us, vs_fp32, vs_int8, 100 * c.onednn_int8.vs_dense.of_scale));
@@ -346,13 +348,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
         }
         s.vs_dense.push_back(vs_dense);
         s.vs_csr.push_back(vs_csr);
-        const std::size_t rounds = c.eie.round_median_us.size();
-        s.round_vs_dense.resize(rounds);
-        s.round_vs_csr.resize(rounds);
-        for (std::size_t r = 0; r < rounds; ++r) {
-          s.round_vs_dense[r].push_back(c.dense.round_median_us[r] / c.eie.round_median_us[r]);
-          s.round_vs_csr[r].push_back(c.csr.round_median_us[r] / c.eie.round_median_us[r]);
-        }
+        add_round_ratios(s.round_vs_dense, c.dense.round_median_us, c.eie.round_median_us);
+        add_round_ratios(s.round_vs_csr, c.csr.round_median_us, c.eie.round_median_us);
         if (c.has_onednn) add_onednn(c, s);
         s.all_beat_dense = s.all_beat_dense && vs_dense > 1.0;
         s.all_beat_csr = s.all_beat_csr && vs_csr > 1.0;
