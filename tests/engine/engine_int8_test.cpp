@@ -10,7 +10,7 @@
 #include <span>
 
 #include "engine/engine_tester.h"
-#include "engine/int8_input_scales.h"
+#include "engine/int8_checks.h"
 #include "engine/kernels/kernel.h"
 
 namespace eie::test {
@@ -171,7 +171,7 @@ TEST(EngineInt8, padding_when_every_code_is_a_weight) {
   }
 }
 
-// The input's scale (int8_input_scales.h).
+// The input's scale (int8_checks.h).
 TEST(EngineInt8, input_scales) {
   SKIP_WITHOUT_INT8();
   expect_int8_follows_the_input_scale(
@@ -179,48 +179,17 @@ TEST(EngineInt8, input_scales) {
       KernelIsa::avx512);
 }
 
-// NaN and Inf reach exactly the rows the reference sends them to (that input runs in fp32), and the other inputs
-// of the chunk stay on int8.
+// NaN and Inf (int8_checks.h) on sell16x4, with nibble and byte codes, plain and compact.
 TEST(EngineInt8, nan_and_inf_inputs_propagate) {
   SKIP_WITHOUT_INT8();
   const std::int64_t rows = 70, cols = 53;
-  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   for (int bits : {4, 6}) {
     const CompressedLayer layer =
         synthetic_layer({.name = "fc", .rows = rows, .cols = cols, .density = 0.3, .bits = bits, .bias = true, .seed = seed()});
     for (bool compact : {false, true}) {
       Engine engine({layer}, EngineOptions{.threads = 2, .kernel = KernelIsa::avx512, .max_batch = 40,
                                            .precision = Precision::int8, .compact_codes = compact});
-      for (std::int64_t batch : {1, 3, 9}) {
-        for (std::int64_t col : {0, 16, 52}) {
-          for (float bad : {nan, inf, -inf}) {
-            SCOPED_TRACE("batch " + std::to_string(batch) + ", x[" + std::to_string(col) + "] = " + std::to_string(bad));
-            std::vector<float> x(static_cast<std::size_t>(cols * batch), 0.5f);
-            for (std::size_t i = 0; i < x.size(); i += 5) x[i] = -0.25f;
-            const std::int64_t bad_element = batch / 2;
-            x[static_cast<std::size_t>(bad_element * cols + col)] = bad;
-            std::vector<float> y(static_cast<std::size_t>(rows * batch));
-            engine.run_batch(x, y, batch);
-            const std::vector<double> ref =
-                reference_spmv(layer, std::span(x).subspan(static_cast<std::size_t>(bad_element * cols), cols));
-            for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
-              const float got = y[static_cast<std::size_t>(bad_element * rows) + r];
-              EXPECT_EQ(std::isnan(got), std::isnan(ref[r])) << "row " << r;
-              if (std::isinf(ref[r])) {
-                EXPECT_EQ(got, ref[r]) << "row " << r;
-              } else if (!std::isnan(ref[r])) {
-                EXPECT_NEAR(got, ref[r], 1e-5 * (1 + std::fabs(ref[r]))) << "row " << r;  // fp32 there
-              }
-            }
-            for (std::int64_t b = 0; b < batch; ++b) {
-              if (b == bad_element) continue;
-              const auto xb = std::span<const float>(x).subspan(static_cast<std::size_t>(b * cols), cols);
-              expect_matches_reference(layer, xb, std::span<const float>(y).subspan(static_cast<std::size_t>(b * rows), rows),
-                                       1, false, 0.0, true);
-            }
-          }
-        }
-      }
+      expect_int8_non_finite_inputs_propagate(engine, layer);
     }
   }
 }
