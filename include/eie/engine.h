@@ -55,8 +55,9 @@ Precision parse_precision(const std::string& name);
 bool precision_available(Precision precision);
 // Whether `precision` runs on the kernels of `kernel` here: fp32 on every kernel available; bf16 on avx512 (where
 // precision_available) and on the portable scalar kernels of every CPU (sell16x2 and tcsrx2 in plain C++, slow:
-// for tests and machines without AVX-512 BF16); int8 on avx512 where precision_available. automatic: the avx512
-// kernels for bf16 and int8.
+// for tests and machines without AVX-512 BF16); int8 on avx512 and avx2 where precision_available and on the
+// portable scalar kernels of every CPU (sell16 in 8-bit arithmetic, plain C++). automatic: the avx512 kernels
+// for bf16, avx512 or avx2 for int8.
 bool precision_runs_on(Precision precision, KernelIsa kernel);
 // The instructions a precision needs beyond fp32's, named for error messages ("AVX-512 BF16"; "" for fp32).
 const char* precision_instructions(Precision precision);
@@ -108,8 +109,9 @@ struct EngineOptions {
   bool skip_zero_activations = false;
   // bf16: the sell16x2 layout and kernel where a layer allows it (Precision); int8: sell16x4 on the avx512
   // kernels, sell16 in 8-bit arithmetic on the avx2 ones (automatic: avx2 where the CPU has AVX-512 without VNNI
-  // or VBMI). Error on a CPU without the precision's instructions (precision_available) or with a forced kernel
-  // other than avx512 (bf16) or avx512 and avx2 (int8).
+  // or VBMI); both on the portable kernels with kernel scalar, on every CPU. Error on a CPU without the
+  // precision's instructions (precision_available) unless kernel is scalar, or with a forced kernel other than
+  // avx512 or scalar (bf16) or avx512, avx2 or scalar (int8).
   Precision precision = Precision::fp32;
   // int8: every layer whose codebook has at most 16 entries stores sell16x4's codes compact (two bits in the
   // slot, two in a byte shared by four tiers: 1.25 bytes per slot against 1.5; docs/engine.md gives its speed).

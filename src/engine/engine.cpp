@@ -11,7 +11,9 @@
 #include <string>
 
 #include "engine/kernels/cpu_features.h"
+#include "engine/cost_model.h"
 #include "engine/layer_plan.h"
+#include "engine/layouts.h"
 #include "engine/thread_pool.h"
 
 namespace eie {
@@ -31,8 +33,10 @@ void check_thread_count(int threads) {
 void check_layout(Layout layout, Precision precision, KernelIsa kernel) {
   if (layout == Layout::automatic) return;
   const KernelIsa isa = kernel == KernelIsa::automatic ? best_kernel_isa() : kernel;
-  // sell16 computes in fp32, and in 8-bit arithmetic for precision int8 on the avx2 kernels.
-  if (layout == Layout::sell16 && precision == Precision::int8 && isa == KernelIsa::avx2) return;
+  // sell16 computes in fp32, and in 8-bit arithmetic for precision int8 on the avx2 and scalar kernels.
+  if (layout == Layout::sell16 && precision == Precision::int8 && (isa == KernelIsa::avx2 || isa == KernelIsa::scalar)) {
+    return;
+  }
   const Precision needed = layout == Layout::sell16x2   ? Precision::bf16
                            : layout == Layout::sell16x4 ? Precision::int8
                                                         : Precision::fp32;
@@ -83,29 +87,8 @@ struct Engine::Scratch {
 
 namespace {
 
-using TransposeFn = void (*)(const float*, std::int64_t, float*, std::int64_t, std::int64_t, std::int64_t);
-
-struct LayerTask {
-  const LayerPlan* plan;
-  const float* in;
-  float* out;
-  std::int64_t batch;
-  Activation activation;
-  std::int64_t in_stride = 0;   // sell16: floats between batch elements
-  std::int64_t out_stride = 0;
-  // tcsr: each block also transposes its finished rows into this batch-major output (the caller's y), so the
-  // last transpose runs on all threads, on rows still in cache.
-  float* batch_major_out = nullptr;
-  std::int64_t batch_major_stride = 0;
-  TransposeFn transpose = nullptr;
-  bool csc = false;  // batch 1 on the activation-skipping layout
-  // sell16x2, tcsrx2, sell16x4 and sell16 in int8: reduced_input_bytes per block.
-  std::uint8_t* reduced_inputs = nullptr;
-  std::int64_t reduced_input_bytes = 0;
-  std::uint8_t* reduced_inputs_of(std::size_t block) const {
-    return reduced_inputs + static_cast<std::int64_t>(block) * reduced_input_bytes;
-  }
-};
+using engine::LayerTask;
+using engine::TransposeFn;
 
 // in (rows x cols, batch-major) -> out (cols x rows), cut into column ranges, one per task.
 struct TransposeTask {
@@ -126,118 +109,11 @@ void run_transpose(void* context, std::size_t index) {
 
 std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
 
-// A layer with less work than this (stored entries x batch) runs all its blocks on the calling thread: handing
-// blocks to a worker costs about 0.5 us, as much as ~5,000 entries of sell16 work on one Zen 5 core, so
-// splitting pays only above a few times that. Measured on LeNet-300-100's layers (docs/engine.md).
-constexpr std::int64_t kMinEntriesToShare = 16384;
-
-// The fields csr16 and tcsr share: panel p of `panels` of one row block.
-template <class Args>
-void set_panel_args(Args& args, const LayerTask& t, const engine::RowBlock& block, std::int64_t col_begin,
-                    std::size_t p, std::size_t panels) {
-  args.rows = block.row_end - block.row_begin;
-  args.table = t.plan->table();
-  args.x = t.in + col_begin * t.batch;
-  args.y = t.out + block.row_begin * t.batch;
-  args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
-  args.first = p == 0;
-  args.last = p + 1 == panels;
-  args.activation = t.activation;
-}
 
 void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);
   const engine::RowBlock& block = t.plan->blocks()[index];
-  if (block.row_end == block.row_begin) return;
-  if (t.plan->uses_tcsr(t.batch)) {
-    const std::size_t panels = block.tcsr.size();
-    for (std::size_t p = 0; p < panels; ++p) {
-      const engine::TcsrPanel& panel = block.tcsr[p];
-      engine::TcsrArgs args;
-      set_panel_args(args, t, block, panel.col_begin, p, panels);
-      args.row_ptr = panel.row_ptr.data();
-      args.entries = panel.entries.data();
-      args.batch = t.batch;
-      if (t.plan->tcsr_pairs()) {
-        args.pairs = panel.pairs.data();
-        args.pair_table = t.plan->pair_table();
-        args.table_entries = t.plan->pair_table_entries();
-        args.pad_code = t.plan->sell_pad_code();
-        args.cols = std::min(LayerPlan::tcsr_panel_cols, t.plan->cols() - panel.col_begin);
-        args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
-      }
-      t.plan->tcsr_kernel()(args);
-    }
-    if (t.batch_major_out != nullptr) {
-      t.transpose(t.out + block.row_begin * t.batch, t.batch, t.batch_major_out + block.row_begin,
-                  t.batch_major_stride, block.row_end - block.row_begin, t.batch);
-    }
-    return;
-  }
-  if (t.csc) {
-    engine::CscArgs args;
-    args.col_ptr = block.csc.col_ptr.data();
-    args.entries16 = block.csc.entries16.empty() ? nullptr : block.csc.entries16.data();
-    args.entries32 = block.csc.entries32.data();
-    args.rows = block.row_end - block.row_begin;
-    args.cols = t.plan->cols();
-    args.table = t.plan->table();
-    args.x = t.in;
-    args.y = t.out + block.row_begin;
-    args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
-    args.activation = t.activation;
-    return engine::spmv_csc__scalar(args);
-  }
-  if (t.plan->has_sell()) {
-    engine::SellArgs args;
-    args.layer_ptr = block.sell.layer_ptr.data();
-    args.slots = block.sell.slots.data();
-    args.masks = t.plan->sell_stores_masks() ? block.sell.masks.data() : nullptr;
-    args.windows = block.sell.windows.data();
-    args.window_shift = block.sell.window_shift;
-    args.code_planes = block.sell.code_planes.data();
-    args.code_plane_count = t.plan->sell_code_planes();
-    args.rows = block.row_end - block.row_begin;
-    args.table = t.plan->table();
-    args.x = t.in;
-    args.cols = t.plan->cols();
-    args.y = t.out + block.row_begin;
-    args.bias = t.plan->bias().empty() ? nullptr : t.plan->bias().data() + block.row_begin;
-    args.activation = t.activation;
-    args.batch = t.batch;
-    args.x_stride = t.in_stride;
-    args.y_stride = t.out_stride;
-    if (t.plan->sell_int8()) {
-      args.int8_table = t.plan->int8_table();
-      args.weight_scale = t.plan->weight_scale();
-      args.row_weight_sums = block.sell.row_weight_sums.data();
-      args.x_u8 = t.reduced_inputs_of(index);
-    }
-    if (t.plan->sell_quads()) {
-      args.slot_codes = block.sell.slot_codes.data();
-      args.int8_table = t.plan->int8_table();
-      args.weight_scale = t.plan->weight_scale();
-      args.row_weight_sums = block.sell.row_weight_sums.data();
-      args.x_u8 = t.reduced_inputs_of(index);
-      args.compact_codes = t.plan->sell_compact();
-    }
-    if (t.plan->sell_pairs()) {
-      args.pad_code = t.plan->sell_pad_code();
-      args.x_bf16 = reinterpret_cast<std::uint16_t*>(t.reduced_inputs_of(index));
-    }
-    return t.plan->sell_kernel()(args);
-  }
-  const std::size_t panels = block.panels.size();
-  for (std::size_t p = 0; p < panels; ++p) {
-    const engine::Panel& panel = block.panels[p];
-    engine::SpmvArgs args;  // batch 1 (t.batch == 1)
-    set_panel_args(args, t, block, panel.col_begin, p, panels);
-    args.row_ptr = panel.row_ptr.data();
-    args.cols = panel.cols.data();
-    args.codes = panel.codes.data();
-    args.table_size = t.plan->table_size();
-    t.plan->kernel()(args);
-  }
+  if (block.row_end != block.row_begin) t.layout->run(t, block, index);
 }
 
 }  // namespace
@@ -267,8 +143,9 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
                 (kernel_isa_available(KernelIsa::neon) ? ", neon" : "") + ")");
   }
   isa_ = options_.kernel == KernelIsa::automatic ? best_kernel_isa() : options_.kernel;
-  const bool portable_bf16 = options_.precision == Precision::bf16 && isa_ == KernelIsa::scalar;
-  if (!portable_bf16 && !precision_available(options_.precision)) {
+  // A reduced precision runs on the portable kernels wherever the scalar kernels are forced.
+  const bool portable = options_.precision != Precision::fp32 && isa_ == KernelIsa::scalar;
+  if (!portable && !precision_available(options_.precision)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) +
                 "' needs the " + precision_instructions(options_.precision) + " instructions, which this CPU lacks");
   }
@@ -281,11 +158,11 @@ Engine::Engine(std::vector<CompressedLayer> layers, EngineOptions options) : opt
     }
     isa_ = KernelIsa::avx2;
   }
-  if (!portable_bf16 && options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512 &&
+  if (!portable && options_.precision != Precision::fp32 && isa_ != KernelIsa::avx512 &&
       !(int8 && isa_ == KernelIsa::avx2)) {
     throw Error(std::string("engine: precision '") + precision_name(options_.precision) + "' runs on the " +
-                (int8 ? "avx512 and avx2" : "avx512") + " kernels, not on the forced kernel '" + kernel_isa_name(isa_) +
-                "'");
+                (int8 ? "avx512, avx2" : "avx512") + " and scalar kernels, not on the forced kernel '" +
+                kernel_isa_name(isa_) + "'");
   }
   check_layout(options_.layout, options_.precision, isa_);
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -328,24 +205,14 @@ void Engine::allocate_scratch() {
   if (plans.back().uses_tcsr(options_.max_batch)) {
     scratch_->last_out = engine::aligned_floats(static_cast<std::size_t>(plans.back().rows()) * batch);
   }
-  // Per thread: sell16x2's chunk of inputs (whole cache lines per input, sell16x2_input_words), tcsrx2's chunk of
-  // a panel, sell16x4's chunk of inputs (sell16x4_input_bytes) or that of sell16 in int8
-  // (sell16i8_input_bytes), whichever is largest; every one is a whole
+  // Per thread, the reduced inputs of whichever planned layout keeps the most (LayoutTraits::input_bytes), a whole
   // number of cache lines, so that the threads' copies never share one.
   std::int64_t& bytes = scratch_->reduced_input_bytes;
   for (const LayerPlan& plan : plans) {
-    if (plan.sell_pairs()) {
-      bytes = std::max(bytes, 2 * engine::sell16x2_input_words(plan.cols()) *
-                                  std::min<std::int64_t>(options_.max_batch, engine::kSell16x2Chunk));
-    }
-    if (plan.tcsr_pairs()) bytes = std::max(bytes, 2 * engine::kTcsrx2Words);
-    if (plan.sell_int8()) {
-      bytes = std::max(bytes, engine::sell16i8_input_bytes(plan.cols()) *
-                                  std::min<std::int64_t>(options_.max_batch, engine::kSell16i8Chunk));
-    }
-    if (plan.sell_quads()) {
-      bytes = std::max(bytes, engine::sell16x4_input_bytes(plan.cols()) *
-                                  std::min<std::int64_t>(options_.max_batch, engine::kSell16x4Chunk));
+    for (const engine::PlannedLayout* planned : {&plan.batch_one(), &plan.batches(), &plan.sparse()}) {
+      if (*planned && planned->traits->input_bytes != nullptr) {
+        bytes = std::max(bytes, planned->traits->input_bytes(plan.cols(), options_.max_batch));
+      }
     }
   }
   if (bytes > 0) {
@@ -405,7 +272,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
     if (tcsr && batch_major) {
       // All threads: 256 K floats for Alex-7 at batch 64 took ~40 us on one.
       TransposeTask tt{in, stride, converted, batch, batch, plan.cols(), 0, transpose};
-      const std::int64_t tasks = batch * plan.cols() < kMinEntriesToShare ? 1 : options_.threads;
+      const std::int64_t tasks = batch * plan.cols() < engine::kMinEntriesToShare ? 1 : options_.threads;
       tt.cols_per_task = (plan.cols() + 16 * tasks - 1) / (16 * tasks) * 16;
       if (tasks == 1) {
         run_transpose(&tt, 0);
@@ -417,7 +284,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       transpose(in, batch, converted, padded(plan.cols()), plan.cols(), batch);
       in = converted;
       stride = padded(plan.cols());
-    } else if (plan.has_sell() && !plan.sell_pairs() && !plan.sell_quads() && !tcsr && batch > 1) {
+    } else if (!tcsr && batch > 1 && plan.batch_one() && plan.batch_one().traits->aligned_batches) {
       const bool aligned = reinterpret_cast<std::uintptr_t>(in) % 64 == 0 && stride % 16 == 0;
       if (!aligned) {
         for (std::int64_t b = 0; b < batch; ++b) {
@@ -427,8 +294,9 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
         stride = padded(plan.cols());
       }
     }
-    LayerTask task{&plan, in, nullptr, batch, last ? options_.output_activation : options_.hidden_activation};
-    task.csc = plan.uses_csc(batch, in);
+    const engine::PlannedLayout& layout = plan.layout_for(batch, plan.uses_csc(batch, in));
+    LayerTask task{&plan, layout.traits, layout.kernel, in, nullptr, batch,
+                   last ? options_.output_activation : options_.hidden_activation};
     task.reduced_inputs = reinterpret_cast<std::uint8_t*>(scratch_->reduced_inputs.get());
     task.reduced_input_bytes = scratch_->reduced_input_bytes;
     if (tcsr) {
@@ -447,7 +315,7 @@ void Engine::run_batch(std::span<const float> x, std::span<float> y, std::int64_
       batch_major = true;
       stride = task.out_stride;
     }
-    if (batch * plan.entries() < kMinEntriesToShare) {
+    if (batch * plan.entries() < engine::kMinEntriesToShare) {
       for (std::size_t b = 0; b < plan.blocks().size(); ++b) run_block(&task, b);
     } else {
       workers_->pool_->parallel_for(plan.blocks().size(), run_block, &task);

@@ -1,6 +1,8 @@
-// A layer as the kernels want it. Planning cuts the rows into one block per thread so that every block holds
-// about the same number of stored entries (EIE's lesson: imbalance, not arithmetic, bounds the parallel
-// speedup), and stores each block in one layout for batch 1 and, for engines that take batches, tcsr.
+// A layer as the kernels want it: which layouts (layouts.h, one row of the layout table each) and which kernels
+// (kernel.h's list) run it, by the rules of the constructor and the costs of cost_model.h. Planning cuts the rows
+// into one block per thread so that every block holds about the same number of stored entries (EIE's lesson:
+// imbalance, not arithmetic, bounds the parallel speedup), and stores each block in one layout for batch 1 and,
+// for engines that take batches, tcsr.
 // The layouts' names: csr16 = CSR (compressed sparse row) with 16-bit column indices; sell16 = sliced ELLPACK
 // with slices of 16 rows (SELL-16), x2 and x4 = two or four entries of a row per lane; tcsr = tiled CSR (CSR in
 // column panels, for batches); csc = compressed sparse column. A "tier" is one step of a sell16 slice: one
@@ -148,6 +150,15 @@ struct CscBlock {
   std::int64_t bytes() const;
 };
 
+struct LayoutTraits;
+
+// A layout a plan holds and the kernel that runs it (layouts.h, kernel.h's list).
+struct PlannedLayout {
+  const LayoutTraits* traits = nullptr;
+  const KernelEntry* kernel = nullptr;
+  explicit operator bool() const { return traits != nullptr; }
+};
+
 struct RowBlock {
   std::int64_t row_begin = 0;
   std::int64_t row_end = 0;
@@ -182,33 +193,29 @@ class LayerPlan {
   const float* table() const { return table_.get(); }
   const std::vector<float>& bias() const { return bias_; }
   const std::vector<engine::RowBlock>& blocks() const { return blocks_; }
-  engine::SpmvKernel kernel() const { return kernel_; }  // csr16 (nullptr when sell16 is planned)
-  engine::SellKernel sell_kernel() const { return sell_kernel_; }  // sell16, sell16x2 or sell16x4 (or nullptr)
-  bool has_sell() const { return has_sell_; }
+  // The layouts planned (layouts.h) with the kernel each runs: for batch 1 (empty where a forced tcsr or csc runs
+  // it), for batches from tcsr_min_batch() (tcsr or tcsrx2; empty when max_batch is below it) and for sparse
+  // batch-1 inputs (csc; empty when not planned).
+  const engine::PlannedLayout& batch_one() const { return batch_one_; }
+  const engine::PlannedLayout& batches() const { return batches_; }
+  const engine::PlannedLayout& sparse() const { return sparse_; }
+  // The one a run of `batch` takes (csc: uses_csc said so).
+  const engine::PlannedLayout& layout_for(std::int64_t batch, bool csc) const {
+    return uses_tcsr(batch) ? batches_ : csc ? sparse_ : batch_one_;
+  }
+  // The sell layouts' parameters.
   int sell_code_planes() const { return code_planes_; }  // 0, 1 or 2: codebooks of 16, 32 or 64 entries
   bool sell_stores_masks() const { return sell_stores_masks_; }  // else slot code 0 marks the padding
-  // sell16x2 (bf16 arithmetic) instead of sell16, with this padding code.
-  bool sell_pairs() const { return sell_pairs_; }
-  int sell_pad_code() const { return sell_pad_code_; }
-  // sell16x4 (int8 arithmetic) instead of sell16: the codebook in 8 bits (weight_scale() per unit), 64 bytes
-  // (a 16-entry one four times over, so that vpermb decodes a nibble whatever the two bits above it hold), with
-  // a byte of code per slot where sell_code_planes() > 0.
-  bool sell_quads() const { return sell_quads_; }
+  int sell_pad_code() const { return sell_pad_code_; }  // sell16x2 and tcsrx2: the code of the padding
+  // sell16x4 and sell16 in int8: the codebook in 8 bits (weight_scale() per unit), 64 bytes (a 16-entry one four
+  // times over, so that vpermb decodes a nibble whatever the two bits above it hold).
   const std::int8_t* int8_table() const { return int8_table_; }
-  // sell16x4 with compact codes (EngineOptions::compact_codes, or the nibbles over kMaxBytesOverEncoding or
-  // kCompactFromBytes): the layout of every block, and what SellArgs::compact_codes tells the kernel.
-  bool sell_compact() const { return sell_compact_; }
   float weight_scale() const { return weight_scale_; }
-  // sell16 in 8-bit arithmetic (precision int8 on AVX2, spmv_sell16i8__avx2): the sell16 layout with int8_table()
-  // (its first 16 bytes), weight_scale() and SellBlock::row_weight_sums.
-  bool sell_int8() const { return sell_int8_; }
-  // The smallest batch that runs on tcsr: sell16 is faster below it (its permutes serve a whole tier of 16
-  // rows), csr16 is not (2: csr16 runs batch 1 only).
+  // The smallest batch that runs on batches(): the batch-1 layout is faster below it (sell16's permutes serve a
+  // whole tier of 16 rows), csr16 is not (2: csr16 runs batch 1 only).
   std::int64_t tcsr_min_batch() const { return tcsr_min_batch_; }
-  bool uses_tcsr(std::int64_t batch) const { return tcsr_kernel_ != nullptr && batch >= tcsr_min_batch_; }
-  engine::TcsrKernel tcsr_kernel() const { return tcsr_kernel_; }
-  // tcsrx2 instead of tcsr (precision bf16), and its table of code pairs in bf16.
-  bool tcsr_pairs() const { return !pair_table_.empty(); }
+  bool uses_tcsr(std::int64_t batch) const { return batches_ && batch >= tcsr_min_batch_; }
+  // tcsrx2's table of code pairs in bf16.
   const std::uint32_t* pair_table() const { return pair_table_.data(); }
   int pair_table_entries() const { return 16 << code_planes_; }
   // csc: a batch-1 input with at most this share of non-zero activations runs on it (0 when not planned).
@@ -217,6 +224,8 @@ class LayerPlan {
   // csc could run.
   bool uses_csc(std::int64_t batch, const float* x) const;
   LayerPlanInfo info() const;
+  // The name of a planned layout's kernel, e.g. "spmv_sell16_cb16__avx2".
+  std::string kernel_name(const engine::PlannedLayout& planned) const;
 
  private:
   std::string name_;
@@ -227,20 +236,11 @@ class LayerPlan {
   engine::AlignedFloats table_;
   std::vector<float> bias_;
   std::vector<engine::RowBlock> blocks_;
-  KernelIsa isa_ = KernelIsa::scalar;
-  engine::SpmvKernel kernel_ = nullptr;
-  engine::SellKernel sell_kernel_ = nullptr;
-  KernelIsa sell_isa_ = KernelIsa::scalar;  // whose sell16 kernel runs: isa_, or scalar where it has none
-  engine::TcsrKernel tcsr_kernel_ = nullptr;  // set exactly when the blocks hold tcsr
-  bool has_sell_ = false;
+  engine::PlannedLayout batch_one_, batches_, sparse_;
   int code_planes_ = 0;
   bool sell_stores_masks_ = true;
-  bool sell_pairs_ = false;
   int sell_pad_code_ = 0;
   std::vector<std::uint32_t> pair_table_;  // tcsrx2 only
-  bool sell_quads_ = false;
-  bool sell_compact_ = false;
-  bool sell_int8_ = false;
   std::int8_t int8_table_[64] = {};
   float weight_scale_ = 1.0f;
   double csc_max_density_ = 0.0;

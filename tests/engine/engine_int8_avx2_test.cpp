@@ -1,8 +1,8 @@
 // EngineOptions::precision int8 on the avx2 kernels (sell16 in 8-bit arithmetic, spmv_sell16i8__avx2) against core's
 // reference within the int8 bound that the AVX-512 int8 kernel is held to (common/reference_check.h), over random
 // shapes, densities, codebook sizes, threads and batches, inputs with and without negative values, and the edge
-// cases of DESIGN.md; which layers it takes; NaN and Inf; the same outputs as the AVX-512 int8 kernel where this
-// CPU has both. Skipped where the CPU lacks AVX2.
+// cases of DESIGN.md; which layers it takes; NaN and Inf; the same outputs as the portable kernel, and as the
+// AVX-512 int8 kernel where this CPU has both. Skipped where the CPU lacks AVX2.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -198,12 +198,52 @@ TEST(EngineInt8Avx2, same_outputs_as_the_avx512_int8_kernel) {
   }
 }
 
+// The portable kernel is the AVX2 kernel's specification: the same quantization and exact int32 sums, so the same
+// outputs bit for bit, at batch 1 and in batches (chunks of two), with and without stored masks.
+TEST(EngineInt8Avx2, same_outputs_as_the_portable_kernel) {
+  SKIP_WITHOUT_AVX2();
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  for (int trial = 0; trial < 30; ++trial) {
+    const auto rows = static_cast<std::int64_t>(1 + rng.below(200));
+    const auto cols = static_cast<std::int64_t>(1 + rng.below(2000));
+    const std::int64_t batch = 1 + static_cast<std::int64_t>(rng.below(5));
+    const double density = 0.05 + 0.5 * rng.uniform();
+    CompressedLayer layer = synthetic_layer({.rows = rows, .cols = cols, .density = density, .bits = 4, .bias = true,
+                                             .seed = rng.next()});
+    if (trial % 3 == 0) {  // every code a weight: the plan stores masks
+      std::vector<float> values(16), dense(static_cast<std::size_t>(rows * cols), 0.0f);
+      for (int k = 0; k < 16; ++k) values[static_cast<std::size_t>(k)] = (static_cast<float>(k) - 7.5f) * 0.1f;
+      for (float& w : dense) w = rng.uniform() < density ? values[rng.below(values.size())] : 0.0f;
+      layer = CompressedLayer::from_dense(rows, cols, dense, Codebook(values, 4, false));
+    }
+    std::vector<float> x;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      std::vector<float> one = synthetic_activations(cols, rng.uniform(), rng.next());
+      if ((trial + b) % 2 == 1) {
+        for (float& v : one) v = rng.below(2) == 1 ? -v : v;
+      }
+      x.insert(x.end(), one.begin(), one.end());
+    }
+    const auto outputs_on = [&](KernelIsa isa) {
+      Engine engine({layer}, EngineOptions{.threads = 2, .kernel = isa, .max_batch = batch, .tcsr_min_batch = 1000,
+                                           .precision = Precision::int8, .layout = Layout::sell16});
+      EXPECT_EQ(engine.plan_info()[0].kernel, std::string("spmv_sell16i8_cb16__") + kernel_isa_name(isa));
+      std::vector<float> y(static_cast<std::size_t>(rows * batch));
+      engine.run_batch(x, y, batch);
+      return y;
+    };
+    EXPECT_EQ(outputs_on(KernelIsa::avx2), outputs_on(KernelIsa::scalar)) << "trial " << trial;
+  }
+}
+
 TEST(EngineInt8Avx2, refused_and_chosen_kernels) {
   SKIP_WITHOUT_AVX2();
   const CompressedLayer layer = synthetic_layer({.rows = 40, .cols = 50, .density = 0.3, .bits = 4, .seed = 1});
   EXPECT_TRUE(precision_available(Precision::int8));
-  expect_error([&] { Engine({layer}, EngineOptions{.kernel = KernelIsa::scalar, .precision = Precision::int8}); },
-               {"precision 'int8'", "avx512 and avx2", "'scalar'"});
+  // The portable kernel with kernel scalar; neon (no int8 kernel of its own) is refused where this build has it.
+  EXPECT_EQ(Engine({layer}, EngineOptions{.kernel = KernelIsa::scalar, .precision = Precision::int8}).plan_info()[0].kernel,
+            "spmv_sell16i8_cb16__scalar");
   // Automatic: sell16x4 where the CPU has AVX-512 VNNI and VBMI, else sell16 in int8 on AVX2.
   const std::string kernel = Engine({layer}, EngineOptions{.precision = Precision::int8}).plan_info()[0].kernel;
   EXPECT_EQ(kernel, engine::avx512_int8_available() ? "spmv_sell16x4_cb16__avx512vnni" : "spmv_sell16i8_cb16__avx2");

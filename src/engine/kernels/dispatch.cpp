@@ -69,9 +69,10 @@ bool precision_runs_on(Precision precision, KernelIsa kernel) {
     case Precision::bf16:
       return isa == KernelIsa::scalar || (isa == KernelIsa::avx512 && precision_available(precision));
     case Precision::int8:  // automatic falls back from avx512 to avx2 where VNNI or VBMI is missing
-      return precision_available(precision) &&
-             (isa == KernelIsa::avx2 || (isa == KernelIsa::avx512 && (kernel == KernelIsa::automatic ||
-                                                                      engine::avx512_int8_available())));
+      return isa == KernelIsa::scalar ||
+             (precision_available(precision) &&
+              (isa == KernelIsa::avx2 ||
+               (isa == KernelIsa::avx512 && (kernel == KernelIsa::automatic || engine::avx512_int8_available()))));
   }
   return false;
 }
@@ -126,56 +127,74 @@ bool avx512_int8_available() {
   return kernel_isa_available(KernelIsa::avx512) && missing_cpu_features(kAvx512VnniFiles.features) == 0;
 }
 
-KernelIsa csr16_kernel_isa(KernelIsa isa) {
-  return isa == KernelIsa::avx512 || isa == KernelIsa::avx2 ? isa : KernelIsa::scalar;
-}
+namespace {
 
-SpmvKernel spmv_kernel(KernelIsa isa) {
-  switch (csr16_kernel_isa(isa)) {
+// Every kernel this build has, layout by layout. A layout runs the entry of its ISA whose codebook limit it fits,
+// else the scalar one (kernel_or_portable); the planner asks own_kernel where a layout pays only on an ISA's own
+// kernel.
+constexpr KernelEntry kKernels[] = {
 #if EIE_X86_KERNELS
-    case KernelIsa::avx512: return spmv_csr16__avx512;
-    case KernelIsa::avx2: return spmv_csr16__avx2;
+    {.layout = LayoutId::csr16, .isa = KernelIsa::avx512, .file = "avx512", .spmv = spmv_csr16__avx512},
+    {.layout = LayoutId::csr16, .isa = KernelIsa::avx2, .file = "avx2", .spmv = spmv_csr16__avx2},
 #endif
-    default: return spmv_csr16__scalar;
-  }
-}
-
-TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs) {
-  if (pairs && isa != KernelIsa::avx512) return spmm_tcsrx2__scalar;
-  switch (isa) {
+    {.layout = LayoutId::csr16, .spmv = spmv_csr16__scalar},
 #if EIE_X86_KERNELS
-    case KernelIsa::avx512: return pairs ? spmm_tcsrx2__avx512bf16 : spmm_tcsr__avx512;
-    case KernelIsa::avx2: return spmm_tcsr__avx2;
+    {.layout = LayoutId::sell16, .isa = KernelIsa::avx512, .file = "avx512", .max_codebook = 64,
+     .sell = spmv_sell16__avx512},
+    // Two vpermps per half slice decode 16 entries at most.
+    {.layout = LayoutId::sell16, .isa = KernelIsa::avx2, .file = "avx2", .max_codebook = 16,
+     .sell = spmv_sell16__avx2},
 #endif
 #if EIE_NEON_KERNELS
-    case KernelIsa::neon: return spmm_tcsr__neon;
+    {.layout = LayoutId::sell16, .isa = KernelIsa::neon, .file = "neon", .max_codebook = 64,
+     .sell = spmv_sell16__neon},
 #endif
-    default: return spmm_tcsr__scalar;
-  }
-}
-
-SellKernel sell_kernel(KernelIsa isa, int row_entries) {
+    {.layout = LayoutId::sell16, .max_codebook = 64, .sell = spmv_sell16__scalar},
 #if EIE_X86_KERNELS
-  if (isa == KernelIsa::avx512) {
-    return row_entries == 4 ? spmv_sell16x4__avx512vnni : row_entries == 2 ? spmv_sell16x2__avx512bf16 : spmv_sell16__avx512;
-  }
-  // AVX2: fp32 and codebooks of at most 16 entries only (LayerPlan checks both).
-  if (isa == KernelIsa::avx2 && row_entries == 1) return spmv_sell16__avx2;
+    {.layout = LayoutId::sell16i8, .isa = KernelIsa::avx2, .file = "avx2", .max_codebook = 16,
+     .sell = spmv_sell16i8__avx2},
+#endif
+    {.layout = LayoutId::sell16i8, .max_codebook = 16, .sell = spmv_sell16i8__scalar},
+#if EIE_X86_KERNELS
+    {.layout = LayoutId::sell16x2, .isa = KernelIsa::avx512, .file = "avx512bf16", .max_codebook = 64,
+     .sell = spmv_sell16x2__avx512bf16},
+#endif
+    {.layout = LayoutId::sell16x2, .max_codebook = 64, .sell = spmv_sell16x2__scalar},
+#if EIE_X86_KERNELS
+    {.layout = LayoutId::sell16x4, .isa = KernelIsa::avx512, .file = "avx512vnni", .max_codebook = 64,
+     .sell = spmv_sell16x4__avx512vnni},
+    // The same function: SellArgs::compact_codes tells it the layout.
+    {.layout = LayoutId::sell16x4c, .isa = KernelIsa::avx512, .file = "avx512vnni", .max_codebook = 16,
+     .sell = spmv_sell16x4__avx512vnni},
+    {.layout = LayoutId::tcsr, .isa = KernelIsa::avx512, .file = "avx512", .tcsr = spmm_tcsr__avx512},
+    {.layout = LayoutId::tcsr, .isa = KernelIsa::avx2, .file = "avx2", .tcsr = spmm_tcsr__avx2},
 #endif
 #if EIE_NEON_KERNELS
-  if (isa == KernelIsa::neon && row_entries == 1) return spmv_sell16__neon;
+    {.layout = LayoutId::tcsr, .isa = KernelIsa::neon, .file = "neon", .tcsr = spmm_tcsr__neon},
 #endif
-  (void)isa;
-  (void)row_entries;
+    {.layout = LayoutId::tcsr, .tcsr = spmm_tcsr__scalar},
+#if EIE_X86_KERNELS
+    {.layout = LayoutId::tcsrx2, .isa = KernelIsa::avx512, .file = "avx512bf16", .max_codebook = 64,
+     .tcsr = spmm_tcsrx2__avx512bf16},
+#endif
+    {.layout = LayoutId::tcsrx2, .max_codebook = 64, .tcsr = spmm_tcsrx2__scalar},
+    {.layout = LayoutId::csc, .csc = spmv_csc__scalar},
+};
+
+}  // namespace
+
+const KernelEntry* own_kernel(LayoutId layout, KernelIsa isa, std::size_t codebook) {
+  for (const KernelEntry& entry : kKernels) {
+    if (entry.layout == layout && entry.isa == isa && codebook <= static_cast<std::size_t>(entry.max_codebook)) {
+      return &entry;
+    }
+  }
   return nullptr;
 }
 
-SellKernel sell16_int8_kernel(KernelIsa isa) {
-#if EIE_X86_KERNELS
-  if (isa == KernelIsa::avx2) return spmv_sell16i8__avx2;
-#endif
-  (void)isa;
-  return nullptr;
+const KernelEntry* kernel_or_portable(LayoutId layout, KernelIsa isa, std::size_t codebook) {
+  const KernelEntry* entry = own_kernel(layout, isa, codebook);
+  return entry != nullptr ? entry : own_kernel(layout, KernelIsa::scalar, codebook);
 }
 
 TransposeKernel transpose_kernel(KernelIsa isa) {

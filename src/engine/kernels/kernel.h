@@ -6,6 +6,7 @@
 // and, when `last`, adds bias[r] and applies the activation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "eie/engine.h"
@@ -85,6 +86,15 @@ struct SellArgs {
 };
 
 using SellKernel = void (*)(const SellArgs&);
+// The arguments of `a` for one of its inputs, x (and its output y): how an int8 kernel hands an input holding NaN
+// or Inf to its fp32 counterpart.
+inline SellArgs one_input_of(const SellArgs& a, const float* x, float* y) {
+  SellArgs one = a;
+  one.batch = 1;
+  one.x = x;
+  one.y = y;
+  return one;
+}
 
 void spmv_sell16__avx512(const SellArgs& args);
 void spmv_sell16__avx2(const SellArgs& args);  // codebooks of at most 16 entries
@@ -135,13 +145,13 @@ constexpr std::int64_t kSell16x4Chunk = 8;
 // An input holding NaN or Inf runs on spmv_sell16__avx2 (fp32). x_u8: the caller's buffer of
 // min(batch, kSell16i8Chunk) * sell16i8_input_bytes(cols) bytes for a chunk of quantized inputs.
 void spmv_sell16i8__avx2(const SellArgs& args);
+// Every CPU (EngineOptions::kernel scalar): the same quantization and exact int32 sums, so the same outputs.
+void spmv_sell16i8__scalar(const SellArgs& args);
 // A window reads 16 bytes from any column of the input; the quantization writes whole vectors of 32.
 inline std::int64_t sell16i8_input_bytes(std::int64_t cols) { return (cols + 16 + 63) / 64 * 64; }
 // The batch elements whose quantized inputs the kernel holds at once, decoding each pair of tiers once for them
 // (more would spill its 16 ymm registers).
 constexpr std::int64_t kSell16i8Chunk = 2;
-// The int8 kernel over sell16 for `isa`, or nullptr where this binary has none (avx2 only).
-SellKernel sell16_int8_kernel(KernelIsa isa);
 // Whether this CPU runs the AVX-512 int8 kernel (sell16x4: AVX-512 VNNI and VBMI beside the avx512 kernels' features).
 bool avx512_int8_available();
 
@@ -165,6 +175,7 @@ struct CscArgs {
 
 // Plain C++ with no instruction-set flags: one scalar read-modify-write of the output per visited entry.
 void spmv_csc__scalar(const CscArgs& args);
+using CscKernel = void (*)(const CscArgs&);
 
 // The tcsr layout (layer_plan.h) of one row block in one panel of at most 256 columns, for batches: activations
 // column-major (x[col * batch + b], y[row * batch + b]), each entry one 16-bit word (code << 8 | column within
@@ -212,11 +223,6 @@ void spmm_tcsr__scalar(const TcsrArgs& args);
 void spmm_tcsr__avx2(const TcsrArgs& args);
 void spmm_tcsr__avx512(const TcsrArgs& args);
 void spmm_tcsr__neon(const TcsrArgs& args);
-// The tcsr kernel of `isa` (pairs: tcsrx2, AVX-512 BF16 or the portable kernel).
-TcsrKernel tcsr_kernel(KernelIsa isa, bool pairs = false);
-// The kernel of the sell layout with `row_entries` entries of a row per layer (1: sell16, 2: sell16x2, 4:
-// sell16x4) for `isa`, or nullptr where this binary has none (sell16: avx512 and neon; the others: avx512).
-SellKernel sell_kernel(KernelIsa isa, int row_entries);
 
 // out[c * out_stride + r] = in[r * in_stride + c] for r < rows, c < cols: activations between the batch-major
 // form of the caller and sell16 and the column-major form of tcsr (AVX-512 moves 16 x 16 blocks in registers).
@@ -231,11 +237,29 @@ void spmv_csr16__scalar(const SpmvArgs& args);
 void spmv_csr16__avx2(const SpmvArgs& args);
 void spmv_csr16__avx512(const SpmvArgs& args);
 
-// The kernel of `isa` (not automatic). The caller has checked kernel_isa_available(isa). NEON has none of its own:
-// csr16 runs the portable kernel there.
-SpmvKernel spmv_kernel(KernelIsa isa);
-// The instruction set whose kernel spmv_kernel(isa) returns, for plan_info's names.
-KernelIsa csr16_kernel_isa(KernelIsa isa);
+// The stored layouts, one row each of the layout table (engine/layouts.h); sell16x4c is sell16x4 with compact codes.
+enum class LayoutId { csr16, sell16, sell16i8, sell16x2, sell16x4, sell16x4c, tcsr, tcsrx2, csc };
+
+// One kernel of the list in dispatch.cpp (in the style of XNNPACK's kernel lists): the function that runs a layout
+// on one ISA, for codebooks of at most max_codebook entries. Exactly one of the four pointers is set, the one of
+// its layout's arguments. Its name in plans is the layout's stem, the codebook's table and `file`, the suffix of
+// the file that defines it (spmv_sell16x4_cb16__avx512vnni).
+struct KernelEntry {
+  LayoutId layout = LayoutId::csr16;
+  KernelIsa isa = KernelIsa::scalar;  // the EngineOptions::kernel it serves
+  const char* file = "scalar";
+  int max_codebook = 256;
+  SpmvKernel spmv = nullptr;
+  SellKernel sell = nullptr;
+  TcsrKernel tcsr = nullptr;
+  CscKernel csc = nullptr;
+};
+
+// The kernel of `layout` that `isa` itself has for a codebook of `codebook` entries, or nullptr where this binary
+// has none (the scalar kernels are the scalar ISA's own).
+const KernelEntry* own_kernel(LayoutId layout, KernelIsa isa, std::size_t codebook);
+// own_kernel, else the portable (scalar) one, else nullptr: what a layout runs on an ISA without a kernel of its own.
+const KernelEntry* kernel_or_portable(LayoutId layout, KernelIsa isa, std::size_t codebook);
 
 // Shared epilogue of the kernels: bias and activation on one finished value.
 template <class Args>

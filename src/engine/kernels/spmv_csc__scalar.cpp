@@ -3,7 +3,7 @@
 // entry costs a load of the entry, a table lookup and a read-modify-write of its output row: ~2.3-3 cycles on
 // a Zen 5 core, against ~0.3-0.5 cycles per stored entry for sell16, which visits every entry. So this kernel
 // wins when fewer than ~10-20% of the activations are non-zero, and the plan picks it per run by the input's
-// density (layer_plan.cpp, kCscCyclesPerVisit).
+// density (cost_model.h, kCscCyclesPerVisit).
 #include <algorithm>
 
 #include "engine/kernels/kernel.h"

@@ -226,11 +226,7 @@ void spmv_sell16i8__avx2(const SellArgs& a) {
       std::uint8_t* buffer = a.x_u8 + finite * bytes;
       quantized[i] = quantize(x, a.cols, buffer, bytes);
       if (!quantized[i].finite) {  // NaN or Inf: the fp32 kernel over the same layout, which propagates them
-        SellArgs one = a;
-        one.batch = 1;
-        one.x = x;
-        one.y = y;
-        spmv_sell16__avx2(one);
+        spmv_sell16__avx2(one_input_of(a, x, y));
         continue;
       }
       q[finite] = buffer;
