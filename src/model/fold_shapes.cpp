@@ -33,7 +33,9 @@ struct Value {
   bool integer = false;
 };
 
-std::int64_t to_int(double v) {  // saturating: the sentinels stay "huge"
+// An index, shape or bound as an integer, saturating: the sentinels stay "huge". NaN is no integer at all.
+std::int64_t to_int(const Node& node, double v) {
+  if (std::isnan(v)) throw ops::node_error(node, "a shape, index or bound value is NaN");
   if (v >= 9.2e18) return INT64_MAX;
   if (v <= -9.2e18) return INT64_MIN;
   return static_cast<std::int64_t>(v);
@@ -145,10 +147,10 @@ class Folder {
     return static_cast<std::size_t>(n);
   }
 
-  static std::vector<std::int64_t> ints(const Value* v) {
+  static std::vector<std::int64_t> ints(const Node& node, const Value* v) {
     std::vector<std::int64_t> out;
     if (v) {
-      for (const double d : v->data) out.push_back(to_int(d));
+      for (const double d : v->data) out.push_back(to_int(node, d));
     }
     return out;
   }
@@ -202,7 +204,7 @@ class Folder {
 
   Value constant_of_shape(const Node& node, const std::vector<const Value*>& in) {
     Value v;
-    for (const std::int64_t d : ints(in[0])) {
+    for (const std::int64_t d : ints(node, in[0])) {
       if (d < 0) throw ops::node_error(node, fmt::format("shape {} has a negative dimension", value_string(*in[0])));
       v.shape.push_back(d);
     }
@@ -249,7 +251,7 @@ class Folder {
     v.data.reserve(room(node, v.shape));
     for (std::int64_t o = 0; o < outer; ++o) {
       for (const double index : indices.data) {
-        const std::int64_t i = to_int(index);
+        const std::int64_t i = to_int(node, index);
         if (i < -n || i >= n) {
           throw ops::node_error(node, fmt::format("index {} is out of range for axis {} of size {}", i, axis, n));
         }
@@ -265,10 +267,10 @@ class Folder {
     std::vector<std::int64_t> starts = node.attr_ints("starts"), ends = node.attr_ints("ends");
     std::vector<std::int64_t> axes = node.attr_ints("axes"), steps;
     if (in.size() > 1) {
-      starts = ints(in[1]);
-      ends = in.size() > 2 ? ints(in[2]) : std::vector<std::int64_t>{};
-      axes = in.size() > 3 ? ints(in[3]) : std::vector<std::int64_t>{};
-      steps = in.size() > 4 ? ints(in[4]) : std::vector<std::int64_t>{};
+      starts = ints(node, in[1]);
+      ends = in.size() > 2 ? ints(node, in[2]) : std::vector<std::int64_t>{};
+      axes = in.size() > 3 ? ints(node, in[3]) : std::vector<std::int64_t>{};
+      steps = in.size() > 4 ? ints(node, in[4]) : std::vector<std::int64_t>{};
     }
     const ops::SliceGeometry g = ops::resolve_slice(node, data.shape, starts, ends, axes, steps);
     Value v{g.shape, {}, data.integer};
@@ -310,7 +312,7 @@ class Folder {
 
   Value expand(const Node& node, const std::vector<const Value*>& in) {
     Shape target;
-    for (const std::int64_t d : ints(in[1])) {
+    for (const std::int64_t d : ints(node, in[1])) {
       if (d < 0) throw ops::node_error(node, fmt::format("shape {} has a negative dimension", value_string(*in[1])));
       target.push_back(d);
     }

@@ -142,6 +142,16 @@ TEST(FoldShapesErrors, index_out_of_range_names_the_node_and_value) {
                {"node 'seq' (Gather)", "index 3 is out of range for axis 0 of size 3"});
 }
 
+TEST(FoldShapesErrors, nan_index_names_the_node) {
+  // fuzz/regressions/onnx_nan_gather_index.onnx (found by fuzz_onnx_importer): a Gather of Shape with a NaN
+  // index converted NaN to an integer (undefined behaviour) instead of refusing it.
+  Model m = dynamic_reshape();
+  m.initializers.at("one") = Tensor{{}, {std::nanf("")}};
+  expect_error([&] { fold_shapes(m, {{"x", {2, 3, 8}}}); }, {"node 'seq' (Gather)", "NaN"});
+  const Model fuzzed = load_model(EIE_SOURCE_DIR "/fuzz/regressions/onnx_nan_gather_index.onnx");
+  expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Gather)", "NaN"});
+}
+
 TEST(FoldShapesErrors, integer_overflow_and_division_by_zero_name_the_node_and_value) {
   Model m;
   m.inputs = {{"x", {-1, 8}}};
