@@ -13,6 +13,8 @@
 // initializers count as float (the Model does not keep their element type).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <set>
 
 #include <fmt/ranges.h>
@@ -93,6 +95,14 @@ class Folder {
                                                    "Concat", "Unsqueeze", "Squeeze", "Expand", "Equal", "Where",
                                                    "Cast", "Add", "Sub", "Mul", "Div", "Neg", "Reshape", "Identity"};
     if (!foldable.count(node.op_type)) return false;
+    // Each evaluation below reads its required inputs: check that they are there (as the operators do) first.
+    static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
+        {"Shape", {1, 1}}, {"Size", {1, 1}}, {"ConstantOfShape", {1, 1}}, {"Range", {3, 3}}, {"Gather", {2, 2}},
+        {"Slice", {1, 5}}, {"Concat", {1, SIZE_MAX}}, {"Unsqueeze", {1, 2}}, {"Squeeze", {1, 2}}, {"Expand", {2, 2}},
+        {"Equal", {2, 2}}, {"Where", {3, 3}}, {"Cast", {1, 1}}, {"Add", {2, 2}}, {"Sub", {2, 2}}, {"Mul", {2, 2}},
+        {"Div", {2, 2}}, {"Neg", {1, 1}}, {"Reshape", {2, 2}}, {"Identity", {1, 1}}};
+    const auto [least, most] = arity.at(node.op_type);
+    ops::expect_arity(node, least, most, 1);
     std::vector<const Value*> in;
     const std::string* unknown = nullptr;
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {
@@ -112,7 +122,6 @@ class Folder {
       }
       return false;
     }
-    if (node.outputs.size() != 1) throw ops::node_error(node, "a shape computation must have one output");
     Value out;
     try {
       out = evaluate(node, in);

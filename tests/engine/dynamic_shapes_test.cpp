@@ -152,6 +152,18 @@ TEST(FoldShapesErrors, nan_index_names_the_node) {
   expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Gather)", "NaN"});
 }
 
+TEST(FoldShapesErrors, a_shape_computation_missing_an_input_names_the_node) {
+  // fuzz/regressions/onnx_gather_without_indices.onnx (found by fuzz_onnx_importer): a Gather of Shape without
+  // its indices input was evaluated, reading past the inputs.
+  Model m = dynamic_reshape();
+  for (Node& n : m.nodes) {
+    if (n.op_type == "Gather") n.inputs.resize(1);
+  }
+  expect_error([&] { fold_shapes(m, {{"x", {2, 3, 8}}}); }, {"(Gather)", "has 1 inputs, expected 2..2"});
+  const Model fuzzed = load_model(EIE_SOURCE_DIR "/fuzz/regressions/onnx_gather_without_indices.onnx");
+  expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Gather)", "has 1 inputs"});
+}
+
 TEST(FoldShapesErrors, integer_overflow_and_division_by_zero_name_the_node_and_value) {
   Model m;
   m.inputs = {{"x", {-1, 8}}};
