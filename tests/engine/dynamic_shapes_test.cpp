@@ -164,6 +164,19 @@ TEST(FoldShapesErrors, a_shape_computation_missing_an_input_names_the_node) {
   expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Gather)", "has 1 inputs"});
 }
 
+TEST(FoldShapesErrors, a_reshape_to_a_huge_dimension_names_the_node) {
+  // fuzz/regressions/onnx_reshape_to_huge_dimension.onnx (found by fuzz_onnx_importer): a Reshape whose shape
+  // holds a "to the end" sentinel (INT64_MAX) overflowed the product of its dimensions.
+  Model m;
+  m.inputs = {{"x", {2, 4}}};
+  m.outputs = {{"y", {}}};
+  m.initializers = {{"shape", Tensor{{2}, {4.0f, 9.3e18f}}}};
+  m.nodes = {node("Reshape", "flat", {"x", "shape"}, {"y"})};
+  expect_error([&] { infer_shapes(m, {{"x", {2, 4}}}); }, {"node 'flat' (Reshape)", "too many elements"});
+  const Model fuzzed = load_model(EIE_SOURCE_DIR "/fuzz/regressions/onnx_reshape_to_huge_dimension.onnx");
+  expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Reshape)", "too many elements"});
+}
+
 TEST(FoldShapesErrors, integer_overflow_and_division_by_zero_name_the_node_and_value) {
   Model m;
   m.inputs = {{"x", {-1, 8}}};

@@ -58,8 +58,8 @@ class Reshape final : public Copy {
         infer_at = static_cast<std::int64_t>(i);
       } else if (out[i] < 0) {
         throw node_error(node(), fmt::format("shape {} has a negative dimension", shape_string(target_)));
-      } else {
-        known *= out[i];
+      } else if (__builtin_mul_overflow(known, out[i], &known)) {  // a huge dimension (a "to the end" sentinel)
+        throw node_error(node(), fmt::format("shape {} has too many elements", shape_string(target_)));
       }
     }
     const std::int64_t total = shape_numel(x);
