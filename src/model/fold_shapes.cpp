@@ -13,6 +13,8 @@
 // initializers count as float (the Model does not keep their element type).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <set>
 
 #include <fmt/ranges.h>
@@ -33,7 +35,9 @@ struct Value {
   bool integer = false;
 };
 
-std::int64_t to_int(double v) {  // saturating: the sentinels stay "huge"
+// An index, shape or bound as an integer, saturating: the sentinels stay "huge". NaN is no integer at all.
+std::int64_t to_int(const Node& node, double v) {
+  if (std::isnan(v)) throw ops::node_error(node, "a shape, index or bound value is NaN");
   if (v >= 9.2e18) return INT64_MAX;
   if (v <= -9.2e18) return INT64_MIN;
   return static_cast<std::int64_t>(v);
@@ -91,6 +95,14 @@ class Folder {
                                                    "Concat", "Unsqueeze", "Squeeze", "Expand", "Equal", "Where",
                                                    "Cast", "Add", "Sub", "Mul", "Div", "Neg", "Reshape", "Identity"};
     if (!foldable.count(node.op_type)) return false;
+    // Each evaluation below reads its required inputs: check that they are there (as the operators do) first.
+    static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
+        {"Shape", {1, 1}}, {"Size", {1, 1}}, {"ConstantOfShape", {1, 1}}, {"Range", {3, 3}}, {"Gather", {2, 2}},
+        {"Slice", {1, 5}}, {"Concat", {1, SIZE_MAX}}, {"Unsqueeze", {1, 2}}, {"Squeeze", {1, 2}}, {"Expand", {2, 2}},
+        {"Equal", {2, 2}}, {"Where", {3, 3}}, {"Cast", {1, 1}}, {"Add", {2, 2}}, {"Sub", {2, 2}}, {"Mul", {2, 2}},
+        {"Div", {2, 2}}, {"Neg", {1, 1}}, {"Reshape", {2, 2}}, {"Identity", {1, 1}}};
+    const auto [least, most] = arity.at(node.op_type);
+    ops::expect_arity(node, least, most, 1);
     std::vector<const Value*> in;
     const std::string* unknown = nullptr;
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {
@@ -110,7 +122,6 @@ class Folder {
       }
       return false;
     }
-    if (node.outputs.size() != 1) throw ops::node_error(node, "a shape computation must have one output");
     Value out;
     try {
       out = evaluate(node, in);
@@ -145,10 +156,10 @@ class Folder {
     return static_cast<std::size_t>(n);
   }
 
-  static std::vector<std::int64_t> ints(const Value* v) {
+  static std::vector<std::int64_t> ints(const Node& node, const Value* v) {
     std::vector<std::int64_t> out;
     if (v) {
-      for (const double d : v->data) out.push_back(to_int(d));
+      for (const double d : v->data) out.push_back(to_int(node, d));
     }
     return out;
   }
@@ -202,7 +213,7 @@ class Folder {
 
   Value constant_of_shape(const Node& node, const std::vector<const Value*>& in) {
     Value v;
-    for (const std::int64_t d : ints(in[0])) {
+    for (const std::int64_t d : ints(node, in[0])) {
       if (d < 0) throw ops::node_error(node, fmt::format("shape {} has a negative dimension", value_string(*in[0])));
       v.shape.push_back(d);
     }
@@ -249,7 +260,7 @@ class Folder {
     v.data.reserve(room(node, v.shape));
     for (std::int64_t o = 0; o < outer; ++o) {
       for (const double index : indices.data) {
-        const std::int64_t i = to_int(index);
+        const std::int64_t i = to_int(node, index);
         if (i < -n || i >= n) {
           throw ops::node_error(node, fmt::format("index {} is out of range for axis {} of size {}", i, axis, n));
         }
@@ -265,10 +276,10 @@ class Folder {
     std::vector<std::int64_t> starts = node.attr_ints("starts"), ends = node.attr_ints("ends");
     std::vector<std::int64_t> axes = node.attr_ints("axes"), steps;
     if (in.size() > 1) {
-      starts = ints(in[1]);
-      ends = in.size() > 2 ? ints(in[2]) : std::vector<std::int64_t>{};
-      axes = in.size() > 3 ? ints(in[3]) : std::vector<std::int64_t>{};
-      steps = in.size() > 4 ? ints(in[4]) : std::vector<std::int64_t>{};
+      starts = ints(node, in[1]);
+      ends = in.size() > 2 ? ints(node, in[2]) : std::vector<std::int64_t>{};
+      axes = in.size() > 3 ? ints(node, in[3]) : std::vector<std::int64_t>{};
+      steps = in.size() > 4 ? ints(node, in[4]) : std::vector<std::int64_t>{};
     }
     const ops::SliceGeometry g = ops::resolve_slice(node, data.shape, starts, ends, axes, steps);
     Value v{g.shape, {}, data.integer};
@@ -310,7 +321,7 @@ class Folder {
 
   Value expand(const Node& node, const std::vector<const Value*>& in) {
     Shape target;
-    for (const std::int64_t d : ints(in[1])) {
+    for (const std::int64_t d : ints(node, in[1])) {
       if (d < 0) throw ops::node_error(node, fmt::format("shape {} has a negative dimension", value_string(*in[1])));
       target.push_back(d);
     }

@@ -142,6 +142,41 @@ TEST(FoldShapesErrors, index_out_of_range_names_the_node_and_value) {
                {"node 'seq' (Gather)", "index 3 is out of range for axis 0 of size 3"});
 }
 
+TEST(FoldShapesErrors, nan_index_names_the_node) {
+  // fuzz/regressions/onnx_nan_gather_index.onnx (found by fuzz_onnx_importer): a Gather of Shape with a NaN
+  // index converted NaN to an integer (undefined behaviour) instead of refusing it.
+  Model m = dynamic_reshape();
+  m.initializers.at("one") = Tensor{{}, {std::nanf("")}};
+  expect_error([&] { fold_shapes(m, {{"x", {2, 3, 8}}}); }, {"node 'seq' (Gather)", "NaN"});
+  const Model fuzzed = load_model(EIE_SOURCE_DIR "/fuzz/regressions/onnx_nan_gather_index.onnx");
+  expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Gather)", "NaN"});
+}
+
+TEST(FoldShapesErrors, a_shape_computation_missing_an_input_names_the_node) {
+  // fuzz/regressions/onnx_gather_without_indices.onnx (found by fuzz_onnx_importer): a Gather of Shape without
+  // its indices input was evaluated, reading past the inputs.
+  Model m = dynamic_reshape();
+  for (Node& n : m.nodes) {
+    if (n.op_type == "Gather") n.inputs.resize(1);
+  }
+  expect_error([&] { fold_shapes(m, {{"x", {2, 3, 8}}}); }, {"(Gather)", "has 1 inputs, expected 2..2"});
+  const Model fuzzed = load_model(EIE_SOURCE_DIR "/fuzz/regressions/onnx_gather_without_indices.onnx");
+  expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Gather)", "has 1 inputs"});
+}
+
+TEST(FoldShapesErrors, a_reshape_to_a_huge_dimension_names_the_node) {
+  // fuzz/regressions/onnx_reshape_to_huge_dimension.onnx (found by fuzz_onnx_importer): a Reshape whose shape
+  // holds a "to the end" sentinel (INT64_MAX) overflowed the product of its dimensions.
+  Model m;
+  m.inputs = {{"x", {2, 4}}};
+  m.outputs = {{"y", {}}};
+  m.initializers = {{"shape", Tensor{{2}, {4.0f, 9.3e18f}}}};
+  m.nodes = {node("Reshape", "flat", {"x", "shape"}, {"y"})};
+  expect_error([&] { infer_shapes(m, {{"x", {2, 4}}}); }, {"node 'flat' (Reshape)", "too many elements"});
+  const Model fuzzed = load_model(EIE_SOURCE_DIR "/fuzz/regressions/onnx_reshape_to_huge_dimension.onnx");
+  expect_error([&] { infer_shapes(fuzzed, {{"x", {2, 2, 8}}}); }, {"(Reshape)", "too many elements"});
+}
+
 TEST(FoldShapesErrors, integer_overflow_and_division_by_zero_name_the_node_and_value) {
   Model m;
   m.inputs = {{"x", {-1, 8}}};

@@ -153,6 +153,30 @@ TEST(ModelEngine, dense_mlp_uses_blas_and_matches_reference) {
   EXPECT_NE(engine.plan_info()[0].path.find("OpenBLAS"), std::string::npos) << engine.plan_info()[0].path;
 }
 
+TEST(ModelEngine, matmul_of_two_run_time_operands_small_and_large_matches_reference) {
+  // Attention's products: the small ones (a decode step's 1 x 64 x 1 per head) take the direct loop, the
+  // larger ones OpenBLAS; both against the reference operator, with batch broadcasting.
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  for (int round = 0; round < 40; ++round) {
+    const bool small = round % 2 == 0;
+    const auto dim = [&](std::uint64_t most) { return 1 + static_cast<std::int64_t>(rng.below(most)); };
+    const std::int64_t m = small ? dim(3) : dim(40), k = small ? dim(64) : 40 + dim(40), n = small ? dim(3) : dim(40);
+    const std::int64_t heads = dim(4);
+    Shape sa{heads, m, k}, sb{heads, k, n};
+    if (rng.below(3) == 0) sb = {k, n};  // broadcast over the batch
+    else if (rng.below(2) == 0) sa = {1, m, k};
+    Model model;
+    model.inputs = {{"a", sa}, {"b", sb}};
+    model.outputs = {{"y", {}}};
+    model.nodes = {node("MatMul", "mm", {"a", "b"}, {"y"})};
+    expect_engine_matches_reference(model, {random_tensor(sa, rng), random_tensor(sb, rng)});
+    const ModelEngine engine(model, {sa, sb});
+    const std::string path = engine.plan_info()[0].path;
+    EXPECT_NE(path.find(m * n * k <= 4096 ? "direct loop" : "OpenBLAS"), std::string::npos) << path;
+  }
+}
+
 TEST(ModelEngine, gemm_alpha_beta_matrix_bias_trans_a) {
   SCOPED_TRACE(seed_trace());
   Rng rng(seed());

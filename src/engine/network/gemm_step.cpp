@@ -70,7 +70,9 @@ class MatMulStep final : public Step {
   Tensor* y_;
 };
 
-// MatMul of two run-time matrices (attention-like products): one OpenBLAS sgemm per broadcast batch entry.
+// MatMul of two run-time matrices (attention-like products): one OpenBLAS sgemm per broadcast batch entry, or,
+// for products too small to repay an sgemm call (a decode step's attention: per head 1 x 64 x t and 1 x t x 64),
+// the reference operator's loop (double sums), which costs less than OpenBLAS's call and dispatch there.
 class RuntimeMatMulStep final : public Step {
  public:
   RuntimeMatMulStep(const Tensor* a, const Tensor* b, Tensor* y) : a_(a), b_(b), y_(y) {
@@ -84,7 +86,25 @@ class RuntimeMatMulStep final : public Step {
       offsets_.push_back({ia * m_ * k_, ib * k_ * n_});
     }
   }
+  // At most this many multiply-adds per product run the direct loop: OpenBLAS's sgemm costs about a
+  // microsecond per call before it multiplies, the direct loop about a nanosecond per multiply-add.
+  static constexpr std::int64_t kDirectMacs = 4096;
   void run() override {
+    if (m_ * n_ * k_ <= kDirectMacs) {
+      for (std::size_t t = 0; t < offsets_.size(); ++t) {
+        const float* a = a_->data.data() + offsets_[t].first;
+        const float* b = b_->data.data() + offsets_[t].second;
+        float* y = y_->data.data() + static_cast<std::int64_t>(t) * m_ * n_;
+        for (std::int64_t i = 0; i < m_; ++i) {
+          for (std::int64_t j = 0; j < n_; ++j) {
+            double sum = 0.0;
+            for (std::int64_t p = 0; p < k_; ++p) sum += static_cast<double>(a[i * k_ + p]) * b[p * n_ + j];
+            y[i * n_ + j] = static_cast<float>(sum);
+          }
+        }
+      }
+      return;
+    }
     for (std::size_t t = 0; t < offsets_.size(); ++t) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m_), static_cast<int>(n_),
                   static_cast<int>(k_), 1.0f, a_->data.data() + offsets_[t].first, static_cast<int>(k_),
@@ -92,7 +112,10 @@ class RuntimeMatMulStep final : public Step {
                   y_->data.data() + static_cast<std::int64_t>(t) * m_ * n_, static_cast<int>(n_));
     }
   }
-  std::string path() const override { return fmt::format("dense OpenBLAS, {} products of {} x {} x {}", offsets_.size(), m_, k_, n_); }
+  std::string path() const override {
+    const char* how = m_ * n_ * k_ <= kDirectMacs ? "direct loop" : "dense OpenBLAS";
+    return fmt::format("{}, {} products of {} x {} x {}", how, offsets_.size(), m_, k_, n_);
+  }
 
  private:
   const Tensor *a_, *b_;

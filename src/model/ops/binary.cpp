@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "model/ops/ops.h"
+#include "model/ops/strided.h"
 
 namespace eie::ops {
 namespace {
@@ -15,20 +16,68 @@ class Binary final : public Operator {
     return {broadcast_shapes(node(), inputs[0], inputs[1])};
   }
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
-    const Tensor& a = *inputs[0];
-    const Tensor& b = *inputs[1];
-    Tensor& y = *outputs[0];
+    switch (kind_) {
+      case Kind::add: return run_as<Kind::add>(*inputs[0], *inputs[1], *outputs[0]);
+      case Kind::sub: return run_as<Kind::sub>(*inputs[0], *inputs[1], *outputs[0]);
+      case Kind::mul: return run_as<Kind::mul>(*inputs[0], *inputs[1], *outputs[0]);
+      case Kind::div: return run_as<Kind::div>(*inputs[0], *inputs[1], *outputs[0]);
+      case Kind::pow: return run_as<Kind::pow>(*inputs[0], *inputs[1], *outputs[0]);
+      case Kind::equal: return run_as<Kind::equal>(*inputs[0], *inputs[1], *outputs[0]);
+    }
+  }
+
+ private:
+  template <Kind K>
+  static float apply(float a, float b) {
+    if constexpr (K == Kind::add) return a + b;
+    if constexpr (K == Kind::sub) return a - b;
+    if constexpr (K == Kind::mul) return a * b;
+    if constexpr (K == Kind::div) return a / b;
+    if constexpr (K == Kind::pow) return b == 2.0f ? a * a : std::pow(a, b);
+    if constexpr (K == Kind::equal) return a == b ? 1.0f : 0.0f;
+    return 0.0f;
+  }
+  // One row of n outputs; an operand's stride along it is 1 (it varies) or 0 (broadcast), the loops the
+  // compiler vectorizes, or anything else on the general loop.
+  template <Kind K>
+  static void row(const float* a, std::int64_t sa, const float* b, std::int64_t sb, float* y, std::int64_t n) {
+    if (sa == 1 && sb == 1) {
+      for (std::int64_t i = 0; i < n; ++i) y[i] = apply<K>(a[i], b[i]);
+    } else if (sa == 1 && sb == 0) {
+      const float bv = *b;
+      for (std::int64_t i = 0; i < n; ++i) y[i] = apply<K>(a[i], bv);
+    } else if (sa == 0 && sb == 1) {
+      const float av = *a;
+      for (std::int64_t i = 0; i < n; ++i) y[i] = apply<K>(av, b[i]);
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) y[i] = apply<K>(a[i * sa], b[i * sb]);
+    }
+  }
+  template <Kind K>
+  static void run_as(const Tensor& a, const Tensor& b, Tensor& y) {
     if (a.shape == b.shape) {
-      for (std::size_t i = 0; i < y.data.size(); ++i) y.data[i] = apply(a.data[i], b.data[i]);
+      row<K>(a.data.data(), 1, b.data.data(), 1, y.data.data(), static_cast<std::int64_t>(y.data.size()));
       return;
     }
+    const auto walk = StridedWalk<2>::broadcast(y.shape, {&a.shape, &b.shape});
+    if (!walk.ok()) return run_odometer<K>(a, b, y);
+    float* out = y.data.data();
+    const std::int64_t n = walk.row_size(), sa = walk.row_stride(0), sb = walk.row_stride(1);
+    walk.for_each_row({0, 0}, [&](const std::array<std::int64_t, 2>& at) {
+      row<K>(a.data.data() + at[0], sa, b.data.data() + at[1], sb, out, n);
+      out += n;
+    });
+  }
+  // More dimensions than the walk holds even after collapsing: one odometer step per element.
+  template <Kind K>
+  static void run_odometer(const Tensor& a, const Tensor& b, Tensor& y) {
     const Shape& out = y.shape;
     const std::vector<std::int64_t> sa = broadcast_strides(a.shape, out), sb = broadcast_strides(b.shape, out);
     const std::size_t rank = out.size();
-    std::vector<std::int64_t> index(rank, 0);  // small; the reference path may allocate
+    std::vector<std::int64_t> index(rank, 0);
     std::int64_t ia = 0, ib = 0;
     for (std::size_t i = 0; i < y.data.size(); ++i) {
-      y.data[i] = apply(a.data[static_cast<std::size_t>(ia)], b.data[static_cast<std::size_t>(ib)]);
+      y.data[i] = apply<K>(a.data[static_cast<std::size_t>(ia)], b.data[static_cast<std::size_t>(ib)]);
       for (std::size_t d = rank; d-- > 0;) {  // odometer increment
         ++index[d];
         ia += sa[d];
@@ -39,19 +88,6 @@ class Binary final : public Operator {
         index[d] = 0;
       }
     }
-  }
-
- private:
-  float apply(float a, float b) const {
-    switch (kind_) {
-      case Kind::add: return a + b;
-      case Kind::sub: return a - b;
-      case Kind::mul: return a * b;
-      case Kind::div: return a / b;
-      case Kind::pow: return b == 2.0f ? a * a : std::pow(a, b);
-      case Kind::equal: return a == b ? 1.0f : 0.0f;
-    }
-    return 0.0f;
   }
   Kind kind_;
 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "model/ops/ops.h"
+#include "model/ops/strided.h"
 
 namespace eie::ops {
 
@@ -111,17 +112,15 @@ class Slice final : public Operator {
     const Tensor& x = *inputs[0];
     const SliceGeometry g = geometry(x.shape);
     const std::size_t rank = x.shape.size();
-    std::vector<std::int64_t> strides(rank, 1), index(rank, 0);
+    // Element index i of the output reads x at sum_d (first_d + i_d * step_d) * stride_d.
+    std::vector<std::int64_t> strides(rank, 1);
     for (std::size_t d = rank; d-- > 1;) strides[d - 1] = strides[d] * x.shape[d];
-    for (float& out : outputs[0]->data) {
-      std::int64_t at = 0;
-      for (std::size_t d = 0; d < rank; ++d) at += (g.first[d] + index[d] * g.step[d]) * strides[d];
-      out = x.data[static_cast<std::size_t>(at)];
-      for (std::size_t d = rank; d-- > 0;) {
-        if (++index[d] < g.shape[d]) break;
-        index[d] = 0;
-      }
+    std::int64_t offset = 0;
+    for (std::size_t d = 0; d < rank; ++d) {
+      if (g.shape[d] > 0) offset += g.first[d] * strides[d];
+      strides[d] = g.shape[d] > 1 ? strides[d] * g.step[d] : 0;  // a long step takes one element: never overflows
     }
+    gather_strided(x, offset, strides, *outputs[0]);
   }
 
  private:

@@ -101,6 +101,26 @@ class ReduceMean final : public Operator {
       return;
     }
     const std::vector<bool> reduced = reduced_axes(x.shape);
+    const double count = y.data.empty() ? 1.0 : static_cast<double>(x.data.size()) / static_cast<double>(y.data.size());
+    // The reduced elements of each output contiguous (the reduced axes after the kept ones, size-1 axes aside,
+    // as LayerNorm's decomposition reduces the last axis): one running sum per output, in the same order as the
+    // general loop below, so the results are the same.
+    bool trailing = true, reducing = false;
+    for (std::size_t d = 0; d < x.shape.size(); ++d) {
+      if (x.shape[d] == 1) continue;
+      if (reduced[d]) reducing = true;
+      else if (reducing) trailing = false;
+    }
+    if (trailing && !y.data.empty()) {
+      const std::size_t inner = x.data.size() / y.data.size();
+      for (std::size_t o = 0; o < y.data.size(); ++o) {
+        const float* v = x.data.data() + o * inner;
+        double sum = 0.0;
+        for (std::size_t i = 0; i < inner; ++i) sum += v[i];
+        y.data[o] = static_cast<float>(sum / count);
+      }
+      return;
+    }
     // Sum every input element into its output element: the output index skips the reduced dimensions.
     std::vector<double> sums(y.data.size(), 0.0);
     const std::size_t rank = x.shape.size();
@@ -122,7 +142,6 @@ class ReduceMean final : public Operator {
         index[d] = 0;
       }
     }
-    const double count = y.data.empty() ? 1.0 : static_cast<double>(x.data.size()) / static_cast<double>(y.data.size());
     for (std::size_t i = 0; i < y.data.size(); ++i) y.data[i] = static_cast<float>(sums[i] / count);
   }
 

@@ -5,27 +5,10 @@
 #include <numeric>
 
 #include "model/ops/ops.h"
+#include "model/ops/strided.h"
 
 namespace eie::ops {
 namespace {
-
-// y[i] = x at the offset sum(index_d * strides[d]) of y's i-th index (row-major), walked as an odometer so that
-// each step adds one stride: Expand (stride 0 on broadcast dimensions) and Transpose (permuted strides).
-void gather_strided(const Tensor& x, const std::vector<std::int64_t>& strides, Tensor& y) {
-  const std::size_t rank = y.shape.size();
-  std::vector<std::int64_t> index(rank, 0);  // small; the reference path may allocate
-  std::int64_t at = 0;
-  for (std::size_t i = 0; i < y.data.size(); ++i) {
-    y.data[i] = x.data[static_cast<std::size_t>(at)];
-    for (std::size_t d = rank; d-- > 0;) {
-      ++index[d];
-      at += strides[d];
-      if (index[d] < y.shape[d]) break;
-      at -= strides[d] * y.shape[d];
-      index[d] = 0;
-    }
-  }
-}
 
 class Copy : public Operator {  // Flatten and Reshape: same data, new shape
  public:
@@ -75,8 +58,8 @@ class Reshape final : public Copy {
         infer_at = static_cast<std::int64_t>(i);
       } else if (out[i] < 0) {
         throw node_error(node(), fmt::format("shape {} has a negative dimension", shape_string(target_)));
-      } else {
-        known *= out[i];
+      } else if (__builtin_mul_overflow(known, out[i], &known)) {  // a huge dimension (a "to the end" sentinel)
+        throw node_error(node(), fmt::format("shape {} has too many elements", shape_string(target_)));
       }
     }
     const std::int64_t total = shape_numel(x);
@@ -159,7 +142,7 @@ class Expand final : public Operator {
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
     const Tensor& x = *inputs[0];
     Tensor& y = *outputs[0];
-    gather_strided(x, broadcast_strides(x.shape, y.shape), y);
+    gather_strided(x, 0, broadcast_strides(x.shape, y.shape), y);
   }
 
  private:
@@ -184,7 +167,7 @@ class Transpose final : public Operator {
     for (std::size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * x.shape[d];
     std::vector<std::int64_t> strides(rank);  // input stride of each output dimension
     for (std::size_t i = 0; i < rank; ++i) strides[i] = in_strides[static_cast<std::size_t>(p[i])];
-    gather_strided(x, strides, y);
+    gather_strided(x, 0, strides, y);
   }
 
  private:
