@@ -7,26 +7,15 @@
 
 #include "common/test_util.h"
 #include "eie/model.h"
+#include "model/one_node_model.h"
 
 namespace eie {
 namespace {
 
-Model single(const std::string& op, std::vector<ValueInfo> inputs, std::map<std::string, Attribute> attributes = {},
-             std::map<std::string, Tensor> constants = {}, std::vector<std::string> extra_inputs = {}) {
-  Model m;
-  m.inputs = std::move(inputs);
-  m.outputs = {{"y", {}}};
-  m.initializers = std::move(constants);
-  std::vector<std::string> in;
-  for (const ValueInfo& v : m.inputs) in.push_back(v.name);
-  in.insert(in.end(), extra_inputs.begin(), extra_inputs.end());
-  m.nodes = {Node{op, "n", in, {"y"}, std::move(attributes)}};
-  return m;
-}
 
 TEST(Operators, conv_one_by_one_with_stride_and_padding_by_hand) {
   // x = [[1, 2], [3, 4]], w = 2, bias 1, pads 1, stride 2: positions (-1,-1), (-1,1), (1,-1), (1,1).
-  Model m = single("Conv", {{"x", {1, 1, 2, 2}}},
+  Model m = one_node_model("Conv", {{"x", {1, 1, 2, 2}}},
                    {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}, {"strides", std::vector<std::int64_t>{2, 2}}},
                    {{"w", Tensor{{1, 1, 1, 1}, {2.0f}}}, {"b", Tensor{{1}, {1.0f}}}}, {"w", "b"});
   const Tensor y = reference_run(m, {Tensor{{1, 1, 2, 2}, {1, 2, 3, 4}}})[0];
@@ -37,7 +26,7 @@ TEST(Operators, conv_one_by_one_with_stride_and_padding_by_hand) {
 TEST(Operators, average_pool_count_include_pad) {
   const std::map<std::string, Attribute> base = {{"kernel_shape", std::vector<std::int64_t>{2}},
                                                  {"pads", std::vector<std::int64_t>{1, 0}}};
-  Model m = single("AveragePool", {{"x", {1, 1, 2}}}, base);
+  Model m = one_node_model("AveragePool", {{"x", {1, 1, 2}}}, base);
   EXPECT_EQ(reference_run(m, {Tensor{{1, 1, 2}, {2, 4}}})[0].data, (std::vector<float>{2, 3}));
   m.nodes[0].attributes["count_include_pad"] = std::int64_t{1};
   EXPECT_EQ(reference_run(m, {Tensor{{1, 1, 2}, {2, 4}}})[0].data, (std::vector<float>{1, 3}));
@@ -47,8 +36,8 @@ TEST(Operators, softmax_rows_sum_to_one_and_log_softmax_is_its_log) {
   Rng rng(test::seed());
   Tensor x{{3, 5}, {}};
   for (int i = 0; i < 15; ++i) x.data.push_back(static_cast<float>(rng.normal() * 10));
-  const Tensor s = reference_run(single("Softmax", {{"x", {3, 5}}}), {x})[0];
-  const Tensor l = reference_run(single("LogSoftmax", {{"x", {3, 5}}}), {x})[0];
+  const Tensor s = reference_run(one_node_model("Softmax", {{"x", {3, 5}}}), {x})[0];
+  const Tensor l = reference_run(one_node_model("LogSoftmax", {{"x", {3, 5}}}), {x})[0];
   for (int r = 0; r < 3; ++r) {
     double sum = 0;
     for (int c = 0; c < 5; ++c) {
@@ -60,34 +49,34 @@ TEST(Operators, softmax_rows_sum_to_one_and_log_softmax_is_its_log) {
 }
 
 TEST(Operators, broadcasting_add_of_a_column_and_a_row) {
-  const Tensor y = reference_run(single("Add", {{"a", {2, 1}}, {"b", {3}}}), {Tensor{{2, 1}, {10, 20}}, Tensor{{3}, {1, 2, 3}}})[0];
+  const Tensor y = reference_run(one_node_model("Add", {{"a", {2, 1}}, {"b", {3}}}), {Tensor{{2, 1}, {10, 20}}, Tensor{{3}, {1, 2, 3}}})[0];
   EXPECT_EQ(y.shape, (Shape{2, 3}));
   EXPECT_EQ(y.data, (std::vector<float>{11, 12, 13, 21, 22, 23}));
 }
 
 TEST(Operators, empty_tensors_flow_through) {
-  const Tensor y = reference_run(single("Relu", {{"x", {0, 4}}}), {Tensor{{0, 4}, {}}})[0];
+  const Tensor y = reference_run(one_node_model("Relu", {{"x", {0, 4}}}), {Tensor{{0, 4}, {}}})[0];
   EXPECT_EQ(y.shape, (Shape{0, 4}));
   EXPECT_TRUE(y.data.empty());
 }
 
 TEST(ShapeInference, every_tensor_gets_its_shape) {
-  Model m = single("Flatten", {{"x", {-1, 3, 4}}}, {{"axis", std::int64_t{-1}}});
+  Model m = one_node_model("Flatten", {{"x", {-1, 3, 4}}}, {{"axis", std::int64_t{-1}}});
   const auto shapes = infer_shapes(m, {{"x", {5, 3, 4}}});
   EXPECT_EQ(shapes.at("y"), (Shape{15, 4}));
 }
 
 TEST(ShapeInference, errors_name_the_node_and_the_value) {
-  test::expect_error([] { infer_shapes(single("NonZero", {{"x", {2}}}), {{"x", {2}}}); },
+  test::expect_error([] { infer_shapes(one_node_model("NonZero", {{"x", {2}}}), {{"x", {2}}}); },
                      {"node 'n'", "operator NonZero is not supported"});
-  test::expect_error([] { infer_shapes(single("MaxPool", {{"x", {1, 1, 4, 4}}}, {{"kernel_shape", std::vector<std::int64_t>{2, 2}}, {"storage_order", std::int64_t{1}}}), {{"x", {1, 1, 4, 4}}}); },
+  test::expect_error([] { infer_shapes(one_node_model("MaxPool", {{"x", {1, 1, 4, 4}}}, {{"kernel_shape", std::vector<std::int64_t>{2, 2}}, {"storage_order", std::int64_t{1}}}), {{"x", {1, 1, 4, 4}}}); },
                      {"node 'n' (MaxPool)", "storage_order = 1"});
-  test::expect_error([] { infer_shapes(single("Concat", {{"a", {2, 3}}, {"b", {2, 4}}}, {{"axis", std::int64_t{0}}}), {{"a", {2, 3}}, {"b", {2, 4}}}); },
+  test::expect_error([] { infer_shapes(one_node_model("Concat", {{"a", {2, 3}}, {"b", {2, 4}}}, {{"axis", std::int64_t{0}}}), {{"a", {2, 3}}, {"b", {2, 4}}}); },
                      {"node 'n' (Concat)", "[2, 4]"});
-  test::expect_error([] { infer_shapes(single("Softmax", {{"x", {2, 3}}}, {{"axis", std::int64_t{2}}}), {{"x", {2, 3}}}); },
+  test::expect_error([] { infer_shapes(one_node_model("Softmax", {{"x", {2, 3}}}, {{"axis", std::int64_t{2}}}), {{"x", {2, 3}}}); },
                      {"node 'n' (Softmax)", "axis 2"});
-  test::expect_error([] { infer_shapes(single("Relu", {{"x", {2, 3}}}), {}); }, {"graph input 'x'", "no shape"});
-  test::expect_error([] { declared_input_shapes(single("Relu", {{"x", {-1, 3}}})); }, {"graph input 'x'", "dynamic shape [-1, 3]"});
+  test::expect_error([] { infer_shapes(one_node_model("Relu", {{"x", {2, 3}}}), {}); }, {"graph input 'x'", "no shape"});
+  test::expect_error([] { declared_input_shapes(one_node_model("Relu", {{"x", {-1, 3}}})); }, {"graph input 'x'", "dynamic shape [-1, 3]"});
   test::expect_error([] { check_runnable_type("uint8", "graph input 'x'"); }, {"graph input 'x'", "uint8"});
 }
 
@@ -99,27 +88,27 @@ namespace {
 
 TEST(Operators, transformer_operators_by_hand) {
   // Gelu (exact): x * Phi(x); Gelu(1) = 0.841345, Gelu(-1) = -0.158655.
-  const Tensor g = reference_run(single("Gelu", {{"x", {3}}}), {Tensor{{3}, {1, -1, 0}}})[0];
+  const Tensor g = reference_run(one_node_model("Gelu", {{"x", {3}}}), {Tensor{{3}, {1, -1, 0}}})[0];
   EXPECT_NEAR(g.data[0], 0.841345f, 1e-6f);
   EXPECT_NEAR(g.data[1], -0.158655f, 1e-6f);
   EXPECT_EQ(g.data[2], 0.0f);
   // Cast to int64 truncates toward zero; to bool is 0 or 1.
-  const Model to_int = single("Cast", {{"x", {3}}}, {{"to", std::int64_t{7}}});
+  const Model to_int = one_node_model("Cast", {{"x", {3}}}, {{"to", std::int64_t{7}}});
   EXPECT_EQ(reference_run(to_int, {Tensor{{3}, {1.7f, -1.7f, 2}}})[0].data, (std::vector<float>{1, -1, 2}));
-  EXPECT_EQ(reference_run(single("Cast", {{"x", {2}}}, {{"to", std::int64_t{9}}}), {Tensor{{2}, {0.5f, 0}}})[0].data,
+  EXPECT_EQ(reference_run(one_node_model("Cast", {{"x", {2}}}, {{"to", std::int64_t{9}}}), {Tensor{{2}, {0.5f, 0}}})[0].data,
             (std::vector<float>{1, 0}));
   // Trilu lower with k = -1 keeps below the diagonal.
-  Model tril = single("Trilu", {{"x", {3, 3}}}, {{"upper", std::int64_t{0}}}, {{"k", Tensor{{}, {-1}}}}, {"k"});
+  Model tril = one_node_model("Trilu", {{"x", {3, 3}}}, {{"upper", std::int64_t{0}}}, {{"k", Tensor{{}, {-1}}}}, {"k"});
   EXPECT_EQ(reference_run(tril, {Tensor{{3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}})[0].data,
             (std::vector<float>{0, 0, 0, 4, 0, 0, 7, 8, 0}));
   // Slice with a negative step and a "to the end" sentinel.
-  Model slice = single("Slice", {{"x", {5}}}, {},
+  Model slice = one_node_model("Slice", {{"x", {5}}}, {},
                        {{"s", Tensor{{1}, {-1}}}, {"e", Tensor{{1}, {-9.3e18f}}}, {"a", Tensor{{1}, {0}}},
                         {"st", Tensor{{1}, {-2}}}},
                        {"s", "e", "a", "st"});
   EXPECT_EQ(reference_run(slice, {Tensor{{5}, {0, 1, 2, 3, 4}}})[0].data, (std::vector<float>{4, 2, 0}));
   // LayerNormalization over the last axis: mean 2, variance 2/3.
-  Model norm = single("LayerNormalization", {{"x", {1, 3}}}, {{"epsilon", 0.0f}},
+  Model norm = one_node_model("LayerNormalization", {{"x", {1, 3}}}, {{"epsilon", 0.0f}},
                       {{"s", Tensor{{3}, {1, 1, 2}}}, {"b", Tensor{{3}, {0, 0, 1}}}}, {"s", "b"});
   const Tensor n = reference_run(norm, {Tensor{{1, 3}, {1, 2, 3}}})[0];
   EXPECT_NEAR(n.data[0], -1.224745f, 1e-5f);
@@ -128,13 +117,13 @@ TEST(Operators, transformer_operators_by_hand) {
 }
 
 TEST(Operators, transformer_operator_errors_name_the_node_and_value) {
-  test::expect_error([] { reference_run(single("Gather", {{"x", {2, 2}}}, {}, {{"i", Tensor{{1}, {2}}}}, {"i"}),
+  test::expect_error([] { reference_run(one_node_model("Gather", {{"x", {2, 2}}}, {}, {{"i", Tensor{{1}, {2}}}}, {"i"}),
                                         {Tensor{{2, 2}, {1, 2, 3, 4}}}); },
                      {"node 'n' (Gather)", "index 2 is out of range for axis 0 of size 2"});
-  test::expect_error([] { infer_shapes(single("Split", {{"x", {5}}}, {}, {{"p", Tensor{{2}, {2, 2}}}}, {"p"}),
+  test::expect_error([] { infer_shapes(one_node_model("Split", {{"x", {5}}}, {}, {{"p", Tensor{{2}, {2, 2}}}}, {"p"}),
                                        {{"x", {5}}}); },
                      {"node 'n' (Split)", "split sizes [2, 2] do not add up to dimension 5"});
-  const Model gelu = single("Gelu", {{"x", {1}}}, {{"approximate", std::string("erf")}});
+  const Model gelu = one_node_model("Gelu", {{"x", {1}}}, {{"approximate", std::string("erf")}});
   test::expect_error([&] { make_operator(gelu.nodes[0], gelu); }, {"node 'n' (Gelu)", "approximate = erf"});
 }
 

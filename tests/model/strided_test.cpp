@@ -7,6 +7,7 @@
 
 #include "common/test_util.h"
 #include "eie/model.h"
+#include "model/one_node_model.h"
 #include "model/ops/strided.h"
 
 namespace eie {
@@ -37,20 +38,6 @@ Tensor random_tensor(Rng& rng, const Shape& shape) {
   return t;
 }
 
-Model one_node(const std::string& op, const std::vector<ValueInfo>& inputs,
-               std::map<std::string, Attribute> attributes = {}, std::map<std::string, Tensor> constants = {},
-               const std::vector<std::string>& extra_inputs = {}) {
-  Model m;
-  m.inputs = inputs;
-  m.outputs = {{"y", {}}};
-  m.initializers = std::move(constants);
-  std::vector<std::string> in;
-  for (const ValueInfo& v : m.inputs) in.push_back(v.name);
-  in.insert(in.end(), extra_inputs.begin(), extra_inputs.end());
-  m.nodes = {Node{op, "n", in, {"y"}, std::move(attributes)}};
-  return m;
-}
-
 // A random shape of rank 0..5 with dimensions 1..4 (1 often), and one that broadcasts with it.
 std::pair<Shape, Shape> broadcasting_pair(Rng& rng) {
   const std::size_t rank = rng.below(6);
@@ -76,7 +63,7 @@ float apply(const std::string& op, float a, float b) {
 }
 
 void expect_binary_matches_index_loop(const std::string& op, const Tensor& a, const Tensor& b) {
-  const Tensor y = reference_run(one_node(op, {{"a", a.shape}, {"b", b.shape}}), {a, b})[0];
+  const Tensor y = reference_run(one_node_model(op, {{"a", a.shape}, {"b", b.shape}}), {a, b})[0];
   ASSERT_EQ(static_cast<std::int64_t>(y.data.size()), shape_numel(y.shape));
   const std::size_t rank = y.shape.size();
   for (std::int64_t i = 0; i < shape_numel(y.shape); ++i) {
@@ -155,7 +142,7 @@ TEST(StridedWalk, transpose_and_expand_on_random_shapes_match_the_index_loop) {
     for (std::size_t i = 0; i < rank; ++i) perm[i] = static_cast<std::int64_t>(i);
     for (std::size_t i = rank; i-- > 1;) std::swap(perm[i], perm[rng.below(i + 1)]);
     const Tensor x = random_tensor(rng, shape);
-    const Tensor y = reference_run(one_node("Transpose", {{"x", shape}}, {{"perm", perm}}), {x})[0];
+    const Tensor y = reference_run(one_node_model("Transpose", {{"x", shape}}, {{"perm", perm}}), {x})[0];
     for (std::int64_t i = 0; i < shape_numel(y.shape); ++i) {
       const std::vector<std::int64_t> index = unravel(i, y.shape);
       std::vector<std::int64_t> at(rank);
@@ -172,7 +159,7 @@ TEST(StridedWalk, transpose_and_expand_on_random_shapes_match_the_index_loop) {
     if (rng.below(2) == 0) target.insert(target.begin(), 2);
     Tensor target_tensor{{static_cast<std::int64_t>(target.size())}, {}};
     for (const std::int64_t d : target) target_tensor.data.push_back(static_cast<float>(d));
-    const Tensor e = reference_run(one_node("Expand", {{"x", shape}}, {}, {{"s", target_tensor}}, {"s"}), {x})[0];
+    const Tensor e = reference_run(one_node_model("Expand", {{"x", shape}}, {}, {{"s", target_tensor}}, {"s"}), {x})[0];
     ASSERT_EQ(e.shape, target);
     for (std::int64_t i = 0; i < shape_numel(target); ++i) {
       const std::vector<std::int64_t> index = unravel(i, target);
@@ -210,7 +197,7 @@ TEST(StridedWalk, slices_with_negative_and_long_steps_match_the_index_loop) {
     }
     if (axes.empty()) continue;
     const Tensor x = random_tensor(rng, shape);
-    const Model m = one_node(
+    const Model m = one_node_model(
         "Slice", {{"x", shape}}, {},
         {{"starts", ints(starts)}, {"ends", ints(ends)}, {"axes", ints(axes)}, {"steps", ints(steps)}},
         {"starts", "ends", "axes", "steps"});
@@ -256,7 +243,7 @@ TEST(StridedWalk, reduce_mean_over_trailing_and_other_axes_matches_the_index_loo
     }
     if (axes.empty()) continue;
     const Tensor x = random_tensor(rng, shape);
-    const Tensor y = reference_run(one_node("ReduceMean", {{"x", shape}}, {{"axes", axes}}), {x})[0];
+    const Tensor y = reference_run(one_node_model("ReduceMean", {{"x", shape}}, {{"axes", axes}}), {x})[0];
     Shape kept = shape;
     for (std::size_t d = 0; d < rank; ++d) kept[d] = reduced[d] ? 1 : shape[d];
     ASSERT_EQ(y.shape, kept);
