@@ -246,7 +246,7 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                                                                  "quantized to 8 bits where a layer takes sell16x4c; dense "
                                                                  "and CSR in fp32)"
                                                                : ", precision int8 (inputs and weights quantized to 8 bits "
-                                                                 "where a layer takes sell16x4; dense and CSR in fp32)")
+                                                                 "where a layer takes sell16x4 or sell16 in int8; dense and CSR in fp32)")
                                             : "");
   fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
              ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
@@ -473,7 +473,8 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--precision", o->precision,
                   "eie's arithmetic: fp32; bf16 (AVX-512 BF16: inputs and weights rounded to bfloat16, products "
                   "summed in fp32; ~1.5-2x faster at batch 1, ~1.2-2.4x at batch 64); or int8 (AVX-512 VNNI, or AVX2: "
-                  "each input and the weights quantized to 8 bits, sums exact in int32; ~3-4x faster at batch 1)")
+                  "each input and the weights quantized to 8 bits, sums exact in int32; ~3-4x faster at batch 1); bf16 and "
+                  "int8 also on any CPU with --kernel scalar (portable kernels, slow)")
       ->capture_default_str();
   add_compact_codes_flag(cmd, &o->compact_codes);
   add_layout_option(cmd, &o->layout);

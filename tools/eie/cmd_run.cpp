@@ -195,7 +195,8 @@ const CommandRegistration registration(30, [](CLI::App& root) {
   cmd->add_option("--precision", args->precision,
                   "fp32; bf16: inputs and weights of the compressed products rounded to bfloat16, products summed "
                   "in fp32 (AVX-512 BF16); or int8: each input and the weights quantized to 8 bits, sums exact in "
-                  "int32 (AVX-512 VNNI, or AVX2)")->capture_default_str();
+                  "int32 (AVX-512 VNNI, or AVX2); both also on any CPU with --kernel scalar (portable kernels, slow)")
+      ->capture_default_str();
   add_compact_codes_flag(cmd, &args->compact_codes);
   add_layout_option(cmd, &args->layout);
   cmd->add_flag("--skip-zero-activations", args->skip_zero_activations,
