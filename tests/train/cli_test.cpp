@@ -48,6 +48,24 @@ TEST_F(TrainCli, bad_quality_pattern) {
                  "--quality");
 }
 
+TEST_F(TrainCli, threads_out_of_range) {
+  expect_failure("train --model lenet-300-100 --threads 0 -o " + out_, "--threads");
+}
+
+// --threads reaches libtorch's settings: the JSON reports the count the run used, not the default of 2.
+TEST_F(TrainCli, threads_reported) {
+  const std::string data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " missing";
+  const eie::test::CliResult o = run_eie("train --model lenet-300-100 --epochs 1 --train-limit 256 --test-limit 100 "
+                                         "--threads 1 --json -o " + out_);
+  ASSERT_EQ(o.status, 0) << o.output;
+  const std::string key = "\"threads\": ";
+  const std::size_t at = o.output.find(key);
+  ASSERT_NE(at, std::string::npos) << o.output;
+  EXPECT_EQ(o.output.substr(at + key.size(), 2), "1\n") << o.output;
+  EXPECT_TRUE(fs::exists(out_));
+}
+
 TEST_F(TrainCli, eval_missing_file) { expect_failure("eval /nonexistent/model.eie", "/nonexistent/model.eie"); }
 
 }  // namespace

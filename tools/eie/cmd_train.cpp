@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,7 @@ struct TrainArgs {
   int index_bits = 5;
   std::int64_t train_limit = 0;
   std::int64_t test_limit = 0;
+  int threads = 2;
   bool json = false;
 };
 
@@ -53,6 +55,7 @@ void run(const TrainArgs& args) {
   train::TrainOptions options =
       train::default_options(train::parse_architecture(args.model), train::parse_method(args.method));
   options.seed = args.seed;
+  options.threads = args.threads;
   if (args.epochs > 0) options.dense.epochs = args.epochs;
   if (args.retrain_epochs > 0) options.retrain.epochs = args.retrain_epochs;
   if (args.finetune_epochs > 0) options.finetune.epochs = args.finetune_epochs;
@@ -107,7 +110,8 @@ void run(const TrainArgs& args) {
                         {"ratio_pq", l.ratio_pq}, {"ratio_pqh", l.ratio_pqh}});
     }
     const nlohmann::json out = {{"model", args.model}, {"method", args.method}, {"seed", args.seed},
-                                {"output", args.output}, {"baseline_error_percent", result.baseline_error},
+                                {"threads", at::get_num_threads()}, {"output", args.output},
+                                {"baseline_error_percent", result.baseline_error},
                                 {"final_error_percent", result.final_error}, {"seconds", result.seconds},
                                 {"cpu_seconds", static_cast<double>(std::clock()) / CLOCKS_PER_SEC},
                                 {"dense_bits", size.dense_bits}, {"bits_pq", size.bits_pq},
@@ -137,8 +141,7 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--epochs", args->epochs,
                   "Epochs of the dense baseline (default: 30; the learning rate is cosine-annealed over them)");
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
-                  "deep-compression: retraining epochs after each pruning iteration (default: 5 for LeNet-300-100, "
-                  "3 for LeNet-5)")
+                  "deep-compression: retraining epochs after each pruning iteration (default 5)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--prune-iterations", args->prune_iterations,
                   "deep-compression: pruning iterations; the threshold rises to quality x std in equal steps "
@@ -154,6 +157,11 @@ const CommandRegistration registration(60, [](CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--train-limit", args->train_limit, "Use only the first N training images");
   cmd->add_option("--test-limit", args->test_limit, "Use only the first N test images");
+  // One thread where other work shares the cores: libtorch's threads wait for each other at every operation,
+  // so on a loaded machine a second thread costs CPU time without saving wall time.
+  cmd->add_option("--threads", args->threads, "libtorch's intra-op threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   cmd->add_flag("--json", args->json, "Print the results as JSON (no progress output)");
   cmd->callback([args] { run(*args); });
 });
