@@ -495,23 +495,23 @@ std::int64_t sell16x4_inputs(std::int64_t cols, std::int64_t max_batch) {
 
 // The table, in LayoutId's order. tcsr at batch 1 (a forced tcsr) has no measured cost: csr16's per entry.
 constexpr LayoutTraits kLayouts[] = {
-    {LayoutId::csr16, "csr16", "spmv_csr16", TableInName::table, false, false, build_csr16_block, csr16_bytes,
+    {LayoutId::csr16, "spmv_csr16", TableInName::table, false, build_csr16_block, csr16_bytes,
      run_csr16, nullptr, 0.0, kCsr16CyclesPerEntry},
-    {LayoutId::sell16, "sell16", "spmv_sell16", TableInName::code_planes, false, true, build_sell16_block,
+    {LayoutId::sell16, "spmv_sell16", TableInName::code_planes, true, build_sell16_block,
      sell_bytes, run_sell16, nullptr, kSellCyclesPerLayer, 0.0},
-    {LayoutId::sell16i8, "sell16", "spmv_sell16i8", TableInName::code_planes, false, true, build_sell16i8_block,
+    {LayoutId::sell16i8, "spmv_sell16i8", TableInName::code_planes, true, build_sell16i8_block,
      sell_bytes, run_sell16i8, sell16i8_inputs, kSellCyclesPerLayer, 0.0},
-    {LayoutId::sell16x2, "sell16x2", "spmv_sell16x2", TableInName::code_planes, false, false, build_sell16x2_block,
+    {LayoutId::sell16x2, "spmv_sell16x2", TableInName::code_planes, false, build_sell16x2_block,
      sell_bytes, run_sell16x2, sell16x2_inputs, kSellCyclesPerLayer, 0.0},
-    {LayoutId::sell16x4, "sell16x4", "spmv_sell16x4", TableInName::code_planes, false, false,
+    {LayoutId::sell16x4, "spmv_sell16x4", TableInName::code_planes, false,
      build_sell16x4_block, sell_bytes, run_sell16x4<false>, sell16x4_inputs, kSell16x4CyclesPerLayer, 0.0},
-    {LayoutId::sell16x4c, "sell16x4", "spmv_sell16x4c", TableInName::code_planes, false, false,
+    {LayoutId::sell16x4c, "spmv_sell16x4c", TableInName::code_planes, false,
      build_sell16x4c_block, sell_bytes, run_sell16x4<true>, sell16x4_inputs, kSell16x4CyclesPerLayer, 0.0},
-    {LayoutId::tcsr, "tcsr", "spmm_tcsr", TableInName::table, true, false, build_tcsr_block, tcsr_bytes,
+    {LayoutId::tcsr, "spmm_tcsr", TableInName::table, false, build_tcsr_block, tcsr_bytes,
      run_tcsr<false>, nullptr, 0.0, kCsr16CyclesPerEntry},
-    {LayoutId::tcsrx2, "tcsr", "spmm_tcsrx2", TableInName::code_planes, true, false, build_tcsrx2_block,
+    {LayoutId::tcsrx2, "spmm_tcsrx2", TableInName::code_planes, false, build_tcsrx2_block,
      tcsr_bytes, run_tcsr<true>, tcsrx2_inputs, 0.0, kCsr16CyclesPerEntry},
-    {LayoutId::csc, "csc", "spmv_csc", TableInName::none, false, false, build_csc_block, csc_bytes, run_csc,
+    {LayoutId::csc, "spmv_csc", TableInName::none, false, build_csc_block, csc_bytes, run_csc,
      nullptr, 0.0, kCscCyclesPerVisit},
 };
 

@@ -65,11 +65,8 @@ enum class TableInName { none, table, code_planes };
 
 struct LayoutTraits {
   LayoutId id;
-  const char* name;      // as EngineOptions::layout and the docs spell it
   const char* stem;      // of its kernels' names: stem + "_cb16__" + the kernel's file ("spmv_sell16_cb16__avx2")
   TableInName table_in_name;
-  // Activations column-major (x[col][b]) instead of batch-major: the engine transposes where the form changes.
-  bool column_major;
   // Batches of inputs on 64-byte aligned rows (the engine copies an unaligned batch): the fp32 sell16 kernels load
   // aligned panels.
   bool aligned_batches;

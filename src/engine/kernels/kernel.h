@@ -80,7 +80,7 @@ struct SellArgs {
   float weight_scale = 1.0f;
   const std::int32_t* row_weight_sums = nullptr;
   std::uint8_t* x_u8 = nullptr;
-  // sell16x4c (LayerPlan::sell_compact()): slots hold bits 0-1 of the code in bits 6-7, slot_codes 64 bytes per
+  // sell16x4c (LayoutId::sell16x4c): slots hold bits 0-1 of the code in bits 6-7, slot_codes 64 bytes per
   // group of four tiers of a slice with bits 2-3 (layer_plan.h).
   bool compact_codes = false;
 };
