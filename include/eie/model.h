@@ -217,6 +217,9 @@ void im2col(const ConvGeometry& geometry, const float* x, std::int64_t n, std::i
 // matrix and of the B matrix it multiplies, A's and B's batch dimensions broadcast to `batch`.
 std::vector<std::pair<std::int64_t, std::int64_t>> matmul_batch_pairs(const Shape& a_batch, const Shape& b_batch,
                                                                       const Shape& batch);
+// One row-major product y (m x n) = a (m x k) x b (k x n) as the reference MatMul computes it: each output summed
+// in double and rounded once to float.
+void matmul_in_double(const float* a, const float* b, float* y, std::int64_t m, std::int64_t k, std::int64_t n);
 
 // LSTM's attributes as ONNX defines them (gates i, o, f, c; activations sigmoid, tanh, tanh).
 struct LstmAttributes {

@@ -133,6 +133,16 @@ void require_attribute(const Node& node, bool ok, const std::string& attribute, 
 
 }  // namespace ops
 
+void matmul_in_double(const float* a, const float* b, float* y, std::int64_t m, std::int64_t k, std::int64_t n) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double sum = 0.0;
+      for (std::int64_t p = 0; p < k; ++p) sum += static_cast<double>(a[i * k + p]) * b[p * n + j];
+      y[i * n + j] = static_cast<float>(sum);
+    }
+  }
+}
+
 std::vector<std::pair<std::int64_t, std::int64_t>> matmul_batch_pairs(const Shape& a_batch, const Shape& b_batch,
                                                                       const Shape& batch) {
   const std::vector<std::int64_t> sa = ops::broadcast_strides(a_batch, batch);

@@ -92,16 +92,8 @@ class RuntimeMatMulStep final : public Step {
   void run() override {
     if (m_ * n_ * k_ <= kDirectMacs) {
       for (std::size_t t = 0; t < offsets_.size(); ++t) {
-        const float* a = a_->data.data() + offsets_[t].first;
-        const float* b = b_->data.data() + offsets_[t].second;
-        float* y = y_->data.data() + static_cast<std::int64_t>(t) * m_ * n_;
-        for (std::int64_t i = 0; i < m_; ++i) {
-          for (std::int64_t j = 0; j < n_; ++j) {
-            double sum = 0.0;
-            for (std::int64_t p = 0; p < k_; ++p) sum += static_cast<double>(a[i * k_ + p]) * b[p * n_ + j];
-            y[i * n_ + j] = static_cast<float>(sum);
-          }
-        }
+        matmul_in_double(a_->data.data() + offsets_[t].first, b_->data.data() + offsets_[t].second,
+                         y_->data.data() + static_cast<std::int64_t>(t) * m_ * n_, m_, k_, n_);
       }
       return;
     }

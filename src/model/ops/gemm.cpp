@@ -88,14 +88,7 @@ class MatMul final : public Operator {
       const auto [ia, ib] = pairs[static_cast<std::size_t>(t)];
       const float* pa = inputs[0]->data.data() + ia * m * k;
       const float* pb = inputs[1]->data.data() + ib * k * n;
-      float* py = outputs[0]->data.data() + t * m * n;
-      for (std::int64_t i = 0; i < m; ++i) {
-        for (std::int64_t j = 0; j < n; ++j) {
-          double sum = 0.0;
-          for (std::int64_t p = 0; p < k; ++p) sum += static_cast<double>(pa[i * k + p]) * pb[p * n + j];
-          py[i * n + j] = static_cast<float>(sum);
-        }
-      }
+      matmul_in_double(pa, pb, outputs[0]->data.data() + t * m * n, m, k, n);
     }
   }
 };
