@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/kernels/cpu_features.h"
 #include "engine/cost_model.h"
+#include "engine/kernels/cpu_features.h"
 #include "engine/layer_plan.h"
 #include "engine/layouts.h"
 #include "engine/thread_pool.h"
@@ -108,7 +108,6 @@ void run_transpose(void* context, std::size_t index) {
 }
 
 std::int64_t padded(std::int64_t n) { return (n + 15) / 16 * 16; }
-
 
 void run_block(void* context, std::size_t index) {
   const LayerTask& t = *static_cast<const LayerTask*>(context);

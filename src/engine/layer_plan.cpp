@@ -116,8 +116,9 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
     }
     return std::pair{engine::PlannedLayout{&traits, kernel}, tiers};
   };
-  const auto drop_sell = [&] {
+  const auto drop_sell = [&] {  // back to csr16's defaults
     code_planes_ = 0;
+    sell_stores_masks_ = true;
     for (engine::RowBlock& block : blocks_) block.sell = {};
   };
 
@@ -175,7 +176,6 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
       batch_one_ = planned;
       tcsr_min_batch_ = std::numeric_limits<std::int64_t>::max();  // every batch on sell16x4
     } else {
-      sell_stores_masks_ = true;
       drop_sell();  // as sparse as that, the gather kernel, in fp32
     }
   } else if (sell) {
@@ -205,7 +205,6 @@ LayerPlan::LayerPlan(const CompressedLayer& layer, int blocks, KernelIsa isa, st
                              : int8 != nullptr      ? engine::kMaxSellAvx2Int8SlotsPerEntry
                                                     : engine::kMaxSellAvx2SlotsPerEntry;
     if (!forced && 16 * layers > max_slots * static_cast<double>(entries_)) {
-      sell_stores_masks_ = true;
       drop_sell();
     } else {
       batch_one_ = planned;

@@ -224,10 +224,11 @@ class LayerPlan {
   // csc could run.
   bool uses_csc(std::int64_t batch, const float* x) const;
   LayerPlanInfo info() const;
+
+ private:
   // The name of a planned layout's kernel, e.g. "spmv_sell16_cb16__avx2".
   std::string kernel_name(const engine::PlannedLayout& planned) const;
 
- private:
   std::string name_;
   std::int64_t rows_ = 0;
   std::int64_t cols_ = 0;
