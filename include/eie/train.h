@@ -99,6 +99,7 @@ std::vector<float> image_input(const ImageSet& set, std::int64_t index);
 // One training phase: `epochs` passes of minibatch SGD with momentum, the learning rate cosine-annealed from
 // `lr` to lr * final_lr over the phase (every step, or once per epoch as PyTorch's CosineAnnealingLR stepped per
 // epoch does: lr_e = lr * (final_lr + (1 - final_lr) * (1 + cos(pi * e / epochs)) / 2) for epoch e = 0, 1, ...),
+// after a linear warm-up over the first `warmup_epochs` (the rate of step s is scaled by (s + 1) / warm-up steps),
 // L2 weight decay on the hooks' decayed tensors (the weights), or on every updated tensor with decay_all (what
 // torch.optim.SGD's weight_decay does).
 struct Schedule {
@@ -110,6 +111,7 @@ struct Schedule {
   double final_lr = 0.01;        // a fraction of lr
   bool anneal_per_epoch = false;
   bool decay_all = false;
+  double warmup_epochs = 0.0;
 };
 
 struct Progress {

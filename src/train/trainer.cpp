@@ -56,6 +56,7 @@ std::vector<EpochStats> train_phase(const Network& net, const Data& data, const 
   const std::int64_t n = data.size();
   const std::int64_t batches = (n + schedule.batch_size - 1) / schedule.batch_size;
   const std::int64_t total_steps = batches * schedule.epochs;
+  const auto warmup_steps = static_cast<std::int64_t>(std::ceil(schedule.warmup_epochs * static_cast<double>(batches)));
   const auto start = std::chrono::steady_clock::now();
   std::int64_t step = 0;
   for (int epoch = 1; epoch <= schedule.epochs; ++epoch) {
@@ -71,6 +72,7 @@ std::vector<EpochStats> train_phase(const Network& net, const Data& data, const 
               ? static_cast<double>(epoch - 1) / static_cast<double>(schedule.epochs)
               : static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, total_steps - 1));
       lr = schedule.lr * (schedule.final_lr + (1.0 - schedule.final_lr) * 0.5 * (1.0 + std::cos(M_PI * t)));
+      if (step < warmup_steps) lr *= static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
       const std::int64_t lo = b * schedule.batch_size;
       const std::int64_t hi = std::min(n, lo + schedule.batch_size);
       torch::Tensor idx = order.slice(0, lo, hi);

@@ -53,6 +53,12 @@ TEST_F(TrainCli, threads_out_of_range) {
 }
 
 // --threads reaches libtorch's settings: the JSON reports the count the run used, not the default of 2.
+TEST_F(TrainCli, learning_rate_out_of_range) {
+  for (const std::string lr : {"0", "-0.1", "nan", "inf", "fast"}) {
+    expect_failure("train --model lenet-5 --lr " + lr + " -o " + out_, "'" + lr + "' is not a learning rate");
+  }
+}
+
 TEST_F(TrainCli, threads_reported) {
   const std::string data = "/usr/share/datasets/fashion-mnist";
   if (!fs::exists(data)) GTEST_SKIP() << data << " missing";

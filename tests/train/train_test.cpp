@@ -99,6 +99,23 @@ TEST_F(Train, per_epoch_cosine_and_decay_on_every_parameter_follow_torch) {
   EXPECT_TRUE(torch::equal(nets[1].weights()[0].detach(), nets[0].weights()[0].detach()));
 }
 
+// A warm-up scales the rate of step s by (s + 1) / warm-up steps on top of the cosine, then leaves the cosine.
+TEST_F(Train, warmup_ramps_the_first_steps_linearly) {
+  REQUIRE_DATA();
+  Network net(Architecture::lenet_300_100, 1);
+  const Data train = to_tensors(dataset()->train.head(300));
+  const Schedule s{.epochs = 3, .lr = 0.1, .momentum = 0.9, .weight_decay = 5e-4, .batch_size = 100,
+                   .final_lr = 0.0, .anneal_per_epoch = true, .decay_all = true, .warmup_epochs = 1.0};
+  std::vector<std::pair<int, double>> rates;  // (step, lr) as reported: the first and last batch of each epoch
+  train_phase(net, train, s, dense_hooks(net), 1, "dense",
+              [&](const Progress& p) { rates.emplace_back((p.epoch - 1) * 3 + static_cast<int>(p.batch) - 1, p.lr); });
+  ASSERT_EQ(rates.size(), 6u);
+  for (const auto& [step, lr] : rates) {
+    const double cosine = 0.1 * (1.0 + std::cos(M_PI * (step / 3) / 3.0)) / 2.0;
+    EXPECT_NEAR(lr, step < 3 ? cosine * (step + 1) / 3.0 : cosine, 1e-12) << step;
+  }
+}
+
 TEST_F(Train, masks_stay_applied_through_retraining) {
   REQUIRE_DATA();
   Network net(Architecture::lenet_300_100, test::seed());

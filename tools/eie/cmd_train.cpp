@@ -2,6 +2,7 @@
 // ttq, dsd), writing the .eie container. A progress bar per epoch on a terminal, one log line per epoch
 // otherwise. Exists only when the train module (libtorch) is built.
 #ifdef EIE_HAVE_TRAIN
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -22,6 +23,7 @@ struct TrainArgs {
   std::string output;
   std::uint64_t seed = 1;
   int epochs = 0;
+  double lr = 0.0;
   int retrain_epochs = 0;
   int finetune_epochs = 0;
   int prune_iterations = 0;
@@ -57,6 +59,7 @@ void run(const TrainArgs& args) {
   options.seed = args.seed;
   options.threads = args.threads;
   if (args.epochs > 0) options.dense.epochs = args.epochs;
+  if (args.lr > 0.0) options.dense.lr = args.lr;
   if (args.retrain_epochs > 0) options.retrain.epochs = args.retrain_epochs;
   if (args.finetune_epochs > 0) options.finetune.epochs = args.finetune_epochs;
   if (args.prune_iterations > 0) options.prune_iterations = args.prune_iterations;
@@ -140,6 +143,16 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling")->capture_default_str();
   cmd->add_option("--epochs", args->epochs,
                   "Epochs of the dense baseline (default: 30; the learning rate is cosine-annealed over them)");
+  cmd->add_option("--lr", args->lr,
+                  "Peak learning rate of the dense baseline (default 0.1; LeNet-5 warms up to it over its first epoch)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            double v = 0.0;
+            return CLI::detail::lexical_cast(text, v) && std::isfinite(v) && v > 0.0 && v <= 10.0
+                       ? std::string()
+                       : "'" + text + "' is not a learning rate in (0, 10]";
+          },
+          "RATE"));
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
                   "deep-compression: retraining epochs after each pruning iteration (default 5)")
       ->check(CLI::Range(1, 1000));
