@@ -8,6 +8,7 @@ Prints accuracy, size and speed of the compressed model against PyTorch's dense 
 
 usage: examples/python/deep_compression.py [--data /usr/share/datasets/fashion-mnist] [--epochs 4] [--out cnn.eie]
                                           [--limit N]  (N training images, for a quick run)
+                                          [--sensitivity-plot sensitivity.png]  (drawn when matplotlib is there)
 """
 import argparse
 import gzip
@@ -77,6 +78,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--out", default="cnn.eie")
+    parser.add_argument("--sensitivity-plot", default="sensitivity.png")
     args = parser.parse_args()
     torch.manual_seed(1)
     x, y = load(args.data, "train")
@@ -94,7 +96,16 @@ def main():
 
     # 2. Sensitivity: each layer pruned alone, no retraining; keep each layer's density where it loses < 1 point.
     densities = [0.5, 0.3, 0.2, 0.1, 0.05]
-    table = eie.torch.sensitivity(model, lambda m: accuracy(m, x_test[:2000], y_test[:2000]), densities=densities)
+    try:
+        import matplotlib  # noqa: F401
+        plot = args.sensitivity_plot
+    except ImportError:
+        plot = None
+        print("  (no sensitivity plot: matplotlib is not installed; Debian: python3-matplotlib)")
+    table = eie.torch.sensitivity(model, lambda m: accuracy(m, x_test[:2000], y_test[:2000]), densities=densities,
+                                  plot=plot)
+    if plot:
+        print(f"  sensitivity curves: {plot}")
     reference = accuracy(model, x_test[:2000], y_test[:2000])
     chosen = {}
     for layer, accuracies in table["layers"].items():

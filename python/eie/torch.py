@@ -590,6 +590,16 @@ def sensitivity(model, evaluate, densities=(1.0, 0.5, 0.3, 0.2, 0.1, 0.05), laye
         axes.grid(True, alpha=0.3)
         axes.legend()
         figure.tight_layout()
-        figure.savefig(os.fspath(plot))
-        plt.close(figure)
+        # Drawn to a temporary file beside the target, then renamed: a failed draw leaves no partial PNG.
+        target = os.fspath(plot)
+        temporary = f"{target}.tmp{os.getpid()}.png"
+        try:
+            figure.savefig(temporary, format="png")
+            os.replace(temporary, target)
+        except OSError as e:
+            _fail(f"sensitivity: cannot write plot '{target}': {e.strerror or e}")
+        finally:
+            plt.close(figure)
+            if os.path.exists(temporary):
+                os.remove(temporary)
     return table

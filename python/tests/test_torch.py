@@ -209,6 +209,21 @@ def test_sensitivity_prunes_one_layer_at_a_time_and_restores():
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_sensitivity_draws_one_curve_per_layer_to_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    model, x, y = make()
+    plot = tmp_path / "sensitivity.png"
+    table = et.sensitivity(model, lambda m: float((m(x).argmax(1) == y).float().mean()), densities=[1.0, 0.2],
+                           layers="fc*", plot=plot)
+    data = plot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
+    assert len(table["layers"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["sensitivity.png"]
+    with pytest.raises(eie.Error, match="cannot write plot"):
+        et.sensitivity(model, lambda m: 1.0, densities=[0.5], layers="fc1*", plot=tmp_path / "missing" / "s.png")
+    assert [p.name for p in tmp_path.iterdir()] == ["sensitivity.png"]
+
+
 @pytest.mark.parametrize("kwargs, fragments", [
     (dict(layers="lstm*"), ["layers", "'lstm*'", "matches no layer", "fc1.weight"]),
     (dict(density=1.5), ["density", "(0, 1]", "1.5"]),
