@@ -20,6 +20,7 @@
 #include <fmt/ranges.h>
 
 #include "model/ops/ops.h"
+#include "model/ops/strided.h"
 
 namespace eie {
 namespace {
@@ -54,21 +55,9 @@ std::string value_string(const Value& v) {
 // Walks the elements of `out` with the broadcast offsets of each input.
 template <typename F>
 void broadcast_each(const Shape& out, const std::vector<const Shape*>& in, F&& f) {
-  const std::size_t rank = out.size();
   std::vector<std::vector<std::int64_t>> strides;
   for (const Shape* s : in) strides.push_back(ops::broadcast_strides(*s, out));
-  std::vector<std::int64_t> index(rank, 0), at(in.size(), 0);
-  const std::int64_t n = shape_numel(out);
-  for (std::int64_t i = 0; i < n; ++i) {
-    f(i, at);
-    for (std::size_t d = rank; d-- > 0;) {
-      ++index[d];
-      for (std::size_t k = 0; k < at.size(); ++k) at[k] += strides[k][d];
-      if (index[d] < out[d]) break;
-      for (std::size_t k = 0; k < at.size(); ++k) at[k] -= strides[k][d] * out[d];
-      index[d] = 0;
-    }
-  }
+  ops::for_each_offset(out, strides, std::vector<std::int64_t>(in.size(), 0), f);
 }
 
 class Folder {

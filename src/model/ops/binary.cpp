@@ -73,21 +73,10 @@ class Binary final : public Operator {
   static void run_odometer(const Tensor& a, const Tensor& b, Tensor& y) {
     const Shape& out = y.shape;
     const std::vector<std::int64_t> sa = broadcast_strides(a.shape, out), sb = broadcast_strides(b.shape, out);
-    const std::size_t rank = out.size();
-    std::vector<std::int64_t> index(rank, 0);
-    std::int64_t ia = 0, ib = 0;
-    for (std::size_t i = 0; i < y.data.size(); ++i) {
-      y.data[i] = apply<K>(a.data[static_cast<std::size_t>(ia)], b.data[static_cast<std::size_t>(ib)]);
-      for (std::size_t d = rank; d-- > 0;) {  // odometer increment
-        ++index[d];
-        ia += sa[d];
-        ib += sb[d];
-        if (index[d] < out[d]) break;
-        ia -= sa[d] * out[d];
-        ib -= sb[d] * out[d];
-        index[d] = 0;
-      }
-    }
+    for_each_offset(out, {sa, sb}, {0, 0}, [&](std::int64_t i, const std::vector<std::int64_t>& at) {
+      y.data[static_cast<std::size_t>(i)] =
+          apply<K>(a.data[static_cast<std::size_t>(at[0])], b.data[static_cast<std::size_t>(at[1])]);
+    });
   }
   Kind kind_;
 };

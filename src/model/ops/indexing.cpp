@@ -200,21 +200,12 @@ class Where final : public Operator {
   }
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
     Tensor& y = *outputs[0];
-    const std::size_t rank = y.shape.size();
     std::vector<std::vector<std::int64_t>> strides;
     for (const Tensor* t : inputs) strides.push_back(broadcast_strides(t->shape, y.shape));
-    std::vector<std::int64_t> index(rank, 0), at(3, 0);
-    for (float& out : y.data) {
+    for_each_offset(y.shape, strides, {0, 0, 0}, [&](std::int64_t i, const std::vector<std::int64_t>& at) {
       const auto value = [&](std::size_t k) { return inputs[k]->data[static_cast<std::size_t>(at[k])]; };
-      out = value(0) != 0.0f ? value(1) : value(2);
-      for (std::size_t d = rank; d-- > 0;) {
-        ++index[d];
-        for (std::size_t k = 0; k < 3; ++k) at[k] += strides[k][d];
-        if (index[d] < y.shape[d]) break;
-        for (std::size_t k = 0; k < 3; ++k) at[k] -= strides[k][d] * y.shape[d];
-        index[d] = 0;
-      }
-    }
+      y.data[static_cast<std::size_t>(i)] = value(0) != 0.0f ? value(1) : value(2);
+    });
   }
 };
 

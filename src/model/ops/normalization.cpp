@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "model/ops/ops.h"
+#include "model/ops/strided.h"
 
 namespace eie::ops {
 namespace {
@@ -124,24 +125,16 @@ class ReduceMean final : public Operator {
     // Sum every input element into its output element: the output index skips the reduced dimensions.
     std::vector<double> sums(y.data.size(), 0.0);
     const std::size_t rank = x.shape.size();
-    std::vector<std::int64_t> out_strides(rank, 0), index(rank, 0);
+    std::vector<std::int64_t> out_strides(rank, 0);
     std::int64_t stride = 1;
     for (std::size_t d = rank; d-- > 0;) {
       if (reduced[d]) continue;
       out_strides[d] = stride;
       stride *= x.shape[d];
     }
-    std::int64_t at = 0;
-    for (const float v : x.data) {
-      sums[static_cast<std::size_t>(at)] += v;
-      for (std::size_t d = rank; d-- > 0;) {
-        ++index[d];
-        at += out_strides[d];
-        if (index[d] < x.shape[d]) break;
-        at -= out_strides[d] * x.shape[d];
-        index[d] = 0;
-      }
-    }
+    for_each_offset(x.shape, {out_strides}, {0}, [&](std::int64_t i, const std::vector<std::int64_t>& at) {
+      sums[static_cast<std::size_t>(at[0])] += x.data[static_cast<std::size_t>(i)];
+    });
     for (std::size_t i = 0; i < y.data.size(); ++i) y.data[i] = static_cast<float>(sums[i] / count);
   }
 

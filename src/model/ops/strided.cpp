@@ -10,19 +10,9 @@ void gather_strided(const Tensor& x, std::int64_t offset, const std::vector<std:
   float* out = y.data.data();
   const StridedWalk<1> walk(y.shape, {strides.data()});
   if (!walk.ok()) {  // more dimensions than the walk holds even after collapsing: one odometer step per element
-    const std::size_t rank = y.shape.size();
-    std::vector<std::int64_t> index(rank, 0);
-    std::int64_t at = offset;
-    for (std::size_t i = 0; i < y.data.size(); ++i) {
-      out[i] = in[at];
-      for (std::size_t d = rank; d-- > 0;) {
-        ++index[d];
-        at += strides[d];
-        if (index[d] < y.shape[d]) break;
-        at -= strides[d] * y.shape[d];
-        index[d] = 0;
-      }
-    }
+    for_each_offset(y.shape, {strides}, {offset}, [&](std::int64_t i, const std::vector<std::int64_t>& at) {
+      out[i] = in[at[0]];
+    });
     return;
   }
   const std::int64_t n = walk.row_size(), stride = walk.row_stride(0);

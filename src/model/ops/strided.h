@@ -107,6 +107,27 @@ class StridedWalk {
   bool empty_ = false;
 };
 
+// The plain odometer, one step per element, where the walk does not serve (more than kMaxRank dimensions after
+// collapsing; small shape computations): calls f(i, at) for each element i of `out` in row-major order, at[k]
+// being operand k's offset, first[k] + sum_d i_d * strides[k][d].
+template <class F>
+void for_each_offset(const Shape& out, const std::vector<std::vector<std::int64_t>>& strides,
+                     std::vector<std::int64_t> first, F&& f) {
+  std::vector<std::int64_t>& at = first;
+  std::vector<std::int64_t> index(out.size(), 0);
+  const std::int64_t n = shape_numel(out);
+  for (std::int64_t i = 0; i < n; ++i) {
+    f(i, static_cast<const std::vector<std::int64_t>&>(at));
+    for (std::size_t d = out.size(); d-- > 0;) {
+      ++index[d];
+      for (std::size_t k = 0; k < at.size(); ++k) at[k] += strides[k][d];
+      if (index[d] < out[d]) break;
+      for (std::size_t k = 0; k < at.size(); ++k) at[k] -= strides[k][d] * out[d];
+      index[d] = 0;
+    }
+  }
+}
+
 // y[i] = x[offset + sum_d i_d * strides[d]] over y's shape (Expand, Transpose, Slice): contiguous rows copied.
 void gather_strided(const Tensor& x, std::int64_t offset, const std::vector<std::int64_t>& strides, Tensor& y);
 
