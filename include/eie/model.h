@@ -184,6 +184,11 @@ std::map<std::string, Shape> infer_shapes(const Model& model, const std::map<std
 // and the value: a shape computation that depends on run-time data, an index out of range, an integer
 // overflow, a division by zero. infer_shapes, reference_run and ModelEngine run it first.
 std::optional<Model> fold_shapes(const Model& model, const std::map<std::string, Shape>& input_shapes);
+// The graph with each layer normalisation in its opset-14 form (ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt,
+// Div, Mul by a per-channel constant, optionally Add of one, over the last axis, no intermediate read elsewhere)
+// replaced by one LayerNormalization node, or nullopt when there is none. `shapes` as infer_shapes gives them.
+// ModelEngine runs it after fold_shapes.
+std::optional<Model> fuse_layer_norms(const Model& model, const std::map<std::string, Shape>& shapes);
 // The graph inputs' shapes when every dimension is declared; throws Error naming the input otherwise.
 std::map<std::string, Shape> declared_input_shapes(const Model& model);
 

@@ -31,7 +31,7 @@ class OperatorStep final : public network::Step {
 
 struct ModelEngine::Plan {
   std::vector<Shape> given_shapes;  // what it was planned for (the cache's key)
-  std::optional<Model> folded;  // the graph specialised to the input shapes, when it computes shapes
+  std::optional<Model> folded;  // the graph specialised to the input shapes and fused, when either applies
   std::map<std::string, std::unique_ptr<Tensor>> values;
   std::vector<Tensor*> inputs, outputs;
   std::vector<std::string> input_names, output_names;
@@ -87,8 +87,12 @@ std::unique_ptr<ModelEngine::Plan> ModelEngine::make_plan(const Model& original,
     given[original.inputs[i].name] = input_shapes[i];
   }
   plan.folded = fold_shapes(original, given);  // shape computations evaluated for these input shapes
+  std::map<std::string, Shape> shapes = infer_shapes(plan.folded ? *plan.folded : original, given);
+  if (std::optional<Model> fused = fuse_layer_norms(plan.folded ? *plan.folded : original, shapes)) {
+    plan.folded = std::move(fused);  // nine steps per layer normalisation become one
+    shapes = infer_shapes(*plan.folded, given);
+  }
   const Model& model = plan.folded ? *plan.folded : original;
-  const std::map<std::string, Shape> shapes = infer_shapes(model, given);
   const auto value = [&](const std::string& name) -> Tensor* {
     auto& slot = plan.values[name];
     if (!slot) {

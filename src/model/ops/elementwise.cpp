@@ -10,6 +10,36 @@
 namespace eie::ops {
 namespace {
 
+// erf as x P(x^2) / Q(x^2) on [-4, 4], the rational approximation XLA and Eigen use (outside [-4, 4] erf is +-1 in
+// float): within 3.4e-7 of erf in double everywhere, NaN stays NaN. A loop of multiply-adds and one division that the
+// compiler vectorizes, where std::erf takes ~13 ns an element: the GELUs of a transformer's decode step cost ~50 us.
+inline float erf_rational(float v) {
+  const float x = std::max(std::min(v, 4.0f), -4.0f);
+  const float x2 = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 - 2.10102402082508e-06f;
+  p = p * x2 - 5.69250639462346e-05f;
+  p = p * x2 - 7.34990630326855e-04f;
+  p = p * x2 - 2.95459980854025e-03f;
+  p = p * x2 - 1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 - 2.13374055278905e-04f;
+  q = q * x2 - 1.68282697438203e-03f;
+  q = q * x2 - 7.37332916720468e-03f;
+  q = q * x2 - 1.42647390514189e-02f;
+  return x * p / q;
+}
+
+// y = erf(x), or with `gelu` y = 0.5 x (1 + erf(x / sqrt 2)). Vectorized by GCC with -fno-trapping-math (CMakeLists).
+void erf_loop(const float* x, float* y, std::size_t n, bool gelu) {
+  if (gelu) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * float(M_SQRT1_2)));
+  } else {
+    for (std::size_t i = 0; i < n; ++i) y[i] = erf_rational(x[i]);
+  }
+}
+
 enum class Kind {
   relu, leaky_relu, sigmoid, tanh, erf, gelu, gelu_tanh, sqrt, neg, reciprocal, to_int, to_bool, identity
 };
@@ -29,10 +59,8 @@ class Unary final : public Operator {
       case Kind::leaky_relu: for (std::size_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : alpha_ * x[i]; break;
       case Kind::sigmoid: for (std::size_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i])); break;
       case Kind::tanh: for (std::size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]); break;
-      case Kind::erf: for (std::size_t i = 0; i < n; ++i) y[i] = std::erf(x[i]); break;
-      case Kind::gelu:
-        for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(0.5 * x[i] * (1.0 + std::erf(x[i] * M_SQRT1_2)));
-        break;
+      case Kind::erf: erf_loop(x.data(), y.data(), n, false); break;
+      case Kind::gelu: erf_loop(x.data(), y.data(), n, true); break;
       case Kind::gelu_tanh:
         for (std::size_t i = 0; i < n; ++i) {
           const double v = x[i];
