@@ -60,6 +60,7 @@ class Matcher {
     }
     std::optional<std::size_t> pow, div;
     for (const std::size_t r : d_readers->second) {
+      if (node(r).outputs.size() != 1) return std::nullopt;
       if (node(r).op_type == "Pow") pow = r;
       if (node(r).op_type == "Div") div = r;
     }
