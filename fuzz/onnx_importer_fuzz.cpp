@@ -1,7 +1,7 @@
 // libFuzzer target: parse_onnx on arbitrary bytes must return a valid model or throw eie::Error; a model it
 // returns must export and import back to itself, and planning its shapes (the shape computations evaluated by
-// fold_shapes, then shape inference) for its declared input shapes (unknown dimensions 2) must succeed or throw
-// eie::Error.
+// fold_shapes, then shape inference, then the layer-normalisation fusing) for its declared input shapes (unknown
+// dimensions 2) must succeed or throw eie::Error.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,7 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (std::int64_t& d : shape) d = d < 0 ? 2 : d;
       shapes[input.name] = shape;
     }
-    (void)eie::infer_shapes(m, shapes);
+    const std::map<std::string, eie::Shape> inferred = eie::infer_shapes(m, shapes);
+    // The engine's layer-normalisation fusing on what planning accepted: the fused graph plans too.
+    if (const std::optional<eie::Model> fused = eie::fuse_layer_norms(m, inferred)) {
+      (void)eie::infer_shapes(*fused, shapes);
+    }
   } catch (const eie::Error&) {
   }
   try {

@@ -33,7 +33,9 @@ import copy
 import fnmatch
 import math
 import os
+import re
 import tempfile
+import weakref
 
 import numpy as np
 import torch
@@ -45,6 +47,39 @@ __all__ = ["DeepCompression", "TrainedTernary", "DSD", "sensitivity"]
 
 _WEIGHT_MODULES = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)
 _RNN_MODULES = (torch.nn.LSTM, torch.nn.GRU)
+_RNN_HOOKS = weakref.WeakKeyDictionary()  # RNN module -> its forward hooks' handles, while it is parametrized
+
+
+def _refresh_rnn_weights(module, args=None, detach=False):
+    """torch.nn.RNNBase's forward reads its weights from a list filled when they are assigned, which a
+    parametrization bypasses (it would multiply with the original weights, unmasked, and train them directly):
+    refilled before each forward, so the masks, shared weights and ternary values are what it multiplies with and
+    what gradients flow through. After the forward the list keeps detached values (a model holding tensors
+    computed with gradients could not be deep-copied)."""
+    module._flat_weights = [(getattr(module, name).detach() if detach else getattr(module, name))
+                            if hasattr(module, name) else None for name in module._flat_weights_names]
+
+
+def _detach_rnn_weights(module, args, output):
+    _refresh_rnn_weights(module, detach=True)
+
+
+def _parametrize(module, attribute, parametrization):
+    parametrize.register_parametrization(module, attribute, parametrization)
+    if isinstance(module, torch.nn.RNNBase):
+        if module not in _RNN_HOOKS:
+            _RNN_HOOKS[module] = (module.register_forward_pre_hook(_refresh_rnn_weights),
+                                  module.register_forward_hook(_detach_rnn_weights))
+        _refresh_rnn_weights(module, detach=True)
+
+
+def _unparametrize(module, attribute, leave_parametrized):
+    parametrize.remove_parametrizations(module, attribute, leave_parametrized=leave_parametrized)
+    if isinstance(module, torch.nn.RNNBase):
+        if not parametrize.is_parametrized(module) and module in _RNN_HOOKS:
+            for handle in _RNN_HOOKS.pop(module):
+                handle.remove()
+        _refresh_rnn_weights(module)
 
 
 def _fail(message):
@@ -73,7 +108,8 @@ def _candidates(model):
         if isinstance(module, _WEIGHT_MODULES):
             found.append((prefix + "weight", module, "weight"))
         elif isinstance(module, _RNN_MODULES):
-            for attribute, _ in module.named_parameters(recurse=False):
+            # The RNN's own list of its weights: a parametrized weight is no longer one of its direct parameters.
+            for attribute in module._flat_weights_names:
                 if attribute.startswith("weight_"):
                     found.append((prefix + attribute, module, attribute))
     return found
@@ -225,11 +261,11 @@ class _Managed:
         try:
             for layer in self._layers:
                 w = getattr(layer.module, layer.attribute)
-                parametrize.register_parametrization(layer.module, layer.attribute, _Mask(w.shape, w.device))
+                _parametrize(layer.module, layer.attribute, _Mask(w.shape, w.device))
                 registered.append(layer)
         except Exception:
             for layer in registered:  # never leave the model half-modified
-                parametrize.remove_parametrizations(layer.module, layer.attribute, leave_parametrized=False)
+                _unparametrize(layer.module, layer.attribute, leave_parametrized=False)
             raise
 
     @property
@@ -262,7 +298,7 @@ class _Managed:
         """Bakes the current weights into plain parameters and removes every parametrization."""
         for layer in self._layers:
             if parametrize.is_parametrized(layer.module, layer.attribute):
-                parametrize.remove_parametrizations(layer.module, layer.attribute, leave_parametrized=True)
+                _unparametrize(layer.module, layer.attribute, leave_parametrized=True)
 
     def export(self, path, example_input, opset=13):
         """Writes an .eie file whose weights are exactly the trained ones: the network graph from ONNX export
@@ -274,6 +310,13 @@ class _Managed:
         path = os.fspath(path)
         if not path.endswith(".eie"):
             _fail(f"export: path '{path}' must end in .eie")
+        for layer in self._layers:
+            if isinstance(layer.module, torch.nn.GRU):
+                _fail(f"export: layer '{layer.name}': eie runs no GRU operator (LSTM and the feed-forward layers "
+                      f"export)")
+            if isinstance(layer.module, torch.nn.RNNBase) and layer.module.bidirectional:
+                _fail(f"export: layer '{layer.name}': ONNX stores both directions of a bidirectional RNN as one "
+                      f"weight, which cannot keep each direction's codebook; export supports one direction")
         bits = self._export_codebooks()
         plain = copy.deepcopy(self.model).cpu().eval()
         for name, module, attribute in _candidates(plain):
@@ -286,9 +329,12 @@ class _Managed:
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = os.path.join(tmp, "model.onnx")
             try:
+                # Dimension 0 dynamic: the engine runs any batch, and a graph that builds tensors from the batch
+                # size (an LSTM's zero initial state) computes them for the batch it is given.
+                input_names = [f"input{i}" if i else "input" for i in range(len(inputs))]
                 torch.onnx.export(plain, inputs, onnx_path, opset_version=opset, do_constant_folding=True,
-                                  input_names=[f"input{i}" if i else "input" for i in range(len(inputs))],
-                                  output_names=["output"])
+                                  input_names=input_names, output_names=["output"],
+                                  dynamic_axes={name: {0: "batch"} for name in input_names + ["output"]})
             except Exception as e:
                 _fail(f"export: torch.onnx.export failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
             names = _onnx_names(onnx_path, trained)
@@ -319,10 +365,21 @@ def _bake(module):
     module.__class__ = module.__class__.__bases__[0]
     del module._modules["parametrizations"]
     for attribute, value in values.items():
-        module._parameters[attribute] = torch.nn.Parameter(value)
+        # setattr, not _parameters[...]: an RNN's __setattr__ also updates the weight list its forward reads.
+        setattr(module, attribute, torch.nn.Parameter(value))
+
+def _onnx_gate_order(name, v):
+    """An LSTM weight as ONNX stores it for one direction: [1, 4 x hidden, inputs], the gates reordered from
+    PyTorch's i, f, g, o to ONNX's i, o, f, c. None for other weights."""
+    if not re.search(r"(^|\.)weight_(ih|hh)_l\d+$", name) or v.ndim != 2 or v.shape[0] % 4:
+        return None
+    h = v.shape[0] // 4
+    return [np.concatenate([v[0:h], v[3 * h:], v[h:2 * h], v[2 * h:3 * h]])[None]]
+
 
 def _onnx_names(onnx_path, trained):
-    """{parameter name: ONNX initializer name}, matched by name, else by value (transposed or not)."""
+    """{parameter name: ONNX initializer name}, matched by name, else by value (transposed or not; an RNN's weight
+    in ONNX's gate order)."""
     import onnx
     import onnx.numpy_helper
     graph = onnx.load(onnx_path).graph
@@ -333,11 +390,9 @@ def _onnx_names(onnx_path, trained):
             out[name] = name
             continue
         v = value.numpy()
+        forms = [v] + ([v.T] if v.ndim == 2 else []) + (_onnx_gate_order(name, v) or [])
         for init_name, array in initializers.items():
-            if array.shape == v.shape and np.array_equal(array, v):
-                out[name] = init_name
-                break
-            if array.ndim == 2 and array.shape == v.T.shape and np.array_equal(array, v.T):
+            if any(array.shape == f.shape and np.array_equal(array, f) for f in forms):
                 out[name] = init_name
                 break
     return out
@@ -420,7 +475,7 @@ class DeepCompression(_Managed):
         parameters = []
         for layer, centroids, codes, mask in plans:
             shared = _Shared(centroids, codes, mask)
-            parametrize.register_parametrization(layer.module, layer.attribute, shared)
+            _parametrize(layer.module, layer.attribute, shared)
             layer.original.requires_grad_(False)  # the centroids train now, not the weights
             parameters.append(shared.centroids)
         self.shared = True
@@ -493,8 +548,7 @@ class TrainedTernary(_Managed):
             with torch.no_grad():
                 getattr(layer.module, layer.attribute).div_(scale)  # latent weights in [-1, 1], as the paper
             init = torch.ones((), device=scale.device) * scale * 0.5
-            parametrize.register_parametrization(layer.module, layer.attribute,
-                                                 _Ternary(init.clone(), init.clone(), self.threshold))
+            _parametrize(layer.module, layer.attribute, _Ternary(init.clone(), init.clone(), self.threshold))
 
     def scales(self):
         """{layer: (w_p, w_n)}."""

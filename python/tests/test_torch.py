@@ -1,5 +1,6 @@
 """eie.torch: masks that hold under any optimizer, the pruning schedules, trained quantization's centroid rule,
 exact export, TTQ, DSD, sensitivity, and bad input (one-line eie.Error, model untouched)."""
+import copy
 import json
 import os
 import subprocess
@@ -154,6 +155,94 @@ def test_export_keeps_a_layer_with_fewer_weights_than_centroids(tmp_path):
     for name in dc.layers:
         w = model.get_submodule(name.rsplit(".", 1)[0]).weight.detach().numpy()
         assert any(a.shape == w.shape and a.tobytes() == w.tobytes() for a in weights.values()), name
+
+
+class Recurrent(torch.nn.Module):
+    def __init__(self, bidirectional=False):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(6, 8, num_layers=2, batch_first=True, bidirectional=bidirectional)
+        self.fc = torch.nn.Linear(16 if bidirectional else 8, 3)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.fc(y[:, -1])
+
+
+def plain_copy(model):
+    """The same network with the managed model's current weights as plain parameters."""
+    torch.manual_seed(0)
+    plain = Recurrent()
+    with torch.no_grad():
+        for name, _ in plain.named_parameters():
+            module_name, attribute = name.rsplit(".", 1)
+            getattr(plain.get_submodule(module_name), attribute).copy_(
+                getattr(model.get_submodule(module_name), attribute))
+    return plain
+
+
+def test_lstm_forward_trains_the_masked_then_shared_weights_and_exports_exactly(tmp_path):
+    """An RNN's forward reads a weight list that parametrizations bypass: the masks and the shared weights must
+    be what it multiplies with (and trains through), and the export must hold them in ONNX's gate order."""
+    torch.manual_seed(SEED)
+    model, x, y = Recurrent(), torch.randn(16, 5, 6), torch.randint(0, 3, (16,))
+    dc = et.DeepCompression(model, density={"lstm.*": 0.4, "fc.*": 0.5}, bits=4)
+    assert dc.layers == ["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1",
+                         "fc.weight"]
+    dc.prune()
+    train(model, torch.optim.Adam(model.parameters(), lr=1e-2), x, y)
+    for name, mask in dc.masks().items():
+        w = getattr(model.get_submodule(name.rsplit(".", 1)[0]), name.rsplit(".", 1)[1])
+        assert torch.all(w[mask == 0] == 0), name
+    with torch.no_grad():
+        assert torch.allclose(model(x), plain_copy(model)(x), atol=1e-6)
+    dc.share_weights()
+    before = model(x).detach()
+    train(model, torch.optim.SGD(dc.parameters(), lr=0.05), x, y)
+    with torch.no_grad():
+        after = model(x)
+        assert not torch.allclose(before, after)  # the centroids' training reaches the LSTM's forward
+        assert torch.allclose(after, plain_copy(model)(x), atol=1e-6)
+    copy.deepcopy(model)  # a managed RNN can still be copied between forwards
+    compressed = dc.export(tmp_path / "lstm.eie", x[:1])
+    assert len(compressed.info()["imported"]) == 5
+    stored = compressed.weights()
+    h = 8
+    for name in dc.layers[:4]:
+        w = getattr(model.lstm, name.split(".")[1]).detach().numpy()
+        onnx_order = np.concatenate([w[0:h], w[3 * h:], w[h:2 * h], w[2 * h:3 * h]])[None]  # i, o, f, c
+        assert any(a.shape == onnx_order.shape and a.tobytes() == onnx_order.tobytes() for a in stored.values()), name
+    model.eval()
+    for batch in (1, 7):  # exported with a dynamic batch
+        with torch.no_grad():
+            expected = model(x[:batch]).numpy()
+        got = compressed.engine()(x[:batch].numpy())
+        assert np.abs(got - expected).max() <= 1e-5 * max(1.0, np.abs(expected).max())
+    dc.remove()
+    assert not parametrize_hooks(model.lstm)
+
+
+def parametrize_hooks(module):
+    return list(module._forward_pre_hooks.values()) + list(module._forward_hooks.values())
+
+
+def test_bidirectional_lstm_export_is_refused_by_name(tmp_path):
+    torch.manual_seed(SEED)
+    model = Recurrent(bidirectional=True)
+    dc = et.DeepCompression(model, density=0.5, bits=4, layers="lstm.*")
+    dc.prune()
+    dc.share_weights()
+    with pytest.raises(eie.Error, match="layer 'lstm.weight_ih_l0'.*bidirectional"):
+        dc.export(tmp_path / "bi.eie", torch.randn(1, 5, 6))
+    assert not (tmp_path / "bi.eie").exists()
+
+
+def test_gru_export_is_refused_by_name(tmp_path):
+    torch.manual_seed(SEED)
+    model = torch.nn.GRU(6, 8, batch_first=True)
+    dc = et.DeepCompression(model, density=0.5, bits=4)
+    dc.prune()
+    with pytest.raises(eie.Error, match="layer 'weight_ih_l0'.*no GRU operator"):
+        dc.export(tmp_path / "gru.eie", torch.randn(1, 5, 6))
 
 
 def test_ternary_layers_take_three_values():
