@@ -368,11 +368,12 @@ def _bake(module):
         # setattr, not _parameters[...]: an RNN's __setattr__ also updates the weight list its forward reads.
         setattr(module, attribute, torch.nn.Parameter(value))
 
+
 def _onnx_gate_order(name, v):
-    """An LSTM weight as ONNX stores it for one direction: [1, 4 x hidden, inputs], the gates reordered from
-    PyTorch's i, f, g, o to ONNX's i, o, f, c. None for other weights."""
+    """[An LSTM weight as ONNX stores it for one direction: [1, 4 x hidden, inputs], the gates reordered from
+    PyTorch's i, f, g, o to ONNX's i, o, f, c], or [] for other weights."""
     if not re.search(r"(^|\.)weight_(ih|hh)_l\d+$", name) or v.ndim != 2 or v.shape[0] % 4:
-        return None
+        return []
     h = v.shape[0] // 4
     return [np.concatenate([v[0:h], v[3 * h:], v[h:2 * h], v[2 * h:3 * h]])[None]]
 
@@ -390,7 +391,7 @@ def _onnx_names(onnx_path, trained):
             out[name] = name
             continue
         v = value.numpy()
-        forms = [v] + ([v.T] if v.ndim == 2 else []) + (_onnx_gate_order(name, v) or [])
+        forms = [v] + ([v.T] if v.ndim == 2 else []) + _onnx_gate_order(name, v)
         for init_name, array in initializers.items():
             if any(array.shape == f.shape and np.array_equal(array, f) for f in forms):
                 out[name] = init_name

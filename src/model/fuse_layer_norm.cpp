@@ -6,9 +6,8 @@
 // is what they cost.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
-
-#include <fmt/core.h>
 
 #include "eie/model.h"
 
@@ -132,20 +131,24 @@ class Matcher {
     if (!t || t->data.size() != 1) return std::nullopt;
     return t->data[0];
   }
+  // The other input of a two-input node that reads `input`.
+  static std::optional<std::string> other_input(const Node& n, const std::string& input) {
+    if (n.inputs.size() != 2) return std::nullopt;
+    if (n.inputs[0] == input) return n.inputs[1];
+    if (n.inputs[1] == input) return n.inputs[0];
+    return std::nullopt;
+  }
   // The scalar constant beside `input` in a two-input node.
   std::optional<float> other_scalar(const Node& n, const std::string& input) const {
-    if (n.inputs.size() != 2) return std::nullopt;
-    if (n.inputs[0] == input) return scalar(n.inputs[1]);
-    if (n.inputs[1] == input) return scalar(n.inputs[0]);
-    return std::nullopt;
+    const std::optional<std::string> other = other_input(n, input);
+    return other ? scalar(*other) : std::nullopt;
   }
   // The name of the constant of shape [channels] beside `input` in a two-input node, or "".
   std::string other_channel_constant(const Node& n, const std::string& input, std::int64_t channels) const {
-    if (n.inputs.size() != 2) return "";
-    const std::string& other = n.inputs[0] == input ? n.inputs[1] : n.inputs[1] == input ? n.inputs[0] : input;
-    if (other == input) return "";
-    const auto it = model_.initializers.find(other);
-    return it != model_.initializers.end() && it->second.shape == Shape{channels} ? other : "";
+    const std::optional<std::string> other = other_input(n, input);
+    if (!other || *other == input) return "";
+    const auto it = model_.initializers.find(*other);
+    return it != model_.initializers.end() && it->second.shape == Shape{channels} ? *other : "";
   }
 
   const Model& model_;

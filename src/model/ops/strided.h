@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "eie/model.h"
@@ -109,15 +110,14 @@ class StridedWalk {
 
 // The plain odometer, one step per element, where the walk does not serve (more than kMaxRank dimensions after
 // collapsing; small shape computations): calls f(i, at) for each element i of `out` in row-major order, at[k]
-// being operand k's offset, first[k] + sum_d i_d * strides[k][d].
+// being operand k's offset: its starting offset at[k] plus sum_d i_d * strides[k][d].
 template <class F>
 void for_each_offset(const Shape& out, const std::vector<std::vector<std::int64_t>>& strides,
-                     std::vector<std::int64_t> first, F&& f) {
-  std::vector<std::int64_t>& at = first;
+                     std::vector<std::int64_t> at, F&& f) {
   std::vector<std::int64_t> index(out.size(), 0);
   const std::int64_t n = shape_numel(out);
   for (std::int64_t i = 0; i < n; ++i) {
-    f(i, static_cast<const std::vector<std::int64_t>&>(at));
+    f(i, std::as_const(at));
     for (std::size_t d = out.size(); d-- > 0;) {
       ++index[d];
       for (std::size_t k = 0; k < at.size(); ++k) at[k] += strides[k][d];
