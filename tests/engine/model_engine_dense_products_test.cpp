@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 
+#include "common/random_tensor.h"
 #include "common/test_util.h"
 #include "eie/engine.h"
 
@@ -14,13 +15,6 @@ namespace {
 Node node(std::string op, std::string name, std::vector<std::string> in, std::vector<std::string> out,
           std::map<std::string, Attribute> attributes = {}) {
   return Node{std::move(op), std::move(name), std::move(in), std::move(out), std::move(attributes)};
-}
-
-Tensor random_tensor(Shape shape, Rng& rng) {
-  Tensor t{std::move(shape), {}};
-  t.data.resize(static_cast<std::size_t>(t.numel()));
-  for (float& v : t.data) v = static_cast<float>(rng.normal()) * 0.3f;
-  return t;
 }
 
 // Y = X W^T + bias by plain loops, counting the products it made and the rows it ran.
@@ -74,12 +68,12 @@ TEST(ModelEngineDenseProducts, gemm_and_matmul) {
   Model m;
   m.inputs = {{"x", {-1, 23}}};
   m.outputs = {{"y", {-1, 7}}};
-  m.initializers["w1"] = random_tensor({31, 23}, rng);
-  m.initializers["b1"] = random_tensor({31}, rng);
-  m.initializers["w2"] = random_tensor({31, 7}, rng);  // MatMul: [K, N]
+  m.initializers["w1"] = random_tensor({31, 23}, rng, 0.3f);
+  m.initializers["b1"] = random_tensor({31}, rng, 0.3f);
+  m.initializers["w2"] = random_tensor({31, 7}, rng, 0.3f);  // MatMul: [K, N]
   m.nodes = {node("Gemm", "fc1", {"x", "w1", "b1"}, {"h"}, {{"transB", std::int64_t{1}}}),
              node("Relu", "relu", {"h"}, {"r"}), node("MatMul", "fc2", {"r", "w2"}, {"y"})};
-  for (std::int64_t batch : {1, 5}) expect_same_outputs(m, {random_tensor({batch, 23}, rng)}, 2);
+  for (std::int64_t batch : {1, 5}) expect_same_outputs(m, {random_tensor({batch, 23}, rng, 0.3f)}, 2);
 }
 
 TEST(ModelEngineDenseProducts, lstm) {
@@ -88,10 +82,10 @@ TEST(ModelEngineDenseProducts, lstm) {
   Model m;
   m.inputs = {{"x", {3, 2, 5}}};  // sequence 3, batch 2, input 5
   m.outputs = {{"yh", {}}};
-  m.initializers["W"] = random_tensor({1, 16, 5}, rng);
-  m.initializers["R"] = random_tensor({1, 16, 4}, rng);
+  m.initializers["W"] = random_tensor({1, 16, 5}, rng, 0.3f);
+  m.initializers["R"] = random_tensor({1, 16, 4}, rng, 0.3f);
   m.nodes = {node("LSTM", "l", {"x", "W", "R"}, {"", "yh"}, {{"hidden_size", std::int64_t{4}}})};
-  expect_same_outputs(m, {random_tensor({3, 2, 5}, rng)}, 1);
+  expect_same_outputs(m, {random_tensor({3, 2, 5}, rng, 0.3f)}, 1);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/random_tensor.h"
 #include "common/test_util.h"
 #include "eie/engine.h"
 #include "eie/io.h"
@@ -12,13 +13,6 @@
 
 namespace eie::test {
 namespace {
-
-Tensor random_tensor(Shape shape, Rng& rng, float scale = 1.0f) {
-  Tensor t{std::move(shape), {}};
-  t.data.resize(static_cast<std::size_t>(t.numel()));
-  for (float& v : t.data) v = static_cast<float>(rng.normal()) * scale;
-  return t;
-}
 
 Node node(std::string op, std::string name, std::vector<std::string> in, std::vector<std::string> out,
           std::map<std::string, Attribute> attributes = {}) {

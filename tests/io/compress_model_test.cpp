@@ -1,18 +1,14 @@
 #include <cmath>
 #include <limits>
 
+#include "common/random_tensor.h"
 #include "common/test_util.h"
 #include "io/io_test_util.h"
 
 namespace eie {
 namespace {
 
-Tensor random_tensor(std::vector<std::int64_t> shape, Rng& rng) {
-  Tensor t;
-  t.shape = std::move(shape);
-  for (std::int64_t i = 0; i < shape_numel(t.shape); ++i) t.data.push_back(static_cast<float>(rng.normal()));
-  return t;
-}
+using test::random_tensor;
 
 Node make_node(std::string op, std::string name, std::vector<std::string> in, std::vector<std::string> out) {
   Node n;

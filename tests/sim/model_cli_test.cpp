@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/random_tensor.h"
 #include "common/run_eie.h"
 #include "common/test_util.h"
 #include "eie/io.h"
@@ -13,12 +14,7 @@
 namespace eie::sim {
 namespace {
 
-Tensor random_tensor(std::vector<std::int64_t> shape, Rng& rng) {
-  Tensor t{std::move(shape), {}};
-  t.data.resize(static_cast<std::size_t>(t.numel()));
-  for (float& v : t.data) v = static_cast<float>(rng.normal());
-  return t;
-}
+using test::random_tensor;
 
 // in -> Gemm(fc1) -> Relu -> Gemm(fc2) -> `middle` -> Gemm(fc3) -> out, transB = 1, with biases.
 Model mlp(const std::string& middle, Rng& rng) {
