@@ -20,7 +20,8 @@ the model in DDP, and create the optimizer after.
 
 Layers are chosen by globs over parameter names ("fc*" matches "fc1.weight"; '*' any run, '?' one character,
 comma-separated), as the `eie` command's --density rules: the weights of Linear, Conv1d, Conv2d, LSTM and GRU
-modules (LSTM/GRU: every weight_ih_l* and weight_hh_l*); biases are never pruned. Per-layer values are a number,
+modules (LSTM/GRU: every weight_ih_l* and weight_hh_l*) and MultiheadAttention's input projection (in_proj_weight,
+as PyTorch packs query, key and value; its out_proj is a Linear); biases are never pruned. Per-layer values are a number,
 or a dict {glob: value} where the last matching glob wins.
 
 Every check runs before the model is touched: bad input raises eie.Error with one line naming the layer or
@@ -35,6 +36,7 @@ import math
 import os
 import re
 import tempfile
+import warnings
 import weakref
 
 import numpy as np
@@ -107,6 +109,12 @@ def _candidates(model):
         prefix = module_name + "." if module_name else ""
         if isinstance(module, _WEIGHT_MODULES):
             found.append((prefix + "weight", module, "weight"))
+        elif isinstance(module, torch.nn.MultiheadAttention):
+            # The input projection is a weight of the attention module itself (out_proj is a Linear): packed as
+            # in_proj_weight when query, key and value have one width, else one weight each.
+            for attribute in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                if getattr(module, attribute, None) is not None:
+                    found.append((prefix + attribute, module, attribute))
         elif isinstance(module, _RNN_MODULES):
             # The RNN's own list of its weights: a parametrized weight is no longer one of its direct parameters.
             for attribute in module._flat_weights_names:
@@ -122,7 +130,7 @@ def _select(model, layers):
     candidates = _candidates(model)
     names = [c[0] for c in candidates]
     if not candidates:
-        _fail(f"model {type(model).__name__} has no Linear, Conv1d, Conv2d, LSTM or GRU weight")
+        _fail(f"model {type(model).__name__} has no Linear, Conv1d, Conv2d, MultiheadAttention, LSTM or GRU weight")
     chosen = [c for c in candidates if any(_glob(p, c[0]) for p in patterns)]
     for p in patterns:
         if not any(_glob(p, n) for n in names):
@@ -300,16 +308,35 @@ class _Managed:
             if parametrize.is_parametrized(layer.module, layer.attribute):
                 _unparametrize(layer.module, layer.attribute, leave_parametrized=True)
 
-    def export(self, path, example_input, opset=13):
+    def export(self, path, example_input, opset=13, dynamic_axes=None):
         """Writes an .eie file whose weights are exactly the trained ones: the network graph from ONNX export
         (torch.onnx.export of a copy with plain weights), each managed weight imported as it is (its values as
         the codebook, its zeros as the mask: no re-pruning, no re-clustering). Other weights are stored with all
         their non-zeros: exactly where they hold at most 255 distinct values, else as 8-bit shared weights.
+        The graph's inputs are named "input", "input1", ... and its output "output"; dynamic_axes maps those
+        names to {axis: name} as torch.onnx.export takes it (default: axis 0 of each, the batch), e.g.
+        {"input": {0: "batch", 1: "sequence"}, "output": {0: "batch", 1: "sequence"}} for a language model.
         Returns the eie.Model. Raises eie.Error when the graph holds an operator eie cannot run or a managed
         weight could not be taken as it is."""
         path = os.fspath(path)
         if not path.endswith(".eie"):
             _fail(f"export: path '{path}' must end in .eie")
+        inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+        input_names = [f"input{i}" if i else "input" for i in range(len(inputs))]
+        if dynamic_axes is None:
+            # Dimension 0 dynamic: the engine runs any batch, and a graph that builds tensors from the batch
+            # size (an LSTM's zero initial state) computes them for the batch it is given.
+            dynamic_axes = {name: {0: "batch"} for name in input_names + ["output"]}
+        elif not isinstance(dynamic_axes, dict):
+            _fail(f"export: dynamic_axes must be a dict {{name: {{axis: name}}}}, got {type(dynamic_axes).__name__}")
+        else:
+            for name, axes in dynamic_axes.items():
+                if name not in input_names + ["output"]:
+                    _fail(f"export: dynamic_axes names '{name}', which is none of the graph's inputs and outputs "
+                          f"({', '.join(input_names + ['output'])})")
+                if not isinstance(axes, dict) or not all(isinstance(a, int) and not isinstance(a, bool) and a >= 0
+                                                         for a in axes):
+                    _fail(f"export: dynamic_axes['{name}'] must map axes (integers >= 0) to names, got {axes!r}")
         for layer in self._layers:
             if isinstance(layer.module, torch.nn.GRU):
                 _fail(f"export: layer '{layer.name}': eie runs no GRU operator (LSTM and the feed-forward layers "
@@ -324,17 +351,16 @@ class _Managed:
                 _bake(module)
         trained = {name: module._parameters[attribute].detach().clone() for name, module, attribute in
                    _candidates(plain)}
-        inputs = example_input if isinstance(example_input, tuple) else (example_input,)
         inputs = tuple(x.detach().cpu() for x in inputs)
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = os.path.join(tmp, "model.onnx")
             try:
-                # Dimension 0 dynamic: the engine runs any batch, and a graph that builds tensors from the batch
-                # size (an LSTM's zero initial state) computes them for the batch it is given.
-                input_names = [f"input{i}" if i else "input" for i in range(len(inputs))]
-                torch.onnx.export(plain, inputs, onnx_path, opset_version=opset, do_constant_folding=True,
-                                  input_names=input_names, output_names=["output"],
-                                  dynamic_axes={name: {0: "batch"} for name in input_names + ["output"]})
+                with warnings.catch_warnings():
+                    # The tracer's notes on Python values in the model's code (MultiheadAttention's shape asserts)
+                    # are about re-tracing, not about this graph.
+                    warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                    torch.onnx.export(plain, inputs, onnx_path, opset_version=opset, do_constant_folding=True,
+                                      input_names=input_names, output_names=["output"], dynamic_axes=dynamic_axes)
             except Exception as e:
                 _fail(f"export: torch.onnx.export failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
             names = _onnx_names(onnx_path, trained)

@@ -221,6 +221,65 @@ def test_lstm_forward_trains_the_masked_then_shared_weights_and_exports_exactly(
     assert not parametrize_hooks(model.lstm)
 
 
+class TinyLanguageModel(torch.nn.Module):
+    """A causal transformer language model as PyTorch users write one: token and position embeddings,
+    nn.TransformerEncoder (its attention's in_proj_weight is a weight of nn.MultiheadAttention, not a Linear)."""
+
+    def __init__(self, vocab=11, width=16, context=12):
+        super().__init__()
+        self.tokens = torch.nn.Embedding(vocab, width)
+        self.positions = torch.nn.Embedding(context, width)
+        layer = torch.nn.TransformerEncoderLayer(width, 2, 32, dropout=0.0, batch_first=True, norm_first=True)
+        self.blocks = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = torch.nn.Linear(width, vocab)
+
+    def forward(self, ids):
+        n = ids.shape[1]
+        mask = torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
+        return self.head(self.blocks(self.tokens(ids) + self.positions(torch.arange(n)), mask=mask))
+
+
+def test_attention_in_proj_is_compressed_and_a_language_model_exports_with_dynamic_sequence(tmp_path):
+    torch.manual_seed(SEED)
+    model, ids = TinyLanguageModel(), torch.randint(0, 11, (8, 12))
+    dc = et.DeepCompression(model, density=0.3, bits=4)
+    in_proj = [n for n in dc.layers if n.endswith("in_proj_weight")]
+    assert in_proj == ["blocks.layers.0.self_attn.in_proj_weight", "blocks.layers.1.self_attn.in_proj_weight"]
+    assert len(dc.layers) == 9  # per block in_proj, out_proj, linear1, linear2; the head
+
+    def step(optimizer):
+        logits = model(ids[:, :-1])
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 11), ids[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for s in (1, 2):
+        dc.prune(s, of=2)
+        step(optimizer)
+    attention = model.blocks.layers[0].self_attn
+    assert torch.all(attention.in_proj_weight[dc.masks()[in_proj[0]] == 0] == 0)
+    assert abs(float(dc.masks()[in_proj[0]].mean()) - 0.3) < 0.01
+    dc.share_weights()
+    step(torch.optim.SGD(dc.parameters(), lr=0.05))
+    assert len(torch.unique(attention.in_proj_weight)) <= 16
+    axes = {"input": {0: "batch", 1: "sequence"}, "output": {0: "batch", 1: "sequence"}}
+    compressed = dc.export(tmp_path / "lm.eie", ids[:1, :5], opset=14, dynamic_axes=axes)
+    assert len(compressed.info()["imported"]) == 9
+    model.eval()
+    for shape in ((1, 1), (3, 7), (2, 12)):  # one decode step, and other batches and lengths
+        x = ids[:shape[0], :shape[1]]
+        with torch.no_grad():
+            expected = model(x).numpy()
+        got = compressed.engine()(x.numpy())
+        assert got.shape == expected.shape
+        assert np.abs(got - expected).max() <= 1e-5 * max(1.0, np.abs(expected).max()), shape
+    with pytest.raises(eie.Error, match="dynamic_axes names 'ids'"):
+        dc.export(tmp_path / "bad.eie", ids[:1], opset=14, dynamic_axes={"ids": {0: "batch"}})
+    assert not (tmp_path / "bad.eie").exists()
+
+
 def parametrize_hooks(module):
     return list(module._forward_pre_hooks.values()) + list(module._forward_hooks.values())
 
