@@ -237,6 +237,9 @@ struct ModelEngineOptions {
   // oneDNN rows of `eie bench MODEL.eie`).
   std::function<DenseProduct(std::vector<float> weights, std::int64_t n, std::int64_t k, std::vector<float> bias)>
       dense_products = nullptr;
+  // Times every node's step in run() (NodePlanInfo::seconds and runs): two clock reads per node, a few percent
+  // of a network of small nodes. For finding where a network's time goes (`eie bench MODEL.eie --profile`).
+  bool profile = false;
 };
 
 // How one node is executed.
@@ -249,6 +252,9 @@ struct NodePlanInfo {
   // and bias of a compressed weight; fp32 values of a dense one). Empty and 0 for other nodes.
   std::string kernel;
   std::int64_t weight_bytes = 0;
+  // With ModelEngineOptions::profile: the seconds spent in this node over `runs` runs of the plan.
+  double seconds = 0.0;
+  std::int64_t runs = 0;
 };
 
 class ModelEngine {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -185,10 +186,21 @@ TEST_F(BenchCli, a_language_models_decode_step) {
   const std::string model = file("gpt.eie");
   ASSERT_EQ(run_eie("compress " + std::string(EIE_SOURCE_DIR) + "/tests/engine/data/tiny_gpt.onnx -o " + model +
                     " --density 0.25 --bits 4").status, 0);
-  const CliResult r = run_eie("bench " + model + " --batch 1 --threads 1 --budget 0.01 --json " + file("b.json"));
+  const CliResult r =
+      run_eie("bench " + model + " --batch 1 --threads 1 --budget 0.01 --profile --json " + file("b.json"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("batch   1, 1 thread : eie"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("per operator, every node timed"), std::string::npos) << r.output;
   const nlohmann::json j = json_file("b.json");
+  // --profile: every operator of the network with its node count, the stored weights' products among them.
+  ASSERT_EQ(j["network"].size(), 1u);
+  std::map<std::string, nlohmann::json> profile;
+  for (const auto& p : j["network"][0]["profile"]) profile[p["operator"].get<std::string>()] = p;
+  ASSERT_TRUE(profile.count("MatMul (weight)")) << j["network"][0];
+  EXPECT_GT(profile["MatMul (weight)"]["nodes"].get<int>(), 0);
+  EXPECT_GT(profile["MatMul (weight)"]["eie_us"].get<double>(), 0.0);
+  EXPECT_GT(profile["MatMul (weight)"]["dense_us"].get<double>(), 0.0);
+  EXPECT_TRUE(profile.count("Gather")) << j["network"][0];  // the token embedding
   ASSERT_FALSE(j["results"].empty());
   for (const auto& row : j["results"]) {
     if (row["impl"] != "eie") continue;
@@ -209,6 +221,7 @@ TEST_F(BenchCli, bad_options) {
   expect("--suite eie-paper --batch 0", "--batch: '0' is not an integer in 1..256");
   expect("--suite eie-paper --layers Alex-9", "Alex-9");
   expect(file("missing.eie"), "missing.eie");
+  expect("--suite eie-paper --profile", "--profile: only with a model file");
   expect("--suite eie-paper --precision fp16", "precision 'fp16' is not one of fp32, bf16");
   expect("--suite eie-paper --layout ell", "--layout: layout 'ell' is not one of auto, sell16");
   expect("--suite eie-paper --layers NT-LSTM --layout sell16x2 --budget 0.01", "layout sell16x2 needs precision bf16");

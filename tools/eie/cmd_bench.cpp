@@ -56,6 +56,7 @@ struct BenchOptions {
   std::string kernel = "auto";
   std::string precision = "fp32";
   bool compact_codes = false;
+  bool profile = false;
   std::string layout = "auto";
   std::string layers;
   std::string json;
@@ -189,9 +190,32 @@ void print_memory(const std::vector<BenchLayer>& layers, const std::map<std::str
   }
 }
 
+// Where one run of the network goes, per operator type (--profile), beside the dense network's; into `row` too.
+void print_profile(const Model& model, std::int64_t batch, int threads, KernelIsa kernel, double budget,
+                   Precision precision, bool compact_codes, Layout layout, nlohmann::json& row) {
+  const std::vector<ProfileRow> rows = profile_network(model, batch, threads, kernel, budget, precision, compact_codes,
+                                                       layout);
+  double eie_total = 0.0, dense_total = 0.0;
+  for (const ProfileRow& r : rows) {
+    eie_total += r.eie_us;
+    dense_total += r.dense_us;
+  }
+  fmt::print("  {:>21} per operator, every node timed (means per run, us; `(weight)`: products over a stored weight):\n"
+             "  {:>21} {:<24} {:>6} {:>10} {:>6} {:>10}\n", "", "", "operator", "nodes", "eie", "share", "dense");
+  row["profile"] = nlohmann::json::array();
+  for (const ProfileRow& r : rows) {
+    fmt::print("  {:>21} {:<24} {:>6} {:>10.1f} {:>5.1f}% {:>10.1f}\n", "", r.what, r.nodes, r.eie_us,
+               eie_total > 0.0 ? 100.0 * r.eie_us / eie_total : 0.0, r.dense_us);
+    row["profile"].push_back({{"operator", r.what}, {"nodes", r.nodes}, {"eie_us", r.eie_us}, {"dense_us", r.dense_us}});
+  }
+  fmt::print("  {:>21} {:<24} {:>6} {:>10.1f} {:>6} {:>10.1f}\n", "", "all nodes", "", eie_total, "", dense_total);
+}
+
 void run_bench(const BenchOptions& o, const std::string& command_line) {
   if (o.model.empty() == o.suite.empty()) throw Error("eie bench: give a model file (.eie) or --suite eie-paper");
   if (!o.model.empty() && !o.layers.empty()) throw Error("--layers: only with --suite");
+  if (o.profile && o.model.empty()) throw Error("--profile: only with a model file (it times the nodes of a network)");
+  if (o.profile && o.device == "cuda") throw Error("--profile: the CPU engine's option, not used with --device cuda");
   const std::vector<std::int64_t> batches = parse_list(o.batches, "--batch", 1, 256);
   const std::vector<std::int64_t> threads = parse_list(o.threads, "--threads", 1, EngineOptions::max_threads);
   const KernelIsa kernel = parse_kernel_isa(o.kernel);
@@ -433,6 +457,8 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
           row["onednn_fp32_max_difference_of_largest_output"] = c.onednn_fp32_error;
           row["onednn_int8_max_difference_of_largest_output"] = c.onednn_int8_error;
         }
+        if (o.profile) print_profile(*model, c.batch, static_cast<int>(t), kernel, o.budget, precision, o.compact_codes,
+                                     layout, row);
         doc["network"].push_back(row);
       }
     }
@@ -478,6 +504,9 @@ const CommandRegistration registration(60, [](CLI::App& root) {
       ->capture_default_str();
   add_compact_codes_flag(cmd, &o->compact_codes);
   add_layout_option(cmd, &o->layout);
+  cmd->add_flag("--profile", o->profile,
+                "With a model: also time every node of the whole network, eie's and the dense one's, and print the "
+                "time per operator type (two clock reads per node)");
   cmd->add_option("--layers", o->layers, "Comma-separated subset of the suite's layers (e.g. Alex-7,NT-We)");
   cmd->add_option("--budget", o->budget, "Seconds of timed runs per implementation and configuration")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the synthetic layers and inputs")->capture_default_str();

@@ -1,6 +1,7 @@
 #include "network_bench.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -53,6 +54,28 @@ double difference_of_scale(const std::vector<std::vector<float>>& a, const std::
   return largest / scale;
 }
 
+// Inputs for one run at `batch` (dimension 0 of every graph input): any other dynamic dimension is 1, a
+// language model's sequence, so that a run is one decode step; float inputs seeded uniform in [0, 1), integer and
+// boolean inputs (token ids, masks) 0, an index valid in any table.
+std::pair<std::vector<Shape>, std::vector<Tensor>> synthetic_inputs(const Model& model, std::int64_t batch) {
+  std::vector<Shape> shapes;
+  std::vector<Tensor> inputs;
+  Rng rng(static_cast<std::uint64_t>(batch));
+  for (const ValueInfo& input : model.inputs) {
+    Shape shape = input.shape;
+    if (shape.empty()) throw Error(fmt::format("graph input '{}' has no declared shape to batch", input.name));
+    shape[0] = batch;
+    for (std::int64_t& d : shape) d = d < 0 ? 1 : d;
+    Tensor t{shape, std::vector<float>(static_cast<std::size_t>(shape_numel(shape)))};
+    if (input.type == "float") {
+      for (float& v : t.data) v = static_cast<float>(rng.uniform());
+    }
+    shapes.push_back(shape);
+    inputs.push_back(std::move(t));
+  }
+  return {std::move(shapes), std::move(inputs)};
+}
+
 }  // namespace
 
 Model decompressed(const Model& model) {
@@ -71,23 +94,7 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
   set_baseline_threads(threads);
   std::vector<NetworkComparison> result;
   for (const std::int64_t batch : batches) {
-    std::vector<Shape> shapes;
-    std::vector<Tensor> inputs;
-    Rng rng(static_cast<std::uint64_t>(batch));
-    for (const ValueInfo& input : model.inputs) {
-      Shape shape = input.shape;
-      if (shape.empty()) throw Error(fmt::format("graph input '{}' has no declared shape to batch", input.name));
-      shape[0] = batch;
-      // Any other dynamic dimension is 1: a language model's sequence, so that the timing is one decode step.
-      for (std::int64_t& d : shape) d = d < 0 ? 1 : d;
-      Tensor t{shape, std::vector<float>(static_cast<std::size_t>(shape_numel(shape)))};
-      // Integer and boolean inputs (token ids, masks) stay 0: an index valid in any table.
-      if (input.type == "float") {
-        for (float& v : t.data) v = static_cast<float>(rng.uniform());
-      }
-      shapes.push_back(shape);
-      inputs.push_back(std::move(t));
-    }
+    const auto [shapes, inputs] = synthetic_inputs(model, batch);
     ModelEngine eie(model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel, .precision = precision,
                                                                  .compact_codes = compact_codes, .layout = layout});
     ModelEngine dense(dense_model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel});
@@ -137,6 +144,48 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
     }
     result.push_back(c);
   }
+  return result;
+}
+
+std::vector<ProfileRow> profile_network(const Model& model, std::int64_t batch, int threads, KernelIsa kernel,
+                                        double budget_seconds, Precision precision, bool compact_codes, Layout layout) {
+  const auto [shapes, inputs] = synthetic_inputs(model, batch);
+  set_baseline_threads(threads);
+  ModelEngine eie(model, shapes, ModelEngineOptions{.threads = threads, .kernel = kernel, .precision = precision,
+                                                    .compact_codes = compact_codes, .layout = layout, .profile = true});
+  ModelEngine dense(decompressed(model), shapes, ModelEngineOptions{.threads = threads, .kernel = kernel,
+                                                                    .profile = true});
+  std::vector<std::span<const float>> in;
+  for (const Tensor& t : inputs) in.emplace_back(t.data);
+  std::vector<std::vector<float>> y;
+  std::vector<std::span<float>> out;
+  for (const Shape& s : eie.output_shapes()) y.emplace_back(static_cast<std::size_t>(shape_numel(s)));
+  for (std::vector<float>& v : y) out.emplace_back(v);
+  // Taking turns, as compare_network's rounds do: each network runs after the other has used the caches.
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    eie.run(in, out);
+    dense.run(in, out);
+  } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < budget_seconds);
+  std::map<std::string, ProfileRow> rows;
+  const auto add = [&](const std::vector<NodePlanInfo>& info, bool is_eie) {
+    for (const NodePlanInfo& node : info) {
+      // Products over a constant weight are told apart from the same operator on run-time inputs (attention's),
+      // and nodes whose work another step does from those that run.
+      const std::string what = node.weight_bytes > 0                    ? node.op_type + " (weight)"
+                               : node.path.starts_with("fused into ") ? node.op_type + " (fused)"
+                                                                       : node.op_type;
+      ProfileRow& row = rows[what];
+      row.what = what;
+      if (is_eie) ++row.nodes;
+      (is_eie ? row.eie_us : row.dense_us) += node.runs ? 1e6 * node.seconds / static_cast<double>(node.runs) : 0.0;
+    }
+  };
+  add(eie.plan_info(), true);
+  add(dense.plan_info(), false);
+  std::vector<ProfileRow> result;
+  for (auto& [what, row] : rows) result.push_back(row);
+  std::sort(result.begin(), result.end(), [](const ProfileRow& a, const ProfileRow& b) { return a.eie_us > b.eie_us; });
   return result;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,18 @@ std::vector<NetworkComparison> compare_network(const Model& model, const std::ve
                                                Precision precision = Precision::fp32,
                                                bool compact_codes = false, bool with_onednn = false,
                                                Layout layout = Layout::automatic);
+// One kind of node's share of a network's run (ModelEngineOptions::profile), in eie's network and the dense one.
+struct ProfileRow {
+  std::string what;  // the op type; "<op> (weight)" for a product over a constant weight
+  int nodes = 0;
+  double eie_us = 0.0, dense_us = 0.0;  // mean microseconds per run of the network
+};
+
+// Runs the model and its decompressed twin with every node timed, taking turns for `budget_seconds`, at one
+// batch (inputs as compare_network's); rows by eie's time, longest first.
+std::vector<ProfileRow> profile_network(const Model& model, std::int64_t batch, int threads, KernelIsa kernel,
+                                        double budget_seconds, Precision precision, bool compact_codes, Layout layout);
+
 nlohmann::json network_bench_json(const Model& model, const std::vector<std::int64_t>& batches, int threads,
                                   KernelIsa kernel, double budget_seconds);
 
