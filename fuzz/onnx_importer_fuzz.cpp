@@ -28,10 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       shapes[input.name] = shape;
     }
     const std::map<std::string, eie::Shape> inferred = eie::infer_shapes(m, shapes);
-    // The engine's layer-normalisation fusing on what planning accepted: the fused graph plans too.
+    // The engine's fusing of layer normalisations and GELUs on what planning accepted: the fused graph plans too.
     if (const std::optional<eie::Model> fused = eie::fuse_layer_norms(m, inferred)) {
       (void)eie::infer_shapes(*fused, shapes);
     }
+    if (const std::optional<eie::Model> fused = eie::fuse_gelus(m)) (void)eie::infer_shapes(*fused, shapes);
   } catch (const eie::Error&) {
   }
   try {

@@ -155,6 +155,14 @@ class Operator {
   virtual std::vector<Shape> infer(const std::vector<Shape>& inputs) const = 0;
   // Computes the outputs, which arrive shaped and sized as infer() said. Allocates nothing unless stated.
   virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const = 0;
+  // Operators that only move data (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Slice, Expand) say how:
+  // output element i (row-major) is input 0's element at offset + sum_d i_d * strides[d], over the output's
+  // dimensions. Others return nullopt. A planner with fixed shapes computes the walk once (ModelEngine does).
+  struct StridedRead {
+    std::int64_t offset = 0;
+    std::vector<std::int64_t> strides;
+  };
+  virtual std::optional<StridedRead> strided_read(const std::vector<Shape>& /*inputs*/) const { return std::nullopt; }
   // "node 'name' (Op)": the prefix of every error about this node.
   std::string where() const;
 
@@ -189,6 +197,10 @@ std::optional<Model> fold_shapes(const Model& model, const std::map<std::string,
 // replaced by one LayerNormalization node, or nullopt when there is none. `shapes` as infer_shapes gives them.
 // ModelEngine runs it after fold_shapes.
 std::optional<Model> fuse_layer_norms(const Model& model, const std::map<std::string, Shape>& shapes);
+// The graph with each GELU in the form exported before opset 20 (Div by sqrt 2 or Mul by 1/sqrt 2, Erf, Add 1, Mul
+// by the input, Mul by 0.5; no intermediate read elsewhere) replaced by one Gelu node, or nullopt when there is
+// none. ModelEngine runs it after fuse_layer_norms.
+std::optional<Model> fuse_gelus(const Model& model);
 // The graph inputs' shapes when every dimension is declared; throws Error naming the input otherwise.
 std::map<std::string, Shape> declared_input_shapes(const Model& model);
 

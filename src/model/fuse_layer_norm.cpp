@@ -7,33 +7,14 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 
 #include "eie/model.h"
+#include "model/fusion.h"
 
 namespace eie {
 namespace {
 
-// Where each tensor is read: node indices, and whether a graph output is one of the readers.
-struct Readers {
-  std::map<std::string, std::vector<std::size_t>> nodes;
-  std::set<std::string> graph_outputs;
-
-  explicit Readers(const Model& model) {
-    for (std::size_t i = 0; i < model.nodes.size(); ++i) {
-      for (const std::string& in : model.nodes[i].inputs) {
-        if (!in.empty()) nodes[in].push_back(i);
-      }
-    }
-    for (const ValueInfo& out : model.outputs) graph_outputs.insert(out.name);
-  }
-  // The one node reading `name` (which no graph output is), or none.
-  std::optional<std::size_t> only(const std::string& name) const {
-    const auto it = nodes.find(name);
-    if (graph_outputs.count(name) || it == nodes.end() || it->second.size() != 1) return std::nullopt;
-    return it->second[0];
-  }
-};
+using fusion::other_input;
 
 class Matcher {
  public:
@@ -41,7 +22,7 @@ class Matcher {
       : model_(model), shapes_(shapes), readers_(model) {}
 
   // The nodes of the pattern starting at ReduceMean node `first`, in graph order, and the fused node.
-  std::optional<std::pair<std::vector<std::size_t>, Node>> match(std::size_t first) const {
+  std::optional<fusion::Match> match(std::size_t first) const {
     const Node& mean = model_.nodes[first];
     if (!is_last_axis_mean(mean)) return std::nullopt;
     const std::string& x = mean.inputs[0];
@@ -126,18 +107,7 @@ class Matcher {
     const auto rank = static_cast<std::int64_t>(shape->second.size());
     return axes[0] == -1 || axes[0] == rank - 1;
   }
-  std::optional<float> scalar(const std::string& name) const {
-    const std::optional<Tensor> t = model_.constant(name);
-    if (!t || t->data.size() != 1) return std::nullopt;
-    return t->data[0];
-  }
-  // The other input of a two-input node that reads `input`.
-  static std::optional<std::string> other_input(const Node& n, const std::string& input) {
-    if (n.inputs.size() != 2) return std::nullopt;
-    if (n.inputs[0] == input) return n.inputs[1];
-    if (n.inputs[1] == input) return n.inputs[0];
-    return std::nullopt;
-  }
+  std::optional<float> scalar(const std::string& name) const { return fusion::scalar_constant(model_, name); }
   // The scalar constant beside `input` in a two-input node.
   std::optional<float> other_scalar(const Node& n, const std::string& input) const {
     const std::optional<std::string> other = other_input(n, input);
@@ -153,34 +123,14 @@ class Matcher {
 
   const Model& model_;
   const std::map<std::string, Shape>& shapes_;
-  Readers readers_;
+  fusion::Readers readers_;
 };
 
 }  // namespace
 
 std::optional<Model> fuse_layer_norms(const Model& model, const std::map<std::string, Shape>& shapes) {
   const Matcher matcher(model, shapes);
-  std::vector<std::pair<std::vector<std::size_t>, Node>> found;
-  std::set<std::size_t> taken;
-  for (std::size_t i = 0; i < model.nodes.size(); ++i) {
-    if (taken.count(i)) continue;
-    if (auto m = matcher.match(i)) {
-      taken.insert(m->first.begin(), m->first.end());
-      found.push_back(std::move(*m));
-    }
-  }
-  if (found.empty()) return std::nullopt;
-  Model fused = model;
-  // Every input of the fused node exists before the pattern's first node, and its output is read only after the
-  // last: it takes the last node's place.
-  std::map<std::size_t, const Node*> replacement;
-  for (const auto& [nodes, node] : found) replacement[nodes.back()] = &node;
-  fused.nodes.clear();
-  for (std::size_t i = 0; i < model.nodes.size(); ++i) {
-    if (const auto it = replacement.find(i); it != replacement.end()) fused.nodes.push_back(*it->second);
-    else if (!taken.count(i)) fused.nodes.push_back(model.nodes[i]);
-  }
-  return fused;
+  return fusion::replace_patterns(model, [&](std::size_t i) { return matcher.match(i); });
 }
 
 }  // namespace eie

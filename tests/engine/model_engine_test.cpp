@@ -138,6 +138,63 @@ TEST(ModelEngine, plan_info_gives_the_kernel_and_weight_bytes_of_each_product) {
   EXPECT_EQ(dense_info[0].weight_bytes, (30 * 20 + 30) * 4);
 }
 
+// A bias Add after a MatMul over a stored weight (nn.Linear on 3-D inputs, as torch.onnx.export writes it) joins
+// the product: the Add's plan says so and the outputs stay the reference's, compressed or dense; an Add whose
+// MatMul output is read elsewhere too, or whose other input is no per-column constant, runs as it is.
+TEST(ModelEngine, bias_add_after_a_matmul_joins_the_product) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  const auto linear = [&](const std::string& bias_shape) {
+    Model m;
+    m.name = "linear3d";
+    m.inputs = {{"x", {2, 3, 12}}};
+    m.outputs = {{"y", {}}};
+    m.initializers["w"] = random_tensor({12, 7}, rng, 0.3f);
+    m.initializers["b"] = random_tensor(bias_shape == "row" ? Shape{1, 7} : bias_shape == "full" ? Shape{3, 7} : Shape{7}, rng);
+    m.nodes = {node("MatMul", "fc", {"x", "w"}, {"h"}), node("Add", "bias", {"h", "b"}, {"y"})};
+    return m;
+  };
+  const std::vector<Tensor> inputs = {random_tensor({2, 3, 12}, rng)};
+  for (const bool compressed : {false, true}) {
+    for (const std::string bias : {"vector", "row"}) {
+      SCOPED_TRACE((compressed ? "compressed, bias " : "dense, bias ") + bias);
+      Model m = linear(bias);
+      if (compressed) compress_all(m, 0.4, seed());
+      const std::vector<NodePlanInfo> info = ModelEngine(m, {{2, 3, 12}}).plan_info();
+      EXPECT_EQ(info[1].path, "fused into fc");
+      expect_engine_matches_reference(m, inputs);
+    }
+  }
+  Model full = linear("full");  // a bias per row and column: no per-column bias
+  EXPECT_EQ(ModelEngine(full, {{2, 3, 12}}).plan_info()[1].path, "scalar operator");
+  expect_engine_matches_reference(full, inputs);
+  Model read_twice = linear("vector");
+  read_twice.nodes.push_back(node("Relu", "relu", {"h"}, {"r"}));
+  read_twice.outputs.push_back({"r", {}});
+  EXPECT_EQ(ModelEngine(read_twice, {{2, 3, 12}}).plan_info()[1].path, "scalar operator");
+  expect_engine_matches_reference(read_twice, inputs);
+}
+
+// ModelEngineOptions::profile times every node of every run (and changes no output); without it nothing is timed.
+TEST(ModelEngine, profile_times_every_node_of_every_run) {
+  SCOPED_TRACE(seed_trace());
+  Rng rng(seed());
+  Model m = mlp(rng, 37, 50, 10);
+  compress_all(m, 0.3, seed());
+  const std::vector<Tensor> inputs = {random_tensor({2, 37}, rng)};
+  ModelEngine profiled(m, {inputs[0].shape}, ModelEngineOptions{.profile = true});
+  ModelEngine plain(m, {inputs[0].shape});
+  for (int run = 0; run < 3; ++run) EXPECT_EQ(profiled.run(inputs)[0].data, plain.run(inputs)[0].data);
+  double total = 0.0;
+  for (const NodePlanInfo& node : profiled.plan_info()) {
+    EXPECT_EQ(node.runs, 3) << node.node;
+    EXPECT_GE(node.seconds, 0.0) << node.node;
+    total += node.seconds;
+  }
+  EXPECT_GT(total, 0.0);
+  for (const NodePlanInfo& node : plain.plan_info()) EXPECT_EQ(node.runs, 0) << node.node;
+}
+
 TEST(ModelEngine, dense_mlp_uses_blas_and_matches_reference) {
   SCOPED_TRACE(seed_trace());
   Rng rng(seed());

@@ -137,7 +137,37 @@ std::unique_ptr<Step> make_gemm_step(const Node& node, const StepContext& contex
   return std::make_unique<GemmStep>(std::move(product), a, y, trans_a, alpha, beta, c);
 }
 
-std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& context) {
+std::optional<BiasAdd> find_bias_add(const Node& matmul, const StepContext& context) {
+  if (matmul.op_type != "MatMul" || !context.is_constant(matmul.inputs[1]) || context.is_constant(matmul.inputs[0])) {
+    return std::nullopt;
+  }
+  const std::string& product = matmul.outputs[0];
+  for (const ValueInfo& output : context.model.outputs) {
+    if (output.name == product) return std::nullopt;
+  }
+  const Node* add = nullptr;
+  for (const Node& node : context.model.nodes) {
+    for (const std::string& input : node.inputs) {
+      if (input != product) continue;
+      if (add || node.op_type != "Add") return std::nullopt;  // a second reader, or not an Add
+      add = &node;
+    }
+  }
+  if (!add || add->inputs.size() != 2 || add->inputs[0] == add->inputs[1]) return std::nullopt;
+  const std::string& other = add->inputs[0] == product ? add->inputs[1] : add->inputs[0];
+  if (!context.is_constant(other)) return std::nullopt;
+  const Tensor* y = context.value(product);
+  const Tensor* bias = context.value(other);
+  const std::int64_t n = context.value(matmul.inputs[1])->shape.back();
+  // The bias is one value per output column: [n], [1, n], [1, 1, n], ... and no more dimensions than the product.
+  const Shape& bs = bias->shape;
+  bool per_column = !bs.empty() && bs.back() == n && bs.size() <= y->shape.size();
+  for (std::size_t d = 0; d + 1 < bs.size(); ++d) per_column = per_column && bs[d] == 1;
+  if (!per_column || context.value(add->outputs[0])->shape != y->shape) return std::nullopt;
+  return BiasAdd{add, add->outputs[0], bias->data};
+}
+
+std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& context, const BiasAdd* bias_add) {
   const Tensor* a = context.value(node.inputs[0]);
   const Tensor* b = context.value(node.inputs[1]);
   if (!context.is_constant(node.inputs[1]) || context.is_constant(node.inputs[0])) {
@@ -148,8 +178,10 @@ std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& cont
   const std::int64_t k = b->shape[0], n = b->shape[1];
   const std::int64_t m = k == 0 ? 0 : a->numel() / k;
   if (k == 0) return nullptr;
-  return std::make_unique<MatMulStep>(make_product(context, node.inputs[1], WeightLayout::transposed, 0, n, k, {}, m), a,
-                                      context.value(node.outputs[0]));
+  return std::make_unique<MatMulStep>(
+      make_product(context, node.inputs[1], WeightLayout::transposed, 0, n, k,
+                   bias_add ? bias_add->bias : std::vector<float>{}, m),
+      a, context.value(bias_add ? bias_add->output : node.outputs[0]));
 }
 
 }  // namespace eie::network

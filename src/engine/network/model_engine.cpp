@@ -5,6 +5,7 @@
 // axes is planned once per set of input shapes (its shape computations folded to constants for them); the plans
 // are kept, most recently used first, so that a decode loop over a few sequence lengths plans each once.
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/core.h>
 
@@ -25,6 +26,17 @@ class OperatorStep final : public network::Step {
   std::unique_ptr<Operator> op_;
   std::vector<const Tensor*> in_;
   std::vector<Tensor*> out_;
+};
+
+// A node whose work another step does (an Add of a bias the product before it adds).
+class FusedStep final : public network::Step {
+ public:
+  explicit FusedStep(std::string into) : into_(std::move(into)) {}
+  void run() override {}
+  std::string path() const override { return "fused into " + into_; }
+
+ private:
+  std::string into_;
 };
 
 }  // namespace
@@ -92,6 +104,9 @@ std::unique_ptr<ModelEngine::Plan> ModelEngine::make_plan(const Model& original,
     plan.folded = std::move(fused);  // nine steps per layer normalisation become one
     shapes = infer_shapes(*plan.folded, given);
   }
+  if (std::optional<Model> fused = fuse_gelus(plan.folded ? *plan.folded : original)) {
+    plan.folded = std::move(fused);  // five steps per GELU become one; every remaining tensor keeps its shape
+  }
   const Model& model = plan.folded ? *plan.folded : original;
   const auto value = [&](const std::string& name) -> Tensor* {
     auto& slot = plan.values[name];
@@ -112,6 +127,7 @@ std::unique_ptr<ModelEngine::Plan> ModelEngine::make_plan(const Model& original,
     plan.input_shapes.push_back(shapes.at(input.name));
   }
   const network::StepContext context{model, options, workers, value};
+  std::map<const Node*, std::string> fused;  // node -> the node whose step does its work
   for (const Node& node : model.nodes) {
     std::unique_ptr<Operator> op = make_operator(node, model);  // checks the attributes
     std::vector<const Tensor*> in;
@@ -119,10 +135,21 @@ std::unique_ptr<ModelEngine::Plan> ModelEngine::make_plan(const Model& original,
     for (const std::string& name : node.inputs) in.push_back(name.empty() ? nullptr : value(name));
     for (const std::string& name : node.outputs) out.push_back(name.empty() ? nullptr : value(name));
     std::unique_ptr<network::Step> step;
-    if (node.op_type == "Gemm") step = network::make_gemm_step(node, context);
-    else if (node.op_type == "MatMul") step = network::make_matmul_step(node, context);
-    else if (node.op_type == "Conv") step = network::make_conv_step(node, context);
-    else if (node.op_type == "LSTM") step = network::make_lstm_step(node, context);
+    if (const auto into = fused.find(&node); into != fused.end()) {
+      step = std::make_unique<FusedStep>(into->second);
+    } else if (node.op_type == "Gemm") {
+      step = network::make_gemm_step(node, context);
+    } else if (node.op_type == "MatMul") {
+      const std::optional<network::BiasAdd> bias_add = network::find_bias_add(node, context);
+      step = network::make_matmul_step(node, context, bias_add ? &*bias_add : nullptr);
+      if (step && bias_add) fused[bias_add->add] = node.name.empty() ? node.outputs[0] : node.name;
+    } else if (node.op_type == "Conv") {
+      step = network::make_conv_step(node, context);
+    } else if (node.op_type == "LSTM") {
+      step = network::make_lstm_step(node, context);
+    } else {
+      step = network::make_strided_read_step(node, *op, context);
+    }
     if (!step) step = std::make_unique<OperatorStep>(std::move(op), std::move(in), std::move(out));
     NodePlanInfo info{node.name, node.op_type, step->path(), {}, 0};
     for (const network::MatrixProduct* product : step->products()) {
@@ -167,7 +194,16 @@ void ModelEngine::run(const std::vector<std::span<const float>>& inputs, const s
                               outputs[i].size(), shape_string(plan.output_shapes[i]), plan.outputs[i]->data.size()));
     }
   }
-  for (const auto& step : plan.steps) step->run();
+  if (options_.profile) {
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      plan.steps[i]->run();
+      plan.info[i].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++plan.info[i].runs;
+    }
+  } else {
+    for (const auto& step : plan.steps) step->run();
+  }
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     std::copy(plan.outputs[i]->data.begin(), plan.outputs[i]->data.end(), outputs[i].begin());
   }

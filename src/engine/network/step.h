@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,21 @@ MatrixProduct make_product(const StepContext& context, const std::string& name, 
                            std::int64_t row_begin, std::int64_t n, std::int64_t k, std::vector<float> bias,
                            std::int64_t max_rows);
 
+// An Add that only adds a constant bias to the output of a MatMul over a constant weight, its only reader (how
+// torch.onnx.export writes nn.Linear on inputs of more than two dimensions): the bias joins the product, which
+// writes the Add's output, and the Add runs nothing.
+struct BiasAdd {
+  const Node* add;     // in the planned model's nodes
+  std::string output;  // the Add's output
+  std::vector<float> bias;
+};
+std::optional<BiasAdd> find_bias_add(const Node& matmul, const StepContext& context);
+
 std::unique_ptr<Step> make_gemm_step(const Node& node, const StepContext& context);
-std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& context);
+std::unique_ptr<Step> make_matmul_step(const Node& node, const StepContext& context, const BiasAdd* bias_add = nullptr);
 std::unique_ptr<Step> make_conv_step(const Node& node, const StepContext& context);
 std::unique_ptr<Step> make_lstm_step(const Node& node, const StepContext& context);
+// A node whose operator only moves data (Operator::strided_read), its walk computed once.
+std::unique_ptr<Step> make_strided_read_step(const Node& node, const Operator& op, const StepContext& context);
 
 }  // namespace eie::network

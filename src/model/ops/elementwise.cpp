@@ -31,7 +31,11 @@ inline float erf_rational(float v) {
   return x * p / q;
 }
 
-// y = erf(x), or with `gelu` y = 0.5 x (1 + erf(x / sqrt 2)). Vectorized by GCC with -fno-trapping-math (CMakeLists).
+// y = erf(x), or with `gelu` y = 0.5 x (1 + erf(x / sqrt 2)). Vectorized by GCC with -fno-trapping-math (CMakeLists);
+// on x86 also built for AVX2 and chosen when the CPU has it (8 floats a step instead of SSE2's 4: ~1.5x).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void erf_loop(const float* x, float* y, std::size_t n, bool gelu) {
   if (gelu) {
     for (std::size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * float(M_SQRT1_2)));

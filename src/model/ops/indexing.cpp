@@ -109,18 +109,19 @@ class Slice final : public Operator {
   }
   std::vector<Shape> infer(const std::vector<Shape>& inputs) const override { return {geometry(inputs[0]).shape}; }
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
-    const Tensor& x = *inputs[0];
-    const SliceGeometry g = geometry(x.shape);
-    const std::size_t rank = x.shape.size();
+    gather_strided(*inputs[0], *strided_read({inputs[0]->shape}), *outputs[0]);
+  }
+  std::optional<StridedRead> strided_read(const std::vector<Shape>& inputs) const override {
+    const Shape& x = inputs[0];
+    const SliceGeometry g = geometry(x);
     // Element index i of the output reads x at sum_d (first_d + i_d * step_d) * stride_d.
-    std::vector<std::int64_t> strides(rank, 1);
-    for (std::size_t d = rank; d-- > 1;) strides[d - 1] = strides[d] * x.shape[d];
-    std::int64_t offset = 0;
-    for (std::size_t d = 0; d < rank; ++d) {
-      if (g.shape[d] > 0) offset += g.first[d] * strides[d];
-      strides[d] = g.shape[d] > 1 ? strides[d] * g.step[d] : 0;  // a long step takes one element: never overflows
+    StridedRead read{0, contiguous_strides(x)};
+    for (std::size_t d = 0; d < x.size(); ++d) {
+      if (g.shape[d] > 0) read.offset += g.first[d] * read.strides[d];
+      // A long step takes one element: never overflows.
+      read.strides[d] = g.shape[d] > 1 ? read.strides[d] * g.step[d] : 0;
     }
-    gather_strided(x, offset, strides, *outputs[0]);
+    return read;
   }
 
  private:

@@ -10,6 +10,28 @@
 namespace eie::ops {
 namespace {
 
+// sum_i (x_i - center) in double, or of the squares (the variance's sum): eight independent sums, so that the
+// loop runs at the adder's throughput rather than one add's latency per element (a transformer's decode step
+// normalises rows of a few hundred values dozens of times).
+template <bool squares>
+double sum_in_double(const float* x, std::int64_t n, double center) {
+  double partial[8] = {};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      const double d = x[i + j] - center;
+      partial[j] += squares ? d * d : d;
+    }
+  }
+  double sum = 0.0;
+  for (const double p : partial) sum += p;
+  for (; i < n; ++i) {
+    const double d = x[i] - center;
+    sum += squares ? d * d : d;
+  }
+  return sum;
+}
+
 class LayerNorm final : public Operator {
  public:
   LayerNorm(const Node& node)
@@ -43,17 +65,17 @@ class LayerNorm final : public Operator {
     for (std::int64_t r = 0; r < rows; ++r) {
       const float* in = x.data.data() + r * inner;
       float* out = outputs[0]->data.data() + r * inner;
-      double sum = 0.0, squares = 0.0;
-      for (std::int64_t i = 0; i < inner; ++i) sum += in[i];
-      const double mean = sum / static_cast<double>(inner);
-      for (std::int64_t i = 0; i < inner; ++i) squares += (in[i] - mean) * (in[i] - mean);
-      const double inv = 1.0 / std::sqrt(squares / static_cast<double>(inner) + epsilon_);
+      const double mean = sum_in_double<false>(in, inner, 0.0) / static_cast<double>(inner);
+      const double inv =
+          1.0 / std::sqrt(sum_in_double<true>(in, inner, mean) / static_cast<double>(inner) + epsilon_);
       if (mean_out) mean_out->data[static_cast<std::size_t>(r)] = static_cast<float>(mean);
       if (inv_out) inv_out->data[static_cast<std::size_t>(r)] = static_cast<float>(inv);
+      // The statistics in double; each output is one float rounding of (x - mean) * inv * scale + bias.
+      const float* g = scale->data.data();
+      const float* b = bias ? bias->data.data() : nullptr;
       for (std::int64_t i = 0; i < inner; ++i) {
-        const auto k = static_cast<std::size_t>(i);
-        const double v = (in[i] - mean) * inv * scale->data[k] + (bias ? bias->data[k] : 0.0f);
-        out[i] = static_cast<float>(v);
+        const double v = (in[i] - mean) * inv * g[i];
+        out[i] = static_cast<float>(b ? v + b[i] : v);
       }
     }
   }

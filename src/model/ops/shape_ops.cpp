@@ -10,11 +10,14 @@
 namespace eie::ops {
 namespace {
 
-class Copy : public Operator {  // Flatten and Reshape: same data, new shape
+class Copy : public Operator {  // Flatten, Reshape, Squeeze, Unsqueeze: same data, new shape
  public:
   using Operator::Operator;
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
     std::copy(inputs[0]->data.begin(), inputs[0]->data.end(), outputs[0]->data.begin());
+  }
+  std::optional<StridedRead> strided_read(const std::vector<Shape>& inputs) const override {
+    return StridedRead{0, contiguous_strides(infer(inputs)[0])};
   }
 };
 
@@ -140,9 +143,10 @@ class Expand final : public Operator {
     return {broadcast_shapes(node(), inputs[0], target_)};
   }
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
-    const Tensor& x = *inputs[0];
-    Tensor& y = *outputs[0];
-    gather_strided(x, 0, broadcast_strides(x.shape, y.shape), y);
+    gather_strided(*inputs[0], *strided_read({inputs[0]->shape}), *outputs[0]);
+  }
+  std::optional<StridedRead> strided_read(const std::vector<Shape>& inputs) const override {
+    return StridedRead{0, broadcast_strides(inputs[0], infer(inputs)[0])};
   }
 
  private:
@@ -159,15 +163,14 @@ class Transpose final : public Operator {
     return {out};
   }
   void run(const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs) const override {
-    const Tensor& x = *inputs[0];
-    Tensor& y = *outputs[0];
-    const std::size_t rank = x.shape.size();
-    const std::vector<std::int64_t> p = perm(rank);
-    std::vector<std::int64_t> in_strides(rank, 1);
-    for (std::size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * x.shape[d];
-    std::vector<std::int64_t> strides(rank);  // input stride of each output dimension
-    for (std::size_t i = 0; i < rank; ++i) strides[i] = in_strides[static_cast<std::size_t>(p[i])];
-    gather_strided(x, 0, strides, y);
+    gather_strided(*inputs[0], *strided_read({inputs[0]->shape}), *outputs[0]);
+  }
+  std::optional<StridedRead> strided_read(const std::vector<Shape>& inputs) const override {
+    const std::size_t rank = inputs[0].size();
+    const std::vector<std::int64_t> p = perm(rank), in_strides = contiguous_strides(inputs[0]);
+    StridedRead read;  // the input stride of each output dimension
+    for (std::size_t i = 0; i < rank; ++i) read.strides.push_back(in_strides[static_cast<std::size_t>(p[i])]);
+    return read;
   }
 
  private:

@@ -128,7 +128,24 @@ void for_each_offset(const Shape& out, const std::vector<std::vector<std::int64_
   }
 }
 
-// y[i] = x[offset + sum_d i_d * strides[d]] over y's shape (Expand, Transpose, Slice): contiguous rows copied.
-void gather_strided(const Tensor& x, std::int64_t offset, const std::vector<std::int64_t>& strides, Tensor& y);
+// y[i] = x[offset + sum_d i_d * strides[d]] over an output shape (Operator::strided_read: Expand, Transpose,
+// Slice, the reshapes), the walk collapsed once at construction: contiguous rows copied. For a plan's fixed
+// shapes it is built once and run many times.
+class StridedGather {
+ public:
+  StridedGather(const Shape& out, std::int64_t offset, std::vector<std::int64_t> strides);
+  void run(const float* x, float* y) const;
+
+ private:
+  Shape out_;
+  std::int64_t offset_;
+  std::vector<std::int64_t> strides_;
+  StridedWalk<1> walk_;
+};
+
+// One gather, for an operator's run() (shapes known only then).
+void gather_strided(const Tensor& x, const Operator::StridedRead& read, Tensor& y);
+// The contiguous row-major strides of `shape`: a reshape's read.
+std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 
 }  // namespace eie::ops
