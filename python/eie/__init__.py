@@ -181,7 +181,8 @@ class Model:
         return _core.info(self._handle)
 
     def engine(self, threads: int = 1, precision: str = "fp32", max_batch: int = 256,
-               skip_zero_activations: bool = False, kernel: str = "auto", layout: str = "auto") -> "Engine":
+               skip_zero_activations: bool = False, kernel: str = "auto", layout: str = "auto",
+               profile: bool = False) -> "Engine":
         """Plans the model on the CPU engine (as ``eie run``). See :class:`Engine`.
 
         threads: 1..256 threads for the compressed products. precision: "fp32", "bf16" or "int8" (the last
@@ -189,9 +190,11 @@ class Model:
         skip_zero_activations: also plan the layout whose batch-1 kernel visits only non-zero inputs.
         kernel: force "scalar", "avx2" or "avx512" (testing); "auto" picks the widest available.
         layout: force one layout for every compressed weight, as ``eie run --layout``: "sell16", "sell16x2"
-        (precision "bf16"), "sell16x4" (precision "int8"), "tcsr", "csr16" or "csc"; "auto": the planner's."""
+        (precision "bf16"), "sell16x4" (precision "int8"), "tcsr", "csr16" or "csc"; "auto": the planner's.
+        profile: time every node of every run (two clock reads a node); plan() then gives each node's seconds
+        and runs."""
         return Engine(self, threads=threads, precision=precision, max_batch=max_batch,
-                      skip_zero_activations=skip_zero_activations, kernel=kernel, layout=layout)
+                      skip_zero_activations=skip_zero_activations, kernel=kernel, layout=layout, profile=profile)
 
     def simulate(self, x=None, pes: int = 64, fifo: int = 8, sram_width=None, weight_bits=None,
                  index_bits: int = 4, arith_bits: int = 16, frac_bits: int = 8, clock_mhz: float = 800.0,
@@ -236,7 +239,8 @@ class Engine:
     engine per thread."""
 
     def __init__(self, model: Model, threads: int = 1, precision: str = "fp32", max_batch: int = 256,
-                 skip_zero_activations: bool = False, kernel: str = "auto", layout: str = "auto"):
+                 skip_zero_activations: bool = False, kernel: str = "auto", layout: str = "auto",
+                 profile: bool = False):
         if not isinstance(model, Model):
             _fail(f"model must be an eie.Model, got {type(model).__name__}")
         threads = _int("threads", threads, 1, 256)
@@ -245,11 +249,12 @@ class Engine:
         skip_zero_activations = _bool("skip_zero_activations", skip_zero_activations)
         kernel = _str("kernel", kernel, ("auto", "scalar", "avx2", "avx512"))
         layout = _str("layout", layout, ("auto", "sell16", "sell16x2", "sell16x4", "tcsr", "csr16", "csc"))
+        profile = _bool("profile", profile)
         self._names = [name for name, _, _ in model.inputs]
         self._outputs = [name for name, _, _ in model.outputs]
         self._one_to_one = len(self._names) == 1 and len(self._outputs) == 1
         self._engine = _core.Engine(model._handle, threads, precision, kernel, max_batch, skip_zero_activations,
-                                    layout)
+                                    layout, profile)
 
     def run(self, x):
         """Runs the model. `x`: one array (a model with one input) or a dict {input name: array}. Arrays are
@@ -276,8 +281,9 @@ class Engine:
 
     def plan(self, batch: int = 1) -> list:
         """How each node runs at this batch size (planned now if new), as ``eie run --verbose`` prints it:
-        [{"node", "op_type", "path"}], path e.g. "compressed spmv_sell16_cb16__avx512", "dense OpenBLAS",
-        "scalar operator"."""
+        [{"node", "op_type", "path", "kernel", "weight_bytes"}], path e.g. "compressed spmv_sell16_cb16__avx512",
+        "dense OpenBLAS", "scalar operator", "fused into <node>"; with profile=True also "seconds" and "runs":
+        the node's time over the runs at this batch so far."""
         return self._engine.plan(_int("batch", batch, 1))
 
 

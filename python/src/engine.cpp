@@ -22,7 +22,7 @@ namespace {
 class PyEngine {
  public:
   PyEngine(const ModelHandle& model, int threads, const std::string& precision, const std::string& kernel,
-           std::int64_t max_batch, bool skip_zero_activations, const std::string& layout)
+           std::int64_t max_batch, bool skip_zero_activations, const std::string& layout, bool profile)
       : file_(model.file), max_batch_(max_batch) {
     if (file_->model.nodes.empty()) {
       throw Error(fmt::format("model '{}' has no graph: an engine needs a model from .onnx (or an .eie made "
@@ -30,7 +30,7 @@ class PyEngine {
     }
     options_ = {.threads = threads, .kernel = parse_kernel_isa(kernel),
                 .skip_zero_activations = skip_zero_activations, .precision = parse_precision(precision),
-                .layout = parse_layout(layout)};
+                .layout = parse_layout(layout), .profile = profile};
     check_layout(options_.layout, options_.precision, options_.kernel);
     // Dimension 0 of every input is the batch, as `eie run --batch` treats it.
     batched_ = file_->model;
@@ -181,6 +181,10 @@ class PyEngine {
       d["path"] = node.path;
       d["kernel"] = node.kernel;
       d["weight_bytes"] = node.weight_bytes;
+      if (options_.profile) {
+        d["seconds"] = node.seconds;
+        d["runs"] = node.runs;
+      }
       out.append(d);
     }
     return out;
@@ -227,9 +231,9 @@ class PyEngine {
 void bind_engine(py::module_& m) {
   py::class_<PyEngine>(m, "Engine")
       .def(py::init<const ModelHandle&, int, const std::string&, const std::string&, std::int64_t, bool,
-                    const std::string&>(),
+                    const std::string&, bool>(),
            py::arg("model"), py::arg("threads"), py::arg("precision"), py::arg("kernel"), py::arg("max_batch"),
-           py::arg("skip_zero_activations"), py::arg("layout"))
+           py::arg("skip_zero_activations"), py::arg("layout"), py::arg("profile"))
       .def("run", &PyEngine::run, py::arg("inputs"))
       .def("run1", &PyEngine::run1, py::arg("x"))
       .def("plan", &PyEngine::plan, py::arg("batch"))

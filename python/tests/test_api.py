@@ -145,6 +145,20 @@ def test_engine_plan_gives_kernels_and_bytes_as_the_cli(mlp_model, mlp_eie, tmp_
     assert plan[1]["kernel"] == "" and plan[1]["weight_bytes"] == 0
 
 
+def test_engine_profile_times_every_node_of_every_run(mlp_model, seed):
+    x = np.random.default_rng(seed).standard_normal((2, 64)).astype(np.float32)
+    engine = mlp_model.engine(profile=True)
+    assert np.array_equal(engine(x), mlp_model.engine()(x))
+    engine(x)
+    plan = engine.plan(2)
+    assert [node["runs"] for node in plan] == [2, 2, 2]
+    assert all(node["seconds"] >= 0 for node in plan) and sum(node["seconds"] for node in plan) > 0
+    assert engine.plan(1)[0]["runs"] == 0  # batch 1 has not run
+    assert "seconds" not in mlp_model.engine().plan()[0]
+    with pytest.raises(eie.Error, match="profile"):
+        mlp_model.engine(profile="yes")
+
+
 def test_python_compressed_model_runs_in_the_cli_and_the_reverse(mlp_onnx, mlp_eie, tmp_path, seed):
     x = np.random.default_rng(seed).standard_normal((2, 64)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
