@@ -224,6 +224,25 @@ class _Mask(torch.nn.Module):
         return weight * self.mask
 
 
+class _SharedWeight(torch.autograd.Function):
+    """centroids[codes] * mask, and each centroid's gradient the sum of the gradients of the kept weights that
+    share it (Deep Compression's rule). The same values autograd gives for the indexing expression, computed with
+    one index_select forward and one bincount backward: autograd's backward of advanced indexing (a serial
+    index_put_ with accumulation) made a step of a 3 M-weight transformer ~3x slower than its dense step."""
+
+    @staticmethod
+    def forward(ctx, centroids, codes, mask):
+        ctx.save_for_backward(codes, mask)
+        ctx.count = centroids.numel()
+        return centroids.index_select(0, codes.flatten()).view_as(codes) * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        codes, mask = ctx.saved_tensors
+        sums = torch.bincount(codes.flatten(), weights=(grad * mask).flatten(), minlength=ctx.count)
+        return sums.to(grad.dtype), None, None
+
+
 class _Shared(torch.nn.Module):
     """weight = centroids[codes] * mask: trained quantization. The masked original it receives is not used."""
 
@@ -234,7 +253,7 @@ class _Shared(torch.nn.Module):
         self.register_buffer("mask", mask)
 
     def forward(self, weight):
-        return self.centroids[self.codes] * self.mask
+        return _SharedWeight.apply(self.centroids, self.codes, self.mask)
 
 
 class _Layer:
