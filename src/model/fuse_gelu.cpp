@@ -16,25 +16,23 @@ class GeluMatcher {
  public:
   explicit GeluMatcher(const Model& model) : model_(model), readers_(model) {}
 
-  // The pattern whose Erf is node `erf_index`.
-  std::optional<fusion::Match> match(std::size_t erf_index) const {
-    const Node& erf = node(erf_index);
-    if (erf.op_type != "Erf" || erf.inputs.size() != 1 || erf.outputs.size() != 1) return std::nullopt;
-    // Erf's input: x / sqrt 2 or x * (1 / sqrt 2), read by Erf alone.
-    const auto scaled = producer(erf.inputs[0]);
-    if (!scaled || readers_.only(erf.inputs[0]) != erf_index) return std::nullopt;
-    const Node& scale = node(*scaled);
+  // The pattern whose first node, x / sqrt 2 or x * (1 / sqrt 2), is node `first`.
+  std::optional<fusion::Match> match(std::size_t first) const {
+    const Node& scale = node(first);
     if (scale.inputs.size() != 2 || scale.outputs.size() != 1) return std::nullopt;
     const std::string& x = scale.inputs[0];
     const std::optional<float> by = fusion::scalar_constant(model_, scale.inputs[1]);
     const bool div = scale.op_type == "Div" && by && near(*by, std::sqrt(2.0));
     const bool mul = scale.op_type == "Mul" && by && near(*by, std::sqrt(0.5));
     if (!div && !mul) return std::nullopt;
-    // 1 + erf
-    const auto plus_one = reader(erf.outputs[0], "Add");
-    if (!plus_one || other_scalar(node(*plus_one), erf.outputs[0]) != 1.0f) return std::nullopt;
+    // erf, read by Erf alone, then 1 + erf
+    const auto erf = reader(scale.outputs[0], "Erf");
+    if (!erf || node(*erf).inputs.size() != 1) return std::nullopt;
+    const std::string& e = node(*erf).outputs[0];
+    const auto plus_one = reader(e, "Add");
+    if (!plus_one || fusion::other_scalar(model_, node(*plus_one), e) != 1.0f) return std::nullopt;
     // x * (1 + erf) and * 0.5, in either order.
-    std::vector<std::size_t> nodes = {*scaled, erf_index, *plus_one};
+    std::vector<std::size_t> nodes = {first, *erf, *plus_one};
     std::string y = node(*plus_one).outputs[0];
     bool has_x = false, has_half = false;
     for (int i = 0; i < 2; ++i) {
@@ -50,7 +48,7 @@ class GeluMatcher {
     }
     Node fused;
     fused.op_type = "Gelu";
-    fused.name = erf.name + "/fused_gelu";
+    fused.name = node(*erf).name + "/fused_gelu";
     fused.inputs = {x};
     fused.outputs = {y};
     std::sort(nodes.begin(), nodes.end());
@@ -60,21 +58,8 @@ class GeluMatcher {
  private:
   const Node& node(std::size_t i) const { return model_.nodes[i]; }
   static bool near(float value, double expected) { return std::fabs(value - expected) <= 1e-6 * expected; }
-  std::optional<std::size_t> producer(const std::string& name) const {
-    for (std::size_t i = 0; i < model_.nodes.size(); ++i) {
-      const std::vector<std::string>& outs = model_.nodes[i].outputs;
-      if (std::find(outs.begin(), outs.end(), name) != outs.end()) return i;
-    }
-    return std::nullopt;
-  }
   std::optional<std::size_t> reader(const std::string& name, const std::string& op) const {
-    const auto r = readers_.only(name);
-    if (!r || node(*r).op_type != op || node(*r).outputs.size() != 1) return std::nullopt;
-    return r;
-  }
-  std::optional<float> other_scalar(const Node& n, const std::string& input) const {
-    const std::optional<std::string> other = fusion::other_input(n, input);
-    return other ? fusion::scalar_constant(model_, *other) : std::nullopt;
+    return fusion::only_reader(model_, readers_, name, op);
   }
 
   const Model& model_;

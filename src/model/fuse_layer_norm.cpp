@@ -88,9 +88,7 @@ class Matcher {
  private:
   const Node& node(std::size_t i) const { return model_.nodes[i]; }
   std::optional<std::size_t> reader(const std::string& name, const std::string& op) const {
-    const auto r = readers_.only(name);
-    if (!r || node(*r).op_type != op || node(*r).outputs.size() != 1) return std::nullopt;
-    return r;
+    return fusion::only_reader(model_, readers_, name, op);
   }
   bool is_last_axis_mean(const Node& n) const {
     if (n.op_type != "ReduceMean" || n.inputs.empty() || n.outputs.size() != 1 || n.attr_int("keepdims", 1) != 1) {
@@ -108,10 +106,8 @@ class Matcher {
     return axes[0] == -1 || axes[0] == rank - 1;
   }
   std::optional<float> scalar(const std::string& name) const { return fusion::scalar_constant(model_, name); }
-  // The scalar constant beside `input` in a two-input node.
   std::optional<float> other_scalar(const Node& n, const std::string& input) const {
-    const std::optional<std::string> other = other_input(n, input);
-    return other ? scalar(*other) : std::nullopt;
+    return fusion::other_scalar(model_, n, input);
   }
   // The name of the constant of shape [channels] beside `input` in a two-input node, or "".
   std::string other_channel_constant(const Node& n, const std::string& input, std::int64_t channels) const {

@@ -52,9 +52,14 @@ std::optional<Model> replace_patterns(const Model& model, MatchAt&& match) {
   return fused;
 }
 
+// The one node reading `name` (which no graph output is) when it is an `op` with one output, or none.
+std::optional<std::size_t> only_reader(const Model& model, const Readers& readers, const std::string& name,
+                                       const std::string& op);
 // The other input of a two-input node that reads `input`.
 std::optional<std::string> other_input(const Node& n, const std::string& input);
 // The value of a one-element constant, or none.
 std::optional<float> scalar_constant(const Model& model, const std::string& name);
+// The one-element constant beside `input` in a two-input node, or none.
+std::optional<float> other_scalar(const Model& model, const Node& n, const std::string& input);
 
 }  // namespace eie::fusion

@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "model/fusion.h"
+
 namespace eie::network {
 namespace {
 
@@ -142,22 +144,15 @@ std::optional<BiasAdd> find_bias_add(const Node& matmul, const StepContext& cont
     return std::nullopt;
   }
   const std::string& product = matmul.outputs[0];
-  for (const ValueInfo& output : context.model.outputs) {
-    if (output.name == product) return std::nullopt;
-  }
-  const Node* add = nullptr;
-  for (const Node& node : context.model.nodes) {
-    for (const std::string& input : node.inputs) {
-      if (input != product) continue;
-      if (add || node.op_type != "Add") return std::nullopt;  // a second reader, or not an Add
-      add = &node;
-    }
-  }
-  if (!add || add->inputs.size() != 2 || add->inputs[0] == add->inputs[1]) return std::nullopt;
-  const std::string& other = add->inputs[0] == product ? add->inputs[1] : add->inputs[0];
-  if (!context.is_constant(other)) return std::nullopt;
+  const std::optional<std::size_t> reader =
+      fusion::only_reader(context.model, fusion::Readers(context.model), product, "Add");
+  if (!reader) return std::nullopt;
+  // The only reader, so `product` is one of its two inputs once: Add(product, product) has two readers.
+  const Node* add = &context.model.nodes[*reader];
+  const std::optional<std::string> other = fusion::other_input(*add, product);
+  if (!other || !context.is_constant(*other)) return std::nullopt;
   const Tensor* y = context.value(product);
-  const Tensor* bias = context.value(other);
+  const Tensor* bias = context.value(*other);
   const std::int64_t n = context.value(matmul.inputs[1])->shape.back();
   // The bias is one value per output column: [n], [1, n], [1, 1, n], ... and no more dimensions than the product.
   const Shape& bs = bias->shape;
