@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "eie/core.h"
@@ -18,6 +19,17 @@ namespace eie {
 
 // Threads for both libraries (OpenBLAS's pool and Eigen's OpenMP parallel SpMV/SpMM). Throws Error for < 1.
 void set_baseline_threads(int threads);
+
+// The kernels OpenBLAS runs (its core name, e.g. "Haswell", "SkylakeX", "Prescott"). OpenBLAS chooses them from the
+// CPU's model when it is loaded; a version that does not know the model (Debian 12's 0.3.21 on Intel's Emerald
+// Rapids, model 207) runs its generic SSE3 "Prescott" kernels, 2-4x slower than its AVX2 and AVX-512 ones, and a
+// dense baseline on them would flatter eie. OPENBLAS_CORETYPE, read when the library loads, overrides the choice.
+std::string openblas_core();
+
+// The OPENBLAS_CORETYPE that gives this CPU the OpenBLAS kernels its instructions allow ("SkylakeX" with AVX-512,
+// "Haswell" with AVX2 and FMA), or nullptr when OpenBLAS chose such kernels itself, OPENBLAS_CORETYPE is already
+// set, or the CPU has neither. The `eie` command restarts itself with it (tools/eie/main.cpp).
+const char* openblas_core_this_cpu_needs();
 
 class DenseBaseline {
  public:

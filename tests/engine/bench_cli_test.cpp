@@ -2,6 +2,7 @@
 // with one line and exit status 1. Timings are never asserted (they belong to benchmarks), only their shape.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -38,6 +39,15 @@ TEST_F(BenchCli, suite_layer_to_json) {
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json j = json_file("b.json");
   EXPECT_TRUE(j["machine"].contains("cpu"));
+#if defined(__x86_64__)
+  // The dense baseline runs OpenBLAS's kernels for this CPU's vector instructions, also where OpenBLAS does not
+  // know the CPU's model (the command then restarts itself with OPENBLAS_CORETYPE set).
+  if (std::getenv("OPENBLAS_CORETYPE") == nullptr && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    const std::string core = j["machine"]["openblas_core"];
+    EXPECT_TRUE(core == "Haswell" || core == "Zen" || core == "SkylakeX" || core == "Cooperlake" ||
+                core == "SapphireRapids") << core;
+  }
+#endif
   ASSERT_EQ(j["results"].size(), 2 * kImpls);  // 2 batches x the implementations
   for (const auto& row : j["results"]) {
     EXPECT_EQ(row["layer"], "NT-LSTM");

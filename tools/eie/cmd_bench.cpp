@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "eie/baseline.h"
 #include "eie/core.h"
 #include "eie/engine.h"
 #include "eie/io.h"
@@ -106,6 +107,7 @@ nlohmann::json describe_machine(double ghz, KernelIsa isa) {
   m["l2_bytes"] = sysconf(_SC_LEVEL2_CACHE_SIZE);
   m["l3_bytes_reported"] = sysconf(_SC_LEVEL3_CACHE_SIZE);
   m["openblas"] = openblas_get_config();
+  m["openblas_core"] = openblas_core();
   m["compiler"] = fmt::format("GCC {}.{}", __GNUC__, __GNUC_MINOR__);
   m["timing"] = "steady_clock per run; warm-up runs first; warm caches (same weights and inputs every run); "
                 "median and p99 over the timed runs";
@@ -274,9 +276,9 @@ void run_bench(const BenchOptions& o, const std::string& command_line) {
                                             : "");
   fmt::print("Timing: warm caches; the implementations take turns in {} rounds (each: a warm-up, then a block of runs),\n"
              ">= 20 runs / {:.2f} s per implementation in all; medians (p99 for eie).\n"
-             "Dense = OpenBLAS sgemv/sgemm on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, RowMajor>;\n"
-             "each baseline: the faster of 1 thread and the configured threads.\n",
-             kCompareRounds, o.budget);
+             "Dense = OpenBLAS sgemv/sgemm ({} kernels) on the decompressed fp32 layer; CSR = Eigen SparseMatrix<float, "
+             "RowMajor>;\neach baseline: the faster of 1 thread and the configured threads.\n",
+             kCompareRounds, o.budget, openblas_core());
 #ifdef EIE_HAVE_ONEDNN
   fmt::print("oneDNN = its dense matmul on the decompressed layer, fp32, and int8 (u8 or s8 inputs x s8 weights with "
              "VNNI where the\nCPU has it, one scale per tensor, eie's rounding), each the faster of 1 thread and the "

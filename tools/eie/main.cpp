@@ -1,16 +1,27 @@
 // eie <command> [options]. Exit status: 0 success, 1 user error (bad file, bad option: one line on stderr),
 // 2 internal error.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "command.h"
+#include "eie/baseline.h"
 #include "eie/core.h"
 #include "eie/version.h"
 
 int main(int argc, char** argv) {
+  // OpenBLAS chose its kernels when it loaded. Where it fell back to slower ones than this CPU runs (a model its
+  // version does not know), start again with OPENBLAS_CORETYPE set, once (the variable is then set), so that dense
+  // layers and the dense baselines run OpenBLAS at its best; if the restart fails, go on with its own choice.
+  if (const char* core = eie::openblas_core_this_cpu_needs()) {
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    execv("/proc/self/exe", argv);
+  }
   CLI::App app{"eie: Deep Compression and the Efficient Inference Engine.\n"
                "Makes trained networks small and runs them in their compressed form.",
                "eie"};
