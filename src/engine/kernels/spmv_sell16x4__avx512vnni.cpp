@@ -127,19 +127,40 @@ inline __m512i slots_of(const SellArgs& a, std::uint32_t k) {
   return _mm512_loadu_si512(a.slots + 64 * std::size_t{k});
 }
 
-// Tiers k..k + Layers - 1 of compact codes (one group) for N inputs, tier m into accumulator m % Acc of each.
+// The weights of a tier's slots with padding's set to 0 (slot column kSell16x4Pad; compact codes keep code bits in
+// the slot's top two bits, so only its low six count), so that the batch loops need not zero the window's 64th
+// byte (which padding picks) for each input: once per tier instead of once per tier and input.
+template <bool Compact>
+inline __m512i zero_padding(__m512i slots, __m512i w) {
+  static_assert(kSell16x4Pad == 63, "the padding's column is all six column bits of a slot");
+  const __m512i pad = _mm512_set1_epi8(static_cast<char>(kSell16x4Pad));
+  const __m512i columns = Compact ? _mm512_and_si512(slots, pad) : slots;
+  return _mm512_maskz_mov_epi8(_mm512_cmpneq_epi8_mask(columns, pad), w);
+}
+
+// Tiers k..k + Layers - 1 of compact codes (one group) for N inputs quantized `stride` bytes apart from q, tier m
+// into accumulator m % Acc of each. One input zeroes the padding's window byte (layer_dot), several the padding's
+// weights once per tier.
 template <int Layers, int N, int Acc>
 inline void compact_group(const SellArgs& a, std::uint32_t k, const std::uint8_t* group, const Tables& table,
-                          const std::uint8_t* const* q, __m512i (&acc)[N][Acc]) {
+                          const std::uint8_t* q, std::int64_t stride, __m512i (&acc)[N][Acc]) {
   __m512i slots[Layers], w[Layers];
 #pragma GCC unroll 4
   for (int m = 0; m < Layers; ++m) slots[m] = slots_of(a, k + static_cast<std::uint32_t>(m));
   decode_compact<Layers>(group, slots, table, w);
-#pragma GCC unroll 8
-  for (int i = 0; i < N; ++i) {
 #pragma GCC unroll 4
-    for (int m = 0; m < Layers; ++m) {
-      acc[i][m % Acc] = layer_dot(a, k + static_cast<std::uint32_t>(m), slots[m], q[i], w[m], acc[i][m % Acc]);
+  for (int m = 0; m < Layers; ++m) {
+    const std::uint32_t tier = k + static_cast<std::uint32_t>(m);
+    if constexpr (N == 1) {
+      acc[0][m % Acc] = layer_dot(a, tier, slots[m], q, w[m], acc[0][m % Acc]);
+    } else {
+      const __m512i weights = zero_padding<true>(slots[m], w[m]);
+      const std::uint8_t* x = q + a.windows[tier];
+#pragma GCC unroll 8
+      for (int i = 0; i < N; ++i) {
+        acc[i][m % Acc] = _mm512_dpbusd_epi32(
+            acc[i][m % Acc], _mm512_permutexvar_epi8(slots[m], _mm512_loadu_si512(x + i * stride)), weights);
+      }
     }
   }
 }
@@ -147,12 +168,12 @@ inline void compact_group(const SellArgs& a, std::uint32_t k, const std::uint8_t
 // Slice s's tiers [k, end) of compact codes for N inputs, from its first group: whole groups, then the rest.
 template <int N, int Acc>
 inline void compact_slice(const SellArgs& a, std::uint32_t k, std::uint32_t end, const std::uint8_t* group,
-                          const Tables& table, const std::uint8_t* const* q, __m512i (&acc)[N][Acc]) {
-  for (; k + 4 <= end; k += 4, group += 64) compact_group<4>(a, k, group, table, q, acc);
+                          const Tables& table, const std::uint8_t* q, std::int64_t stride, __m512i (&acc)[N][Acc]) {
+  for (; k + 4 <= end; k += 4, group += 64) compact_group<4>(a, k, group, table, q, stride, acc);
   switch (end - k) {
-    case 1: compact_group<1>(a, k, group, table, q, acc); break;
-    case 2: compact_group<2>(a, k, group, table, q, acc); break;
-    case 3: compact_group<3>(a, k, group, table, q, acc); break;
+    case 1: compact_group<1>(a, k, group, table, q, stride, acc); break;
+    case 2: compact_group<2>(a, k, group, table, q, stride, acc); break;
+    case 3: compact_group<3>(a, k, group, table, q, stride, acc); break;
     default: break;
   }
 }
@@ -167,7 +188,7 @@ __m512i slice_dot(const SellArgs& a, std::int64_t s, const std::uint8_t* q, cons
   if constexpr (C == Codes::compact) {
     const __m512i zero = _mm512_setzero_si512();
     __m512i acc[1][4] = {{zero, zero, zero, zero}};
-    compact_slice(a, k, end, group, table, &q, acc);
+    compact_slice(a, k, end, group, table, q, 0, acc);
     return _mm512_add_epi32(_mm512_add_epi32(acc[0][0], acc[0][1]), _mm512_add_epi32(acc[0][2], acc[0][3]));
   }
   __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -196,15 +217,8 @@ inline void finish_quantized(const SellArgs& a, std::int64_t s, __m512i acc, con
   finish_slice(a, s, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(a.weight_scale * input.scale)), out);
 }
 
-// The weights of a tier's slots with padding's set to 0, so that the batch loop below needs not zero the window's
-// 64th byte (which padding picks) for each input: once per tier instead of once per tier and input.
-inline __m512i zero_padding(__m512i slots, __m512i w) {
-  const __mmask64 real = _mm512_cmpneq_epi8_mask(slots, _mm512_set1_epi8(static_cast<char>(kSell16x4Pad)));
-  return _mm512_maskz_mov_epi8(real, w);
-}
-
-// N inputs at once, quantized one after another `stride` bytes apart from q: each pair of tiers is loaded and
-// decoded once for all of them, one accumulator per input. The inputs' addresses come from one base and the stride:
+// N inputs at once, quantized one after another `stride` bytes apart from q: each pair of tiers (a group of four
+// with compact codes) is loaded and decoded once for all of them, one accumulator per input. The inputs' addresses come from one base and the stride:
 // from an array of N pointers, GCC 12 reloaded each from the stack on every tier. On an Emerald Rapids core this
 // loop and padding zeroed in the weights took batch 64 of Alex-8 from ~2.2 to ~1.9 cycles per tier and input (8
 // inputs a chunk; 4 and 16 were slower: 16 windows of 4 KB and the slots no longer fit the 48 KB L1).
@@ -218,19 +232,17 @@ void slices_of_chunk(const SellArgs& a, const std::uint8_t* q, std::int64_t stri
     if constexpr (N == 1) {
       finish_quantized(a, s, slice_dot<C>(a, s, q, table, group), *inputs[0], out[0]);
     } else if constexpr (C == Codes::compact) {
-      const std::uint8_t* qs[N];
-      for (int i = 0; i < N; ++i) qs[i] = q + i * stride;
-      __m512i acc[N][2];
-      for (int i = 0; i < N; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
-      compact_slice(a, begin, end, group, table, qs, acc);
-      for (int i = 0; i < N; ++i) finish_quantized(a, s, _mm512_add_epi32(acc[i][0], acc[i][1]), *inputs[i], out[i]);
+      __m512i acc[N][1];
+      for (int i = 0; i < N; ++i) acc[i][0] = _mm512_setzero_si512();
+      compact_slice(a, begin, end, group, table, q, stride, acc);
+      for (int i = 0; i < N; ++i) finish_quantized(a, s, acc[i][0], *inputs[i], out[i]);
     } else {
       __m512i acc[N];
       for (int i = 0; i < N; ++i) acc[i] = _mm512_setzero_si512();
       for (std::uint32_t k = begin; k < end; k += 2) {
         const __m512i slots0 = slots_of(a, k), slots1 = slots_of(a, k + 1);
         const Weights w = decode<C == Codes::bytes>(a, k, table.a);
-        const __m512i even = zero_padding(slots0, w.even), odd = zero_padding(slots1, w.odd);
+        const __m512i even = zero_padding<false>(slots0, w.even), odd = zero_padding<false>(slots1, w.odd);
         const std::uint8_t* x0 = q + a.windows[k];
         const std::uint8_t* x1 = q + a.windows[k + 1];
 #pragma GCC unroll 8
