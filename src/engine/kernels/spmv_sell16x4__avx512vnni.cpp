@@ -218,10 +218,12 @@ inline void finish_quantized(const SellArgs& a, std::int64_t s, __m512i acc, con
 }
 
 // N inputs at once, quantized one after another `stride` bytes apart from q: each pair of tiers (a group of four
-// with compact codes) is loaded and decoded once for all of them, one accumulator per input. The inputs' addresses come from one base and the stride:
-// from an array of N pointers, GCC 12 reloaded each from the stack on every tier. On an Emerald Rapids core this
-// loop and padding zeroed in the weights took batch 64 of Alex-8 from ~2.2 to ~1.9 cycles per tier and input (8
-// inputs a chunk; 4 and 16 were slower: 16 windows of 4 KB and the slots no longer fit the 48 KB L1).
+// with compact codes) is loaded and decoded once for all of them, one accumulator per input. The inputs' addresses
+// come from one base and the stride: from an array of N pointers, GCC 12 reloaded each from the stack on every
+// tier. On an Emerald Rapids core this loop and padding zeroed in the weights took batch 64 of Alex-8 from ~2.2 to
+// ~1.9 cycles per tier and input (8 inputs a chunk; 4 and 16 were slower: 16 windows of 4 KB and the slots no
+// longer fit the 48 KB L1). The nibble loop below takes its pair of tiers input by input; one helper for a tier
+// and all inputs, shared with compact_group, ran batch 64 1-3% slower (Alex-7, Alex-8).
 template <Codes C, int N>
 void slices_of_chunk(const SellArgs& a, const std::uint8_t* q, std::int64_t stride, const Quantized* const* inputs,
                      float* const* out, const Tables& table) {
