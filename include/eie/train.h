@@ -217,6 +217,9 @@ struct TrainOptions {
   std::int64_t train_limit = 0;      // use only the first N training / test images (0 = all): tests, --quick
   std::int64_t test_limit = 0;
   Schedule dense;                    // the baseline; defaults per architecture (default_options)
+  // A trained network to start from instead of the dense phase (`eie train --from`): the run compresses it
+  // as if it had just trained it (the later phases draw the same shuffles as in a run that did).
+  std::optional<Network> start;
   // deep-compression
   LayerRules quality;                // per-layer pruning quality (threshold = quality x std)
   LayerRules bits;                   // per-layer codebook bits

@@ -98,7 +98,16 @@ TrainResult run_training(const MnistDataset& data, const TrainOptions& options) 
   };
 
   auto t = Clock::now();
-  train_phase(net, train, options.dense, dense_hooks(net), ++phase_seed, "dense", options.progress);
+  if (options.start) {
+    if (options.start->architecture() != options.architecture) {
+      throw Error(fmt::format("the starting network is a {}, not a {}", to_string(options.start->architecture()),
+                              to_string(options.architecture)));
+    }
+    net = options.start->clone();
+    ++phase_seed;
+  } else {
+    train_phase(net, train, options.dense, dense_hooks(net), ++phase_seed, "dense", options.progress);
+  }
   record("dense", 1.0, t, net.weights());
   result.baseline_error = result.phases.back().test_error;
 

@@ -72,6 +72,33 @@ TEST_F(TrainCli, threads_reported) {
   EXPECT_TRUE(fs::exists(out_));
 }
 
+TEST_F(TrainCli, retrain_learning_rate_out_of_range) {
+  expect_failure("train --model lenet-5 --method deep-compression --retrain-lr 0 -o " + out_,
+                 "'0' is not a learning rate");
+}
+
+// --from takes a dense model of the --model architecture, and replaces the dense phase (its options refused).
+TEST_F(TrainCli, bad_starting_model) {
+  expect_failure("train --model lenet-5 --method deep-compression --from /nonexistent/dense.eie -o " + out_,
+                 "/nonexistent/dense.eie");
+  expect_failure("train --model lenet-5 --from /nonexistent/dense.eie -o " + out_,
+                 "--from: --method dense has nothing to train");
+  expect_failure("train --model lenet-5 --method ttq --epochs 3 --from /nonexistent/dense.eie -o " + out_,
+                 "--epochs and --lr do not apply");
+  const std::string data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " missing";
+  const std::string small = out_ + ".small.eie";
+  const std::string tiny = "--epochs 1 --train-limit 256 --test-limit 100 --threads 1 --json ";
+  ASSERT_EQ(run_eie("train --model lenet-300-100 " + tiny + "-o " + small).status, 0);
+  expect_failure("train --model lenet-5 --method dsd --from " + small + " -o " + out_,
+                 small + ": the model is a lenet-300-100, --model is lenet-5");
+  ASSERT_EQ(run_eie("train --model lenet-300-100 --method deep-compression --prune-iterations 1 --retrain-epochs 1 "
+                    "--finetune-epochs 1 --quality 1 " + tiny + "-o " + small).status, 0);
+  expect_failure("train --model lenet-300-100 --method dsd --from " + small + " -o " + out_,
+                 small + ": layer 'ip1' is compressed");
+  fs::remove(small);
+}
+
 TEST_F(TrainCli, eval_missing_file) { expect_failure("eval /nonexistent/model.eie", "/nonexistent/model.eie"); }
 
 }  // namespace

@@ -243,6 +243,34 @@ TEST_F(Train, deep_compression_eie_round_trips_and_matches_libtorch) {
   EXPECT_GT(size.ratio_pq(), 5.0);
 }
 
+// `--from`: compressing a trained dense network gives what a whole run (dense phase included) gives.
+TEST_F(Train, deep_compression_from_a_trained_network_equals_a_whole_run) {
+  REQUIRE_DATA();
+  SCOPED_TRACE(test::seed_trace());
+  TrainOptions o = default_options(Architecture::lenet_300_100, Method::deep_compression);
+  o.seed = test::seed();
+  o.threads = 1;
+  o.dense.epochs = 1;
+  o.prune_iterations = 2;
+  o.retrain.epochs = 1;
+  o.finetune.epochs = 1;
+  o.quality = LayerRules::parse_quality("1.0");
+  const TrainResult whole = run_training(*dataset(), o);
+  TrainOptions dense = o;
+  dense.method = Method::dense;
+  TrainOptions from = o;
+  from.start = run_training(*dataset(), dense).network;
+  const TrainResult started = run_training(*dataset(), from);
+  EXPECT_EQ(started.baseline_error, whole.baseline_error);
+  EXPECT_EQ(started.final_error, whole.final_error);
+  ASSERT_EQ(started.phases.size(), whole.phases.size());
+  for (std::size_t i = 0; i < whole.network.weights().size(); ++i) {
+    EXPECT_TRUE(torch::equal(started.network.weights()[i], whole.network.weights()[i])) << "layer " << i;
+  }
+  from.start = Network(Architecture::lenet_5, 1);
+  expect_error([&] { run_training(*dataset(), from); }, {"starting network is a lenet-5, not a lenet-300-100"});
+}
+
 TEST_F(Train, lenet5_model_reference_matches_libtorch) {
   REQUIRE_DATA();
   const Network net(Architecture::lenet_5, test::seed());

@@ -24,6 +24,8 @@ struct TrainArgs {
   std::uint64_t seed = 1;
   int epochs = 0;
   double lr = 0.0;
+  std::string from;
+  double retrain_lr = 0.0;
   int retrain_epochs = 0;
   int finetune_epochs = 0;
   int prune_iterations = 0;
@@ -53,6 +55,32 @@ void show_progress(const train::Progress& p, bool terminal) {
   }
 }
 
+// The trained dense network `--from` names, checked before any training: it must be the `--model`
+// architecture and dense (a compressed layer would start pruning from someone else's masks and codebooks).
+train::Network starting_network(const TrainArgs& args, train::Architecture architecture) {
+  if (args.method == "dense") throw Error("--from: --method dense has nothing to train after the starting model");
+  if (args.epochs > 0 || args.lr > 0.0) {
+    throw Error("--from replaces the dense phase: --epochs and --lr do not apply");
+  }
+  const EieFile file = load_eie(args.from);
+  if (!file.model.compressed.empty()) {
+    throw Error(fmt::format("{}: layer '{}' is compressed; --from takes a dense model (eie train --method dense)",
+                            args.from, file.model.compressed.begin()->first));
+  }
+  train::Network net = [&] {
+    try {
+      return train::network_from_model(file.model);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: {}", args.from, e.what()));
+    }
+  }();
+  if (net.architecture() != architecture) {
+    throw Error(fmt::format("{}: the model is a {}, --model is {}", args.from, train::to_string(net.architecture()),
+                            args.model));
+  }
+  return net;
+}
+
 void run(const TrainArgs& args) {
   train::TrainOptions options =
       train::default_options(train::parse_architecture(args.model), train::parse_method(args.method));
@@ -60,6 +88,7 @@ void run(const TrainArgs& args) {
   options.threads = args.threads;
   if (args.epochs > 0) options.dense.epochs = args.epochs;
   if (args.lr > 0.0) options.dense.lr = args.lr;
+  if (args.retrain_lr > 0.0) options.retrain.lr = args.retrain_lr;
   if (args.retrain_epochs > 0) options.retrain.epochs = args.retrain_epochs;
   if (args.finetune_epochs > 0) options.finetune.epochs = args.finetune_epochs;
   if (args.prune_iterations > 0) options.prune_iterations = args.prune_iterations;
@@ -87,6 +116,8 @@ void run(const TrainArgs& args) {
   options.test_limit = args.test_limit;
   const bool terminal = stdout_is_terminal() && !args.json;
   if (!args.json) options.progress = [terminal](const train::Progress& p) { show_progress(p, terminal); };
+
+  if (!args.from.empty()) options.start = starting_network(args, options.architecture);
 
   const MnistDataset data = load_mnist_dataset(args.data);
   if (!args.json) {
@@ -143,16 +174,23 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--seed", args->seed, "Seed for initialisation and shuffling")->capture_default_str();
   cmd->add_option("--epochs", args->epochs,
                   "Epochs of the dense baseline (default: 30; the learning rate is cosine-annealed over them)");
+  const CLI::Validator learning_rate(
+      [](std::string& text) {
+        double v = 0.0;
+        return CLI::detail::lexical_cast(text, v) && std::isfinite(v) && v > 0.0 && v <= 10.0
+                   ? std::string()
+                   : "'" + text + "' is not a learning rate in (0, 10]";
+      },
+      "RATE");
   cmd->add_option("--lr", args->lr,
                   "Peak learning rate of the dense baseline (default 0.1; LeNet-5 warms up to it over its first epoch)")
-      ->check(CLI::Validator(
-          [](std::string& text) {
-            double v = 0.0;
-            return CLI::detail::lexical_cast(text, v) && std::isfinite(v) && v > 0.0 && v <= 10.0
-                       ? std::string()
-                       : "'" + text + "' is not a learning rate in (0, 10]";
-          },
-          "RATE"));
+      ->check(learning_rate);
+  cmd->add_option("--from", args->from,
+                  "Start from this dense model (an .eie of eie train --method dense) instead of training one");
+  cmd->add_option("--retrain-lr", args->retrain_lr,
+                  "deep-compression: peak learning rate of each retraining after pruning (default: 0.005 for "
+                  "LeNet-300-100, 0.002 for LeNet-5; cosine-annealed to a hundredth)")
+      ->check(learning_rate);
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
                   "deep-compression: retraining epochs after each pruning iteration (default 5)")
       ->check(CLI::Range(1, 1000));
