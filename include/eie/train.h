@@ -163,6 +163,12 @@ void apply_masks(Network& net, const Masks& masks);
 // prune() computes it, intersected with the current mask.
 Masks quality_masks(const Network& net, const std::vector<double>& quality, const std::vector<double>& stds,
                     const Masks& current);
+// How an iterative pruning's threshold rises to its final value over `steps` steps: in equal steps (linear), or
+// to 1 - (1 - k/steps)^3 of it at step k (cubic: most of the pruning early and small steps near the end, so that
+// more of the retraining happens near the final density; the gradual schedule of Zhu & Gupta, 2017, applied to
+// the threshold). Returns the fraction of the final threshold at step k (1..steps).
+enum class PruneSchedule { linear, cubic };
+double threshold_fraction(PruneSchedule schedule, int step, int steps);
 // Per layer keep the largest `keep` fraction of |w| (DSD).
 Masks keep_fraction_masks(const Network& net, double keep);
 double density(const Masks& masks);  // kept / all, over all layers
@@ -223,7 +229,8 @@ struct TrainOptions {
   // deep-compression
   LayerRules quality;                // per-layer pruning quality (threshold = quality x std)
   LayerRules bits;                   // per-layer codebook bits
-  int prune_iterations = 3;          // the threshold rises to quality x std in this many equal steps
+  int prune_iterations = 3;          // the threshold rises to quality x std in this many steps
+  PruneSchedule prune_schedule = PruneSchedule::linear;
   Schedule retrain;                  // per pruning iteration (lr a tenth of the baseline's)
   Schedule finetune;                 // centroid fine-tuning
   // ttq

@@ -127,7 +127,8 @@ TrainResult run_training(const MnistDataset& data, const TrainOptions& options) 
       for (int k = 1; k <= iterations; ++k) {
         t = Clock::now();
         std::vector<double> q;
-        for (double v : quality) q.push_back(v * k / iterations);
+        const double fraction = threshold_fraction(options.prune_schedule, k, iterations);
+        for (double v : quality) q.push_back(v * fraction);
         masks = quality_masks(net, q, stds, masks);
         apply_masks(net, masks);
         const std::string name = fmt::format("prune {}/{}", k, iterations);

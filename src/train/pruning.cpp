@@ -1,6 +1,8 @@
 // Magnitude pruning masks (Han et al., NIPS 2015; DSD). A mask is a float {0, 1} tensor shaped like its
 // weight; masked_hooks re-applies it after every optimizer step, so pruned weights stay exactly zero while the
 // survivors retrain.
+#include <cmath>
+
 #include "eie/train.h"
 
 namespace eie::train {
@@ -25,6 +27,11 @@ Masks quality_masks(const Network& net, const std::vector<double>& quality, cons
     masks.push_back(net.weights()[i].abs().gt(threshold).to(torch::kFloat32).mul_(current[i]));
   }
   return masks;
+}
+
+double threshold_fraction(PruneSchedule schedule, int step, int steps) {
+  const double done = static_cast<double>(step) / steps;
+  return schedule == PruneSchedule::cubic ? 1.0 - std::pow(1.0 - done, 3) : done;
 }
 
 Masks keep_fraction_masks(const Network& net, double keep) {

@@ -116,6 +116,15 @@ TEST_F(Train, warmup_ramps_the_first_steps_linearly) {
   }
 }
 
+TEST(TrainSchedule, threshold_fractions) {
+  for (int k = 1; k <= 6; ++k) {
+    EXPECT_DOUBLE_EQ(threshold_fraction(PruneSchedule::linear, k, 6), k / 6.0);
+    const double left = 1.0 - k / 6.0;
+    EXPECT_DOUBLE_EQ(threshold_fraction(PruneSchedule::cubic, k, 6), 1.0 - left * left * left);
+  }
+  EXPECT_DOUBLE_EQ(threshold_fraction(PruneSchedule::cubic, 1, 1), 1.0);
+}
+
 TEST_F(Train, masks_stay_applied_through_retraining) {
   REQUIRE_DATA();
   Network net(Architecture::lenet_300_100, test::seed());

@@ -29,6 +29,7 @@ struct TrainArgs {
   int retrain_epochs = 0;
   int finetune_epochs = 0;
   int prune_iterations = 0;
+  std::string prune_schedule;
   std::string quality;
   std::string bits;
   int index_bits = 5;
@@ -92,6 +93,8 @@ void run(const TrainArgs& args) {
   if (args.retrain_epochs > 0) options.retrain.epochs = args.retrain_epochs;
   if (args.finetune_epochs > 0) options.finetune.epochs = args.finetune_epochs;
   if (args.prune_iterations > 0) options.prune_iterations = args.prune_iterations;
+  if (args.prune_schedule == "cubic") options.prune_schedule = train::PruneSchedule::cubic;
+  if (args.prune_schedule == "linear") options.prune_schedule = train::PruneSchedule::linear;
   // User rules go after the defaults: the last matching rule wins.
   std::vector<std::string> names;
   for (const auto& l : train::layer_specs(options.architecture)) names.push_back(l.name);
@@ -198,6 +201,10 @@ const CommandRegistration registration(60, [](CLI::App& root) {
                   "deep-compression: pruning iterations; the threshold rises to quality x std in equal steps "
                   "(default 6)")
       ->check(CLI::Range(1, 100));
+  cmd->add_option("--prune-schedule", args->prune_schedule,
+                  "deep-compression: linear (equal steps of the threshold) or cubic (1 - (1 - k/n)^3 of it at step k: "
+                  "most pruning early, more retraining near the final density)")
+      ->check(CLI::IsMember({"linear", "cubic"}));
   cmd->add_option("--finetune-epochs", args->finetune_epochs,
                   "deep-compression: centroid fine-tuning epochs (default: 3 for LeNet-300-100, 2 for LeNet-5)")
       ->check(CLI::Range(1, 1000));
