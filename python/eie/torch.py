@@ -472,16 +472,21 @@ class DeepCompression(_Managed):
         self.shared = False
         self._register_masks()
 
-    def prune(self, step=1, of=1):
-        """Step `step` of `of` of the pruning schedule: each layer's threshold rises to step/of of quality x std,
-        or its kept fraction falls linearly to its density. Masks only shrink; pruned weights are set to 0."""
+    def prune(self, step=1, of=1, schedule="linear"):
+        """Step `step` of `of` of the pruning schedule: each layer's threshold rises to a fraction of quality x std,
+        or its kept fraction falls by that fraction of the way to its density. The fraction is step/of (linear)
+        or 1 - (1 - step/of)^3 (cubic: most pruning in the first steps, small steps near the end, so that more
+        retraining happens near the final density; `eie train --prune-schedule`). Masks only shrink; pruned
+        weights are set to 0."""
         if isinstance(step, bool) or isinstance(of, bool) or not isinstance(step, int) or not isinstance(of, int):
             _fail(f"prune: step and of must be integers, got {step!r} and {of!r}")
         if of < 1 or not (1 <= step <= of):
             _fail(f"prune: step must be in 1..of and of >= 1, got step {step}, of {of}")
+        if schedule not in ("linear", "cubic"):
+            _fail(f"prune: schedule must be 'linear' or 'cubic', got {schedule!r}")
         if self.shared:
             _fail("prune: the weights are shared already (share_weights() fixes the masks)")
-        fraction = step / of
+        fraction = step / of if schedule == "linear" else 1.0 - (1.0 - step / of) ** 3
         for layer in self._layers:
             mode, value, std = self.targets[layer.name]
             w = layer.weight().detach()

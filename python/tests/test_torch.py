@@ -79,6 +79,21 @@ def test_schedule_steps_and_quality_rule():
     assert isinstance(model.conv1.weight, torch.nn.Parameter)  # not managed
 
 
+def test_cubic_schedule_prunes_most_in_the_first_steps():
+    model, _, _ = make()
+    std = float(model.fc1.weight.std(unbiased=False))
+    dc = et.DeepCompression(model, quality={"fc1*": 1.0}, density=0.5, bits=5, layers="fc*")
+    w = model.fc1.weight.detach().clone()
+    dc.prune(1, of=2, schedule="cubic")  # 1 - (1/2)^3 = 7/8 of the way
+    assert torch.equal(dc.masks()["fc1.weight"].bool(), w.abs() > 0.875 * std)
+    assert int(dc.masks()["fc2.weight"].sum()) == round((1 - 0.5 * 0.875) * 320)
+    dc.prune(2, of=2, schedule="cubic")
+    assert torch.equal(dc.masks()["fc1.weight"].bool(), w.abs() > std)
+    assert int(dc.masks()["fc2.weight"].sum()) == 160
+    with pytest.raises(eie.Error, match="schedule must be 'linear' or 'cubic', got 'exp'"):
+        dc.prune(2, of=2, schedule="exp")
+
+
 def test_shared_centroid_gradient_is_the_sum_of_its_weights_gradients():
     model, x, y = make()
     dc = et.DeepCompression(model, density=0.4, bits=3)
