@@ -191,19 +191,19 @@ const CommandRegistration registration(60, [](CLI::App& root) {
   cmd->add_option("--from", args->from,
                   "Start from this dense model (an .eie of eie train --method dense) instead of training one");
   cmd->add_option("--retrain-lr", args->retrain_lr,
-                  "deep-compression: peak learning rate of each retraining after pruning (default: 0.005 for "
-                  "LeNet-300-100, 0.002 for LeNet-5; cosine-annealed to a hundredth)")
+                  "deep-compression: peak learning rate of each retraining after pruning (default: 0.02 for "
+                  "LeNet-300-100, 0.01 for LeNet-5; cosine-annealed to a hundredth)")
       ->check(learning_rate);
   cmd->add_option("--retrain-epochs", args->retrain_epochs,
                   "deep-compression: retraining epochs after each pruning iteration (default 5)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--prune-iterations", args->prune_iterations,
-                  "deep-compression: pruning iterations; the threshold rises to quality x std in equal steps "
+                  "deep-compression: pruning iterations; the threshold rises to quality x std over them "
                   "(default 6)")
       ->check(CLI::Range(1, 100));
   cmd->add_option("--prune-schedule", args->prune_schedule,
-                  "deep-compression: linear (equal steps of the threshold) or cubic (1 - (1 - k/n)^3 of it at step k: "
-                  "most pruning early, more retraining near the final density)")
+                  "deep-compression: linear (equal steps of the threshold) or cubic (the default: 1 - (1 - k/n)^3 of it "
+                  "at step k, most pruning early, more retraining near the final density)")
       ->check(CLI::IsMember({"linear", "cubic"}));
   cmd->add_option("--finetune-epochs", args->finetune_epochs,
                   "deep-compression: centroid fine-tuning epochs (default: 3 for LeNet-300-100, 2 for LeNet-5)")
