@@ -31,9 +31,10 @@ const DemoSection section(30, "Deep Compression with retraining: LeNet-300-100 o
   // Two epochs on 3,000 images leave the weights near their uniform initialisation, where the full-training
   // qualities (1.6-1.8 x std) would prune nearly everything: the quick demo prunes milder.
   if (ctx.quick) options.quality = LayerRules::parse_quality("1.0");
-  fmt::print("Training on {} images for {} epochs, then {} pruning iterations with retraining (LR / 10), k-means "
-             "weight sharing and centroid fine-tuning; one log line per epoch.\n",
-             options.train_limit, options.dense.epochs, options.prune_iterations);
+  fmt::print("Training on {} images for {} epochs, then {} pruning iterations ({} schedule) with retraining at "
+             "learning rate {}, k-means weight sharing and centroid fine-tuning; one log line per epoch.\n",
+             options.train_limit, options.dense.epochs, options.prune_iterations,
+             options.prune_schedule == train::PruneSchedule::cubic ? "cubic" : "linear", options.retrain.lr);
   options.progress = [](const train::Progress& p) {
     if (p.epoch_done) fmt::print("  {} epoch {}/{}: loss {:.4f}, train accuracy {:.2f}%\n", p.phase, p.epoch, p.epochs, p.loss, 100.0 * p.accuracy);
   };
