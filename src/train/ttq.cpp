@@ -24,10 +24,20 @@ TernaryLayers make_ternary(const Network& net, double threshold) {
     }
     const torch::Tensor w = net.weights()[i].detach();
     const double scale = w.abs().max().item<double>();
+    const torch::Tensor latent = w / scale;
+    // W_p and W_n start at the mean magnitude of the weights they stand for (the closed-form scale of ternary
+    // weight networks, Li & Liu 2016), so the first ternary forward keeps the dense layer's output scale.
+    // Starting at 1 (every kept weight at the layer's largest magnitude, ~10x the typical one) made LeNet-5,
+    // which has no normalisation, diverge in its first steps for two seeds of three.
+    const torch::Tensor pos = latent.gt(threshold);
+    const torch::Tensor neg = latent.lt(-threshold);
+    auto mean_magnitude = [&](const torch::Tensor& mask) {
+      return mask.any().item<bool>() ? latent.abs().masked_select(mask).mean() : torch::ones({});
+    };
     t.scale.push_back(scale);
-    t.latent.push_back((w / scale).clone().set_requires_grad(true));
-    t.w_p.push_back(torch::ones({}, torch::kFloat32).set_requires_grad(true));
-    t.w_n.push_back(torch::ones({}, torch::kFloat32).set_requires_grad(true));
+    t.latent.push_back(latent.clone().set_requires_grad(true));
+    t.w_p.push_back(mean_magnitude(pos).to(torch::kFloat32).reshape({}).set_requires_grad(true));
+    t.w_n.push_back(mean_magnitude(neg).to(torch::kFloat32).reshape({}).set_requires_grad(true));
   }
   return t;
 }

@@ -193,6 +193,22 @@ TEST_F(Train, centroid_finetuning_changes_only_centroids) {
   }
 }
 
+// The ternary layers start at the dense layer's scale: W_p (W_n) is the mean magnitude of the weights above
+// (below) the threshold, so the first ternary weights are the least-squares fit of the dense ones.
+TEST(TrainTtq, scales_start_at_the_mean_magnitude_of_their_weights) {
+  const Network net(Architecture::lenet_5, test::seed());
+  const TernaryLayers t = make_ternary(net, 0.05);
+  ASSERT_TRUE(t.ternary[1]);
+  const torch::Tensor w = net.weights()[1].detach();
+  const double max = w.abs().max().item<double>();
+  const torch::Tensor above = w.masked_select(w.gt(0.05 * max));
+  const torch::Tensor below = w.masked_select(w.lt(-0.05 * max));
+  EXPECT_NEAR(t.w_p[1].item<double>() * t.scale[1], above.mean().item<double>(), 1e-6);
+  EXPECT_NEAR(t.w_n[1].item<double>() * t.scale[1], -below.mean().item<double>(), 1e-6);
+  EXPECT_TRUE(t.w_p[1].requires_grad());
+  EXPECT_EQ(t.w_p[1].dim(), 0);
+}
+
 TEST_F(Train, ttq_gives_exactly_three_values_per_ternary_layer) {
   REQUIRE_DATA();
   TrainOptions o = default_options(Architecture::lenet_5, Method::ttq);
