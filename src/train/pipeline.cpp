@@ -83,7 +83,7 @@ TrainOptions default_options(Architecture architecture, Method method) {
   // recover it; LeNet-5 then also prunes conv2 and ip1 further and stores ip1 in 4 bits (its fine-tuned 4-bit
   // centroids lose nothing measurable). Seeds 1-3 (docs/results.md): LeNet-300-100 0.59 -> 0.15 points below its
   // dense phase (at 41.9x); LeNet-5 0.72 points at 32.6x -> 0.27 at 41.6x. Retraining at 0.05 (LeNet-300-100)
-  // kept more accuracy but fewer weights pruned (39.1x).
+  // kept more accuracy but pruned fewer weights (39.7x).
   o.prune_schedule = PruneSchedule::cubic;
   o.retrain.lr = mlp ? 0.02 : 0.01;
   o.quality = mlp ? LayerRules::parse_quality("ip1=2.1,ip2=1.6,ip3=1.3")
