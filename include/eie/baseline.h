@@ -23,7 +23,8 @@ void set_baseline_threads(int threads);
 // The kernels OpenBLAS runs (its core name, e.g. "Haswell", "SkylakeX", "Prescott"). OpenBLAS chooses them from the
 // CPU's model when it is loaded; a version that does not know the model (Debian 12's 0.3.21 on Intel's Emerald
 // Rapids, model 207) runs its generic SSE3 "Prescott" kernels (a GPT decode step's dense layers took 2x as long
-// there as on its AVX-512 ones), and a dense baseline on them would flatter eie. OPENBLAS_CORETYPE, read when the library loads, overrides the choice.
+// there as on its AVX-512 ones), and a dense baseline on them would flatter eie. OPENBLAS_CORETYPE, read when the
+// library loads, overrides the choice.
 std::string openblas_core();
 
 // The OPENBLAS_CORETYPE that gives this CPU the OpenBLAS kernels its instructions allow ("SkylakeX" with AVX-512,

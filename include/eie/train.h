@@ -231,7 +231,7 @@ struct TrainOptions {
   LayerRules bits;                   // per-layer codebook bits
   int prune_iterations = 3;          // the threshold rises to quality x std in this many steps
   PruneSchedule prune_schedule = PruneSchedule::linear;
-  Schedule retrain;                  // per pruning iteration (lr a tenth of the baseline's)
+  Schedule retrain;                  // per pruning iteration
   Schedule finetune;                 // centroid fine-tuning
   // ttq
   double ttq_threshold = 0.05;

@@ -55,37 +55,34 @@ TrainOptions default_options(Architecture architecture, Method method) {
   // some seeds (the loss overflows within 100 steps: seeds 2 and 3 end at 10% accuracy); a one-epoch linear
   // warm-up, the usual cure, keeps every seed stable (docs/results.md).
   if (!mlp) o.dense.warmup_epochs = 1.0;
-  // Retraining keeps the schedules the deep-compression results were measured with (a tenth of the former
-  // baseline's rate: 0.05 for LeNet-300-100, 0.02 for LeNet-5).
+  // TTQ and DSD retrain with the schedules their results were measured with: a tenth of the former baseline's
+  // rate (0.05 for LeNet-300-100, 0.02 for LeNet-5).
   const double base_lr = mlp ? 0.05 : 0.02;
-  o.retrain = Schedule{.epochs = 5, .lr = base_lr / 10, .momentum = 0.9, .weight_decay = 5e-4, .batch_size = 128};
+  const Schedule tenth{.epochs = 3, .lr = base_lr / 10, .momentum = 0.9, .weight_decay = 5e-4, .batch_size = 128};
+  o.ttq = tenth;
+  o.dsd_sparse = tenth;
+  o.dsd_redense = tenth;
   // Six pruning iterations: on Fashion-MNIST (seed 1) LeNet-300-100's old 3 x 1 epoch lost 1.80 points at
   // 35.6x; 6 x 4 lost 0.54 at 40.4x, 8 x 2 lost 0.81, 6 x 5 lost 0.25 at 39.4x (the table is in
   // docs/notes/2026-12-07-training-schedules.md). LeNet-5's 3 x 1 lost 2.91 points at 52.6x, nearly all in the
   // last step (ip1 to 3.4%); its epochs cost ~6x more; 6 x 3 with ip1's quality at 1.8 lost 0.41, 0.75 and
   // 0.83 points at 43.0-43.6x over seeds 1-3 (at 1.6, 0.21 points at 32.4x, below the 39x target), again most
   // of it in the last step, hence 6 x 5.
-  o.retrain.epochs = 5;
+  // Against the 30-epoch baseline those schedules (linear thresholds, retraining at a tenth of the former rates)
+  // lost 0.5-0.7 points (LeNet-300-100) and 0.6-0.9 (LeNet-5, at only 32.6x), most of it in the last pruning
+  // steps. A cubic schedule (most pruning in the first steps, three retrainings near the final density) and
+  // retraining at a fifth of the baseline's peak rate (LeNet-300-100 0.02, LeNet-5 0.01) recover it; LeNet-5 then
+  // also prunes conv2 and ip1 further and stores ip1 in 4 bits (its fine-tuned 4-bit centroids lose nothing
+  // measurable). Seeds 1-3 (docs/results.md): LeNet-300-100 0.59 -> 0.15 points below its dense phase (at
+  // 41.9x); LeNet-5 0.72 points at 32.6x -> 0.27 at 41.6x. Retraining at 0.05 (LeNet-300-100) kept more accuracy
+  // but pruned fewer weights (39.7x).
+  o.retrain = Schedule{.epochs = 5, .lr = mlp ? 0.02 : 0.01, .momentum = 0.9, .weight_decay = 5e-4, .batch_size = 128};
   o.prune_iterations = 6;
+  o.prune_schedule = PruneSchedule::cubic;
   o.finetune = o.retrain;
   o.finetune.epochs = mlp ? 3 : 2;
   o.finetune.lr = base_lr / 3000;  // a centroid's gradient sums thousands of weights' gradients
   o.finetune.weight_decay = 0.0;
-  o.ttq = o.retrain;
-  o.ttq.epochs = 3;
-  o.dsd_sparse = o.retrain;
-  o.dsd_sparse.epochs = 3;
-  o.dsd_redense = o.dsd_sparse;
-  // Deep compression against the 30-epoch baseline: the schedules above (linear thresholds, retraining at a
-  // tenth of the former rates) lost 0.5-0.7 points (LeNet-300-100) and 0.6-0.9 (LeNet-5, at only 32.6x), most
-  // of it in the last pruning steps. A cubic schedule (most pruning in the first steps, three retrainings near
-  // the final density) and retraining at a fifth of the baseline's peak rate (LeNet-300-100 0.02, LeNet-5 0.01)
-  // recover it; LeNet-5 then also prunes conv2 and ip1 further and stores ip1 in 4 bits (its fine-tuned 4-bit
-  // centroids lose nothing measurable). Seeds 1-3 (docs/results.md): LeNet-300-100 0.59 -> 0.15 points below its
-  // dense phase (at 41.9x); LeNet-5 0.72 points at 32.6x -> 0.27 at 41.6x. Retraining at 0.05 (LeNet-300-100)
-  // kept more accuracy but pruned fewer weights (39.7x).
-  o.prune_schedule = PruneSchedule::cubic;
-  o.retrain.lr = mlp ? 0.02 : 0.01;
   o.quality = mlp ? LayerRules::parse_quality("ip1=2.1,ip2=1.6,ip3=1.3")
                   : LayerRules::parse_quality("conv1=0.4,conv2=1.8,ip1=2.1,ip2=1.3");
   o.bits = mlp ? LayerRules::parse_bits("6,ip1=5") : LayerRules::parse_bits("conv*=8,ip1=4,ip2=5");
